@@ -1,0 +1,565 @@
+/**
+ * Ray-casting renderer of the synthetic world: analytic intersections (ground plane, room interior, oriented
+ * boxes, vertical cylinders, spheres), procedural textures, ambient + directional Lambertian shading, fog, sky.
+ * Pure TypeScript on typed arrays, no per-pixel allocation; per-view screen tiles list only the objects whose
+ * projected bounds cover them, so a ray tests a handful of objects.
+ *
+ * Conventions (see scene.ts): camera axes = world axes (x right, y down, z forward); pixel (u, v) has its
+ * centre at integer coordinates (K convention of KITTI/OpenCV: u = fx * X/Z + cx), ray = ((u-cx)/fx, (v-cy)/fy, 1),
+ * so the ray parameter IS the depth z. GT depth is taken at the pixel centre; colour is the mean of s x s
+ * sub-samples (supersampling). Sky pixels have depth 0 and disparity 0 (invalid).
+ */
+import type { FloatMap, RgbImage } from '../types.js';
+import type { Material } from './texture.js';
+import { sampleAlbedo } from './texture.js';
+import type { Box, Cylinder, Scene, SceneObject, Sphere, StereoRig } from './scene.js';
+
+const TILE = 16;
+const NO_HIT = -1;
+const HIT_GROUND = -2;
+const HIT_ROOM = -3;
+
+/** Scratch record of the nearest hit (reused; never allocated per pixel). */
+interface Hit {
+  t: number;
+  id: number;
+  /** Face / part index inside the object (box face 0..5, cylinder side 0 / caps 1,2, sphere 0). */
+  part: number;
+  nx: number;
+  ny: number;
+  nz: number;
+  /** Texture coordinates (m). */
+  s: number;
+  u: number;
+  material: Material | null;
+}
+
+function newHit(): Hit {
+  return { t: Infinity, id: NO_HIT, part: 0, nx: 0, ny: 0, nz: 0, s: 0, u: 0, material: null };
+}
+
+/** Scene objects with precomputed rotation terms and world-space bounds. */
+interface Prepared {
+  scene: Scene;
+  cosYaw: Float64Array;
+  sinYaw: Float64Array;
+  /** World AABB per object: minx,miny,minz,maxx,maxy,maxz. */
+  bounds: Float64Array;
+}
+
+function prepare(scene: Scene): Prepared {
+  const n = scene.objects.length;
+  const cosYaw = new Float64Array(n);
+  const sinYaw = new Float64Array(n);
+  const bounds = new Float64Array(n * 6);
+  scene.objects.forEach((o, i) => {
+    let minx: number, miny: number, minz: number, maxx: number, maxy: number, maxz: number;
+    if (o.type === 'box') {
+      const c = Math.cos(o.yaw);
+      const s = Math.sin(o.yaw);
+      cosYaw[i] = c;
+      sinYaw[i] = s;
+      const ex = Math.abs(c) * o.half[0] + Math.abs(s) * o.half[2];
+      const ez = Math.abs(s) * o.half[0] + Math.abs(c) * o.half[2];
+      minx = o.center[0] - ex;
+      maxx = o.center[0] + ex;
+      miny = o.center[1] - o.half[1];
+      maxy = o.center[1] + o.half[1];
+      minz = o.center[2] - ez;
+      maxz = o.center[2] + ez;
+    } else if (o.type === 'cylinder') {
+      minx = o.x - o.radius;
+      maxx = o.x + o.radius;
+      miny = o.yTop;
+      maxy = o.yBottom;
+      minz = o.z - o.radius;
+      maxz = o.z + o.radius;
+    } else {
+      minx = o.center[0] - o.radius;
+      maxx = o.center[0] + o.radius;
+      miny = o.center[1] - o.radius;
+      maxy = o.center[1] + o.radius;
+      minz = o.center[2] - o.radius;
+      maxz = o.center[2] + o.radius;
+    }
+    bounds.set([minx, miny, minz, maxx, maxy, maxz], i * 6);
+  });
+  return { scene, cosYaw, sinYaw, bounds };
+}
+
+function intersectBox(o: Box, c: number, s: number, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, hit: Hit, id: number): void {
+  // World -> local: translate, rotate by -yaw about y (local = R^T (p - centre), R = [[c,0,s],[0,1,0],[-s,0,c]]).
+  const px = ox - o.center[0];
+  const py = oy - o.center[1];
+  const pz = oz - o.center[2];
+  const lox = c * px - s * pz;
+  const loz = s * px + c * pz;
+  const ldx = c * dx - s * dz;
+  const ldz = s * dx + c * dz;
+  let tNear = -Infinity;
+  let tFar = Infinity;
+  let face = -1;
+  const lo = [lox, py, loz];
+  const ld = [ldx, dy, ldz];
+  for (let a = 0; a < 3; a++) {
+    const h = o.half[a]!;
+    const oa = lo[a]!;
+    const da = ld[a]!;
+    if (Math.abs(da) < 1e-12) {
+      if (oa < -h || oa > h) return;
+      continue;
+    }
+    let t1 = (-h - oa) / da;
+    let t2 = (h - oa) / da;
+    let f = a * 2; // entering through the -a face
+    if (t1 > t2) {
+      const tmp = t1;
+      t1 = t2;
+      t2 = tmp;
+      f = a * 2 + 1;
+    }
+    if (t1 > tNear) {
+      tNear = t1;
+      face = f;
+    }
+    if (t2 < tFar) tFar = t2;
+    if (tNear > tFar) return;
+  }
+  if (tNear <= 1e-6 || tNear >= hit.t) return;
+  hit.t = tNear;
+  hit.id = id;
+  hit.part = face;
+  const axis = face >> 1;
+  const sign = face & 1 ? 1 : -1;
+  const lnx = axis === 0 ? sign : 0;
+  const lny = axis === 1 ? sign : 0;
+  const lnz = axis === 2 ? sign : 0;
+  hit.nx = c * lnx + s * lnz;
+  hit.ny = lny;
+  hit.nz = -s * lnx + c * lnz;
+  // Texture coordinates from the local hit point, offset so the pattern starts at the box corner.
+  const hx = lox + tNear * ldx + o.half[0];
+  const hy = py + tNear * dy + o.half[1];
+  const hz = loz + tNear * ldz + o.half[2];
+  if (axis === 0) {
+    hit.s = hz;
+    hit.u = hy;
+  } else if (axis === 1) {
+    hit.s = hx;
+    hit.u = hz;
+  } else {
+    hit.s = hx;
+    hit.u = hy;
+  }
+  hit.material = o.material;
+}
+
+function intersectCylinder(o: Cylinder, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, hit: Hit, id: number): void {
+  const px = ox - o.x;
+  const pz = oz - o.z;
+  const a = dx * dx + dz * dz;
+  if (a > 1e-12) {
+    const b = px * dx + pz * dz;
+    const cc = px * px + pz * pz - o.radius * o.radius;
+    const disc = b * b - a * cc;
+    if (disc >= 0) {
+      const t = (-b - Math.sqrt(disc)) / a;
+      if (t > 1e-6 && t < hit.t) {
+        const y = oy + t * dy;
+        if (y >= o.yTop && y <= o.yBottom) {
+          const hx = px + t * dx;
+          const hz = pz + t * dz;
+          hit.t = t;
+          hit.id = id;
+          hit.part = 0;
+          hit.nx = hx / o.radius;
+          hit.ny = 0;
+          hit.nz = hz / o.radius;
+          hit.s = Math.atan2(hz, hx) * o.radius;
+          hit.u = y;
+          hit.material = o.material;
+        }
+      }
+    }
+  }
+  // Caps (top is seen from above, bottom from below).
+  if (Math.abs(dy) > 1e-12) {
+    const capY = dy > 0 ? o.yTop : o.yBottom;
+    const t = (capY - oy) / dy;
+    if (t > 1e-6 && t < hit.t) {
+      const hx = px + t * dx;
+      const hz = pz + t * dz;
+      if (hx * hx + hz * hz <= o.radius * o.radius) {
+        hit.t = t;
+        hit.id = id;
+        hit.part = dy > 0 ? 1 : 2;
+        hit.nx = 0;
+        hit.ny = dy > 0 ? -1 : 1;
+        hit.nz = 0;
+        hit.s = hx;
+        hit.u = hz;
+        hit.material = o.material;
+      }
+    }
+  }
+}
+
+function intersectSphere(o: Sphere, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, hit: Hit, id: number): void {
+  const px = ox - o.center[0];
+  const py = oy - o.center[1];
+  const pz = oz - o.center[2];
+  const a = dx * dx + dy * dy + dz * dz;
+  const b = px * dx + py * dy + pz * dz;
+  const c = px * px + py * py + pz * pz - o.radius * o.radius;
+  const disc = b * b - a * c;
+  if (disc < 0) return;
+  const t = (-b - Math.sqrt(disc)) / a;
+  if (t <= 1e-6 || t >= hit.t) return;
+  const hx = px + t * dx;
+  const hy = py + t * dy;
+  const hz = pz + t * dz;
+  hit.t = t;
+  hit.id = id;
+  hit.part = 0;
+  hit.nx = hx / o.radius;
+  hit.ny = hy / o.radius;
+  hit.nz = hz / o.radius;
+  hit.s = Math.atan2(hz, hx) * o.radius;
+  hit.u = hy;
+  hit.material = o.material;
+}
+
+/** Nearest hit of the ray o + t d (t > 0) among the ground, the room and the listed objects. */
+function trace(p: Prepared, candidates: Int32Array, count: number, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, hit: Hit): void {
+  hit.t = Infinity;
+  hit.id = NO_HIT;
+  hit.material = null;
+  const scene = p.scene;
+  const ground = scene.ground;
+  if (ground && dy > 1e-12) {
+    const t = (ground.y - oy) / dy;
+    if (t > 1e-6) {
+      hit.t = t;
+      hit.id = HIT_GROUND;
+      hit.part = 0;
+      hit.nx = 0;
+      hit.ny = -1;
+      hit.nz = 0;
+      hit.s = ox + t * dx;
+      hit.u = oz + t * dz;
+      hit.material = groundMaterial(ground, hit.s, hit.u);
+    }
+  }
+  const room = scene.room;
+  if (room) {
+    // From inside, the exit face along each axis; the nearest exit is the wall seen.
+    let best = Infinity;
+    let face = -1;
+    const o3 = [ox, oy, oz];
+    const d3 = [dx, dy, dz];
+    for (let a = 0; a < 3; a++) {
+      const da = d3[a]!;
+      if (Math.abs(da) < 1e-12) continue;
+      const t = da > 0 ? (room.max[a]! - o3[a]!) / da : (room.min[a]! - o3[a]!) / da;
+      if (t > 1e-6 && t < best) {
+        best = t;
+        face = a * 2 + (da > 0 ? 1 : 0);
+      }
+    }
+    if (face >= 0 && best < hit.t) {
+      hit.t = best;
+      hit.id = HIT_ROOM;
+      hit.part = face;
+      const axis = face >> 1;
+      const inward = face & 1 ? -1 : 1;
+      hit.nx = axis === 0 ? inward : 0;
+      hit.ny = axis === 1 ? inward : 0;
+      hit.nz = axis === 2 ? inward : 0;
+      const hx = ox + best * dx - room.min[0];
+      const hy = oy + best * dy - room.min[1];
+      const hz = oz + best * dz - room.min[2];
+      if (axis === 0) {
+        hit.s = hz;
+        hit.u = hy;
+      } else if (axis === 1) {
+        hit.s = hx;
+        hit.u = hz;
+      } else {
+        hit.s = hx;
+        hit.u = hy;
+      }
+      hit.material = room.faces[face]!;
+    }
+  }
+  const objects = scene.objects;
+  for (let k = 0; k < count; k++) {
+    const i = candidates[k]!;
+    const o = objects[i]!;
+    if (o.type === 'box') intersectBox(o, p.cosYaw[i]!, p.sinYaw[i]!, ox, oy, oz, dx, dy, dz, hit, i);
+    else if (o.type === 'cylinder') intersectCylinder(o, ox, oy, oz, dx, dy, dz, hit, i);
+    else intersectSphere(o, ox, oy, oz, dx, dy, dz, hit, i);
+  }
+}
+
+/** Road layout on the ground: asphalt, dashed centre line and solid edge lines, sidewalk, outer (grass/dirt). */
+function groundMaterial(g: NonNullable<Scene['ground']>, x: number, z: number): Material {
+  const ax = Math.abs(x);
+  if (ax < g.roadHalfWidth) {
+    const centreDash = ax < 0.08 && z - 6 * Math.floor(z / 6) < 3;
+    const edgeLine = Math.abs(ax - (g.roadHalfWidth - 0.3)) < 0.08;
+    return centreDash || edgeLine ? g.marking : g.road;
+  }
+  return ax < g.sidewalkHalfWidth ? g.sidewalk : g.outer;
+}
+
+/** Screen rectangle [u0,v0,u1,v1] covered by an AABB seen from camera origin o; null if fully behind. */
+function projectBounds(b: Float64Array, i: number, ox: number, oy: number, oz: number, rig: StereoRig, out: Float64Array): boolean {
+  let u0 = Infinity, v0 = Infinity, u1 = -Infinity, v1 = -Infinity;
+  let behind = 0;
+  for (let k = 0; k < 8; k++) {
+    const x = b[i * 6 + (k & 1 ? 3 : 0)]! - ox;
+    const y = b[i * 6 + 1 + (k & 2 ? 3 : 0)]! - oy;
+    const z = b[i * 6 + 2 + (k & 4 ? 3 : 0)]! - oz;
+    if (z <= 0.05) {
+      behind++;
+      continue;
+    }
+    const u = (rig.fx * x) / z + rig.cx;
+    const v = (rig.fy * y) / z + rig.cy;
+    if (u < u0) u0 = u;
+    if (u > u1) u1 = u;
+    if (v < v0) v0 = v;
+    if (v > v1) v1 = v;
+  }
+  if (behind === 8) return false;
+  if (behind > 0) {
+    // The box straddles the camera plane: its projection is unbounded, cover the whole screen.
+    u0 = -Infinity;
+    v0 = -Infinity;
+    u1 = Infinity;
+    v1 = Infinity;
+  }
+  out[0] = u0;
+  out[1] = v0;
+  out[2] = u1;
+  out[3] = v1;
+  return true;
+}
+
+/** Per-tile candidate lists for one camera: tileStart/tileCount index into a flat Int32Array. */
+function buildTiles(p: Prepared, rig: StereoRig, ox: number, oy: number, oz: number) {
+  const tilesX = Math.ceil(rig.width / TILE);
+  const tilesY = Math.ceil(rig.height / TILE);
+  const n = p.scene.objects.length;
+  const lists: number[][] = Array.from({ length: tilesX * tilesY }, () => []);
+  const rect = new Float64Array(4);
+  const margin = 1; // sub-samples reach +-0.5 px
+  for (let i = 0; i < n; i++) {
+    if (!projectBounds(p.bounds, i, ox, oy, oz, rig, rect)) continue;
+    const tx0 = Math.max(0, Math.floor((rect[0]! - margin) / TILE));
+    const ty0 = Math.max(0, Math.floor((rect[1]! - margin) / TILE));
+    const tx1 = Math.min(tilesX - 1, Math.floor((rect[2]! + margin) / TILE));
+    const ty1 = Math.min(tilesY - 1, Math.floor((rect[3]! + margin) / TILE));
+    for (let ty = ty0; ty <= ty1; ty++) for (let tx = tx0; tx <= tx1; tx++) lists[ty * tilesX + tx]!.push(i);
+  }
+  const start = new Int32Array(lists.length);
+  const count = new Int32Array(lists.length);
+  let total = 0;
+  lists.forEach((l, k) => {
+    start[k] = total;
+    count[k] = l.length;
+    total += l.length;
+  });
+  const flat = new Int32Array(Math.max(1, total));
+  lists.forEach((l, k) => flat.set(l, start[k]!));
+  return { tilesX, start, count, flat };
+}
+
+/** Shaded colour of the current hit (or sky), written to out[0..2]. */
+function shade(scene: Scene, hit: Hit, dx: number, dy: number, dz: number, footprint: number, albedo: Float32Array, out: Float32Array): void {
+  if (hit.id === NO_HIT || hit.t * dz > scene.maxDistance) {
+    skyColour(scene, dx, dy, dz, out);
+    return;
+  }
+  const m = hit.material!;
+  sampleAlbedo(m, hit.s, hit.u, albedo, m.scale / (footprint * 8));
+  const L = scene.lighting;
+  const ndl = Math.max(0, hit.nx * L.sunDirection[0] + hit.ny * L.sunDirection[1] + hit.nz * L.sunDirection[2]);
+  let r = albedo[0]! * (L.ambient[0] + L.sunColor[0] * ndl);
+  let g = albedo[1]! * (L.ambient[1] + L.sunColor[1] * ndl);
+  let b = albedo[2]! * (L.ambient[2] + L.sunColor[2] * ndl);
+  if (scene.fogDistance > 0) {
+    const f = Math.exp(-(hit.t * dz) / scene.fogDistance);
+    r = r * f + scene.skyHorizon[0] * (1 - f);
+    g = g * f + scene.skyHorizon[1] * (1 - f);
+    b = b * f + scene.skyHorizon[2] * (1 - f);
+  }
+  out[0] = r;
+  out[1] = g;
+  out[2] = b;
+}
+
+/** Sky colour from the ray direction only (same in both views: zero disparity). */
+function skyColour(scene: Scene, dx: number, dy: number, dz: number, out: Float32Array): void {
+  const len = Math.sqrt(dx * dx + dy * dy + dz * dz);
+  const elevation = Math.min(1, Math.max(0, (-dy / len) * 2.5));
+  for (let c = 0; c < 3; c++) out[c] = scene.skyHorizon[c]! + (scene.skyZenith[c]! - scene.skyHorizon[c]!) * elevation;
+}
+
+export interface RenderOptions {
+  /** Left camera position in the world (m). Default origin. The right camera is +baseline along x. */
+  position?: [number, number, number];
+  /** Sub-samples per axis for colour (1 = none, 2 = 2x2). Depth is always the pixel centre's. Default 1. */
+  supersample?: number;
+  /** Also render the right view's depth. Default true. */
+  rightDepth?: boolean;
+}
+
+export interface RenderedView {
+  image: RgbImage;
+  /** z depth (m) at the pixel centre, 0 = sky / invalid. */
+  depth: FloatMap;
+  /** 1 where the pixel centre sees a textureless (`flat`) surface. */
+  textureless: Uint8Array;
+}
+
+export interface RenderedPair {
+  left: RgbImage;
+  right: RgbImage;
+  /** Left-view z depth (m), 0 = sky (invalid). */
+  depth: FloatMap;
+  /** Left-view disparity in pixels, d = fx * baseline / z; 0 where depth is invalid. */
+  disparity: FloatMap;
+  rightDepth?: FloatMap;
+  /** Left-view mask (1 = textureless surface at the pixel centre). */
+  textureless: Uint8Array;
+}
+
+/** Renders one view of `scene` from camera origin (ox, oy, oz). */
+export function renderView(scene: Scene, rig: StereoRig, origin: [number, number, number], supersample = 1, prepared?: Prepared): RenderedView {
+  const p = prepared ?? prepare(scene);
+  const [ox, oy, oz] = origin;
+  const { width: W, height: H, fx, fy, cx, cy } = rig;
+  const tiles = buildTiles(p, rig, ox, oy, oz);
+  const rgb = new Uint8Array(W * H * 3);
+  const depth = new Float32Array(W * H);
+  const textureless = new Uint8Array(W * H);
+  const hit = newHit();
+  const albedo = new Float32Array(3);
+  const colour = new Float32Array(3);
+  const s = Math.max(1, Math.floor(supersample));
+  const invS2 = 1 / (s * s);
+  for (let v = 0; v < H; v++) {
+    const tileRow = (v / TILE) | 0;
+    for (let u = 0; u < W; u++) {
+      const tile = tileRow * tiles.tilesX + ((u / TILE) | 0);
+      const start = tiles.start[tile]!;
+      const count = tiles.count[tile]!;
+      const cand = tiles.flat.subarray(start, start + count);
+      const pix = v * W + u;
+      // Pixel centre: depth (and colour when s == 1).
+      let dx = (u - cx) / fx;
+      let dy = (v - cy) / fy;
+      trace(p, cand, count, ox, oy, oz, dx, dy, 1, hit);
+      const valid = hit.id !== NO_HIT && hit.t <= scene.maxDistance;
+      depth[pix] = valid ? hit.t : 0;
+      textureless[pix] = valid && hit.material!.kind === 'flat' ? 1 : 0;
+      let r = 0, g = 0, b = 0;
+      if (s === 1) {
+        shade(scene, hit, dx, dy, 1, hit.t / fx, albedo, colour);
+        r = colour[0]!;
+        g = colour[1]!;
+        b = colour[2]!;
+      } else {
+        for (let j = 0; j < s; j++) {
+          dy = (v - 0.5 + (j + 0.5) / s - cy) / fy;
+          for (let i = 0; i < s; i++) {
+            dx = (u - 0.5 + (i + 0.5) / s - cx) / fx;
+            trace(p, cand, count, ox, oy, oz, dx, dy, 1, hit);
+            shade(scene, hit, dx, dy, 1, hit.t / fx, albedo, colour);
+            r += colour[0]!;
+            g += colour[1]!;
+            b += colour[2]!;
+          }
+        }
+        r *= invS2;
+        g *= invS2;
+        b *= invS2;
+      }
+      rgb[pix * 3] = toByte(r);
+      rgb[pix * 3 + 1] = toByte(g);
+      rgb[pix * 3 + 2] = toByte(b);
+    }
+  }
+  return {
+    image: { data: rgb, width: W, height: H, channels: 3 },
+    depth: { data: depth, width: W, height: H },
+    textureless,
+  };
+}
+
+function toByte(x: number): number {
+  const v = Math.round(x * 255);
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/**
+ * Renders both views of a rectified pair from the same scene, plus the exact left depth and disparity.
+ * Disparity d = fx * baseline / z (pixels of this render size); u_right = u_left - d.
+ */
+export function renderStereoPair(scene: Scene, rig: StereoRig, options: RenderOptions = {}): RenderedPair {
+  const prepared = prepare(scene);
+  const [x, y, z] = options.position ?? [0, 0, 0];
+  const ss = options.supersample ?? 1;
+  const left = renderView(scene, rig, [x, y, z], ss, prepared);
+  const right = renderView(scene, rig, [x + rig.baseline, y, z], ss, prepared);
+  const disparity = new Float32Array(left.depth.data.length);
+  const fb = rig.fx * rig.baseline;
+  for (let i = 0; i < disparity.length; i++) {
+    const d = left.depth.data[i]!;
+    disparity[i] = d > 0 ? fb / d : 0;
+  }
+  return {
+    left: left.image,
+    right: right.image,
+    depth: left.depth,
+    disparity: { data: disparity, width: rig.width, height: rig.height },
+    rightDepth: options.rightDepth === false ? undefined : right.depth,
+    textureless: left.textureless,
+  };
+}
+
+/**
+ * Casts arbitrary rays (unit directions) from one origin against the scene, e.g. a lidar.
+ * Returns the range along each ray (0 = no return within maxRange) and the albedo luminance at the hit.
+ */
+export function castRays(scene: Scene, origin: [number, number, number], directions: Float32Array, maxRange: number): { range: Float32Array; albedo: Float32Array } {
+  const p = prepare(scene);
+  const [ox, oy, oz] = origin;
+  // Keep only objects whose bounds come within maxRange of the origin.
+  const near: number[] = [];
+  scene.objects.forEach((_, i) => {
+    const b = p.bounds;
+    const ddx = Math.max(b[i * 6]! - ox, 0, ox - b[i * 6 + 3]!);
+    const ddy = Math.max(b[i * 6 + 1]! - oy, 0, oy - b[i * 6 + 4]!);
+    const ddz = Math.max(b[i * 6 + 2]! - oz, 0, oz - b[i * 6 + 5]!);
+    if (ddx * ddx + ddy * ddy + ddz * ddz <= maxRange * maxRange) near.push(i);
+  });
+  const cand = Int32Array.from(near);
+  const n = directions.length / 3;
+  const range = new Float32Array(n);
+  const albedoOut = new Float32Array(n);
+  const hit = newHit();
+  const alb = new Float32Array(3);
+  for (let k = 0; k < n; k++) {
+    const dx = directions[k * 3]!;
+    const dy = directions[k * 3 + 1]!;
+    const dz = directions[k * 3 + 2]!;
+    trace(p, cand, cand.length, ox, oy, oz, dx, dy, dz, hit);
+    if (hit.id === NO_HIT || hit.t > maxRange) continue;
+    range[k] = hit.t;
+    sampleAlbedo(hit.material!, hit.s, hit.u, alb, 0.1);
+    albedoOut[k] = 0.299 * alb[0]! + 0.587 * alb[1]! + 0.114 * alb[2]!;
+  }
+  return { range, albedo: albedoOut };
+}
