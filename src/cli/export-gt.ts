@@ -1,0 +1,37 @@
+import type { CommandModule } from 'yargs';
+import { resolve, join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../util/atomic.js';
+import { ProgressBar } from '../util/progress.js';
+import { exportGtMaps, encodeGtFile, EXPORT_GT_SPLITS, type ExportGtSplit } from '../../eval/export_gt.js';
+
+interface ExportGtArgs {
+  split: ExportGtSplit;
+  'data-path': string;
+  'split-file'?: string;
+  out: string;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const exportGtCommand: CommandModule<object, ExportGtArgs> = {
+  command: 'export-gt',
+  describe: 'Cache the GT depth of a KITTI split in one .npz (velodyne for eigen, improved GT for eigen_benchmark)',
+  builder: (y) =>
+    y
+      .option('split', { choices: EXPORT_GT_SPLITS, demandOption: true })
+      .option('data-path', { type: 'string', demandOption: true, describe: 'KITTI raw root (<date>/<drive>/velodyne_points, calib files)' })
+      .option('split-file', { type: 'string', describe: 'split list (default: filenames/monodepth2/<split>/test_files.txt)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output .npz (key "data")' }) as never,
+  handler: async (args) => {
+    const splitFile = args['split-file'] ?? join(repoRoot, 'filenames', 'monodepth2', args.split, 'test_files.txt');
+    let bar: ProgressBar | undefined;
+    const maps = await exportGtMaps(args.split, args['data-path'], splitFile, (_i, n) => {
+      bar ??= new ProgressBar({ label: `export-gt ${args.split}`, total: n, unit: 'img' });
+      bar.tick();
+    });
+    bar?.finish();
+    await writeFileAtomic(args.out, encodeGtFile(maps));
+    process.stdout.write(`wrote ${maps.length} GT maps to ${args.out}\n`);
+  },
+};
