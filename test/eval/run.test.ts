@@ -1,0 +1,140 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { encodeNpy, parseNpy, encodeNpz, parseNpz } from '../../eval/npy.js';
+import { encodeGtFile, readGtFile, readScaledPng16 } from '../../eval/gt.js';
+import { runEvaluation } from '../../eval/run.js';
+import { evaluateDepthImage, evaluateKittiStereoImage } from '../../eval/protocols.js';
+import { velodyneToDepthMap, readVelodyneBin, roundHalfEven } from '../../eval/velodyne_gt.js';
+import { kittiFocalBaseline } from '../../eval/kitti_calib.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const shared = resolve(repoRoot, '../shared');
+const hasShared = existsSync(join(shared, 'data'));
+if (!hasShared) console.warn(`test/eval: ${shared} is absent; real-data checks are skipped`);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sd-eval-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const writeNpy = (name: string, shape: number[], values: ArrayLike<number>) => {
+  const path = join(dir, name);
+  writeFileSync(path, encodeNpy({ dtype: '<f4', shape, data: Float32Array.from(values) }));
+  return path;
+};
+
+describe('npy / npz / GT cache', () => {
+  it('round-trips arrays and GT maps of mixed sizes', () => {
+    const a = { dtype: '<f4' as const, shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6.5]) };
+    const back = parseNpy(encodeNpy(a), 'mem');
+    expect(back.shape).toEqual([2, 3]);
+    expect([...back.data]).toEqual([1, 2, 3, 4, 5, 6.5]);
+    const npz = parseNpz(encodeNpz(new Map([['data', a]])), 'mem.npz');
+    expect([...npz.get('data')!.data]).toEqual([1, 2, 3, 4, 5, 6.5]);
+    const maps = [
+      { data: new Float32Array([1, 2]), height: 1, width: 2 },
+      { data: new Float32Array([3, 4, 5, 6, 7, 8]), height: 2, width: 3 },
+    ];
+    const path = join(dir, 'gt_mixed.npz');
+    writeFileSync(path, encodeGtFile(maps));
+    const read = readGtFile(path);
+    expect(read.map((m) => [m.height, m.width])).toEqual([[1, 2], [2, 3]]);
+    expect([...read[1]!.data]).toEqual([3, 4, 5, 6, 7, 8]);
+    const same = join(dir, 'gt_same.npz');
+    writeFileSync(same, encodeGtFile([maps[0]!, maps[0]!]));
+    expect(readGtFile(same).length).toBe(2);
+  });
+
+  it('rounds half to even like numpy.round', () => {
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4, 2.6].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, 2, 3]);
+  });
+});
+
+describe('runEvaluation on crafted files', () => {
+  const gtMaps = () => [
+    { data: new Float32Array([10, 20, 0, 40]), height: 2, width: 2 },
+    { data: new Float32Array([5, 5, 5, 5]), height: 2, width: 2 },
+  ];
+
+  it('evaluates eigen_benchmark (mask gt > 0, no crop) with the stereo x5.4 factor and matches per-image evaluation', async () => {
+    const gt = join(dir, 'gt_bench.npz');
+    writeFileSync(gt, encodeGtFile(gtMaps()));
+    // scaled disparities: depth = 1/d * 5.4
+    const pred = writeNpy('pred_bench.npy', [2, 2, 2], [0.5, 0.25, 1, 0.1, 1, 1, 1, 1]);
+    const r = await runEvaluation({ split: 'eigen_benchmark', predPath: pred, gtPath: gt, convention: 'scaledSigmoid', trainedWith: 'stereo', scaleFactor: 5.4, repoRoot, splitFile: join(repoRoot, 'filenames/monodepth2/eigen_benchmark/test_files.txt') });
+    const opts = { protocol: 'monodepth2' as const, crop: 'none' as const, gtMask: { kind: 'positive' as const }, minDepth: 1e-3, maxDepth: 80, scaleFactor: 5.4, medianScaling: false };
+    const d0 = evaluateDepthImage(gtMaps()[0]!, { data: new Float32Array([2, 4, 1, 10]), height: 2, width: 2 }, opts).metrics;
+    const d1 = evaluateDepthImage(gtMaps()[1]!, { data: new Float32Array([1, 1, 1, 1]), height: 2, width: 2 }, opts).metrics;
+    expect(r.metrics.absRel).toBeCloseTo((d0.absRel + d1.absRel) / 2, 12);
+    expect(r.metrics.a1).toBeCloseTo((d0.a1 + d1.a1) / 2, 12);
+    expect(r.perImage[0]!.validPixels).toBe(3);
+    expect(r.settings.medianScaling).toBe(false);
+  });
+
+  it('refuses median scaling for a stereo sidecar and fails on NaN, wrong count and wrong shape naming the problem', async () => {
+    const gt = join(dir, 'gt_bench2.npz');
+    writeFileSync(gt, encodeGtFile(gtMaps()));
+    const good = writeNpy('good.npy', [2, 2, 2], new Array(8).fill(0.5));
+    const base = { split: 'eigen_benchmark' as const, gtPath: gt, repoRoot, convention: 'scaledSigmoid' as const };
+    await expect(runEvaluation({ ...base, predPath: good, trainedWith: 'stereo', medianScaling: true })).rejects.toThrow(/refusing median scaling/);
+    const nan = writeNpy('nan.npy', [2, 2, 2], [0.5, 0.5, 0.5, 0.5, 0.5, NaN, 0.5, 0.5]);
+    await expect(runEvaluation({ ...base, predPath: nan })).rejects.toThrow(/nan\.npy: image 1 has NaN at row 0, col 1/);
+    const three = writeNpy('three.npy', [3, 2, 2], new Array(12).fill(0.5));
+    await expect(runEvaluation({ ...base, predPath: three })).rejects.toThrow(/holds 3 predictions but .* has 2 images/);
+    const flat = writeNpy('flat.npy', [8], new Array(8).fill(0.5));
+    await expect(runEvaluation({ ...base, predPath: flat })).rejects.toThrow(/must be N x H x W.*shape \(8\)/);
+    await expect(runEvaluation({ split: 'eigen_benchmark', gtPath: gt, repoRoot, predPath: good })).rejects.toThrow(/convention unknown/);
+  });
+
+  it('the CLI writes metrics.json and the per-image CSV', () => {
+    const gt = join(dir, 'gt_cli.npz');
+    writeFileSync(gt, encodeGtFile(gtMaps()));
+    const pred = writeNpy('cli_pred.npy', [2, 2, 2], [0.1, 0.05, 1, 0.025, 0.2, 0.2, 0.2, 0.2]);
+    writeFileSync(join(dir, 'cli_pred.json'), JSON.stringify({ convention: 'scaledSigmoid', trainedWith: 'mono' }));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'eval', '--split', 'eigen_benchmark', '--pred', pred, '--gt', gt, '--csv', join(dir, 'per_image.csv')], { cwd: repoRoot, encoding: 'utf8' });
+    expect(out).toMatch(/median scaling on \(mono-trained model\)/);
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    // depths are exact multiples of the GT after median scaling -> image 2 perfect, image 1 too (10,20,40 vs 10,20,40)
+    expect(metrics.metrics.absRel).toBeCloseTo(0, 6);
+    expect(metrics.metrics.a1).toBe(1);
+    expect(readFileSync(join(dir, 'per_image.csv'), 'utf8').split('\n')[0]).toMatch(/^index,absRel,sqRel/);
+  }, 60_000);
+});
+
+describe.skipIf(!hasShared)('real KITTI samples (../shared/data)', () => {
+  it('velodyne GT of the real scan matches the monodepth2 generate_depth_map reference (count, sum, first/last point)', () => {
+    const d = velodyneToDepthMap(join(shared, 'data/kitti_raw/2011_09_26'), readVelodyneBin(join(shared, 'data/kitti_object/training/velodyne/000001.bin')));
+    expect([d.height, d.width]).toEqual([375, 1242]);
+    let nz = 0;
+    let sum = 0;
+    for (const v of d.data) if (v > 0) { nz++; sum += v; }
+    // reference values from numpy running generate_depth_map's steps on the same scan and calib
+    expect(nz).toBe(18646);
+    expect(sum).toBeCloseTo(313171.0139937401, 6);
+    expect(d.data[121 * 1242 + 1233]).toBe(Math.fround(11.012999534606934));
+    expect(d.data[374 * 1242 + 1187]).toBe(Math.fround(5.539999961853027));
+  });
+
+  it('reads focal and baseline from the raw calibration', () => {
+    const { focal, baseline } = kittiFocalBaseline(join(shared, 'data/kitti_raw/2011_09_26'));
+    expect(focal).toBeCloseTo(721.5377, 4);
+    expect(baseline).toBeGreaterThan(0.53);
+    expect(baseline).toBeLessThan(0.55);
+  });
+
+  it('scores the KITTI 2015 devkit estimate: D1 with >= is at least D1 with >', async () => {
+    const gt = await readScaledPng16(join(shared, 'data/kitti_stereo2015_devkit/disp_gt.png'), 256);
+    const est = await readScaledPng16(join(shared, 'data/kitti_stereo2015_devkit/disp_est.png'), 256);
+    const mono = evaluateKittiStereoImage(gt, est, 'disparityPx', 'monodepth');
+    const devkit = evaluateKittiStereoImage(gt, est, 'disparityPx', 'devkit');
+    expect(mono.validCount).toBe(Math.round(0.2390252281266774 * 375 * 1242));
+    expect(mono.d1All).toBeGreaterThanOrEqual(devkit.d1All);
+    expect(mono.d1All).toBeGreaterThan(0);
+    expect(mono.d1All).toBeLessThan(100);
+  });
+});
