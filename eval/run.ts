@@ -5,11 +5,12 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { parseNpy, type NpyArray } from './npy.js';
-import { readGtFile, readScaledPng16, parseMonodepth2Split, improvedGtPath, splitStack, readPng16 } from './gt.js';
+import { readGtFile, readScaledPng16, parseMonodepth2Split, splitStack, readPng16 } from './gt.js';
 import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, type DepthProtocol } from './protocols.js';
 import { averageMetrics, fastDepthMetrics, maiMetrics, median } from './metrics.js';
 import { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './resize.js';
 import { kittiFocalBaseline } from './kitti_calib.js';
+import { exportGtMaps } from './export_gt.js';
 import type { CropName } from './crops.js';
 import type { D1Comparison } from './metrics.js';
 import type { PredictionConvention, TrainedWith, PredictionSidecar } from './convert.js';
@@ -161,11 +162,12 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
     const { lines, path: splitPath } = readSplitLines(opts, opts.split === 'eigen' ? 'monodepth2/eigen/test_files.txt' : 'monodepth2/eigen_benchmark/test_files.txt');
     let gts: PlaneMap[];
     if (opts.gtPath) gts = readGtFile(opts.gtPath);
-    else if (opts.split === 'eigen_benchmark' && opts.dataPath) {
-      gts = [];
-      for (const line of lines) gts.push(await readScaledPng16(improvedGtPath(opts.dataPath, line), 256));
+    else if (opts.dataPath) {
+      // No cache: build the GT exactly as export-gt would (slower; export-gt once and pass --gt to repeat runs).
+      gts = await exportGtMaps(opts.split, opts.dataPath, splitPath);
+      notes.push(`GT computed from ${opts.dataPath} (${opts.split === 'eigen' ? 'velodyne' : 'improved GT PNGs'}); cache it with stereodepth export-gt`);
     } else {
-      throw new Error(`split ${opts.split} needs --gt <gt.npz> (create it once with: stereodepth export-gt --split ${opts.split} --data-path <kitti raw>)` + (opts.split === 'eigen_benchmark' ? ' or --data-path with the improved GT PNGs' : ''));
+      throw new Error(`split ${opts.split} needs --gt <gt.npz> (create it once with: stereodepth export-gt --split ${opts.split} --data-path <kitti raw>)` + ' or --data-path <kitti raw>');
     }
     checkCount(preds, gts.length, opts.predPath, opts.gtPath ?? splitPath);
     if (lines.length !== gts.length) notes.push(`split file ${splitPath} has ${lines.length} lines but GT has ${gts.length} maps; calibration lookups use the split order`);
