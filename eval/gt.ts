@@ -5,7 +5,8 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { parseNpz, parseNpy, encodeNpz, type NpyArray } from './npy.js';
+import { parseNpz, parseNpy, encodeNpz, PickledArrayError, type NpyArray } from './npy.js';
+import { unpickleObjectArrayOfMaps } from './pickle_arrays.js';
 import type { PlaneMap } from './resize.js';
 
 /**
@@ -14,8 +15,8 @@ import type { PlaneMap } from './resize.js';
  *   monodepth2's `gt_depths.npz` (an object array indexed per image);
  * - mixed sizes (KITTI Eigen has several): key `data` = float32 concatenation of the maps in order, plus key
  *   `shapes` = int32 N x 2 (height, width).
- * monodepth2's own gt_depths.npz stores a pickled object array, which is read by {@link readGtFile} through a
- * small pickle decoder limited to lists/arrays of numeric numpy arrays.
+ * monodepth2's own gt_depths.npz stores a pickled object array, which {@link readGtFile} reads through a small
+ * pickle decoder limited to object arrays of numeric numpy arrays (eval/pickle_arrays.ts).
  */
 export function encodeGtFile(maps: PlaneMap[]): Uint8Array {
   if (maps.length === 0) throw new Error('encodeGtFile: no maps to write');
@@ -81,17 +82,14 @@ export function readGtFile(path: string): PlaneMap[] {
   return splitStack(data, `${path}:data`);
 }
 
-/** parseNpz, except that pickled object arrays of numeric arrays (monodepth2 gt_depths.npz) come back as maps. */
+/** parseNpz, except that a pickled object array of 2-D numeric arrays (monodepth2 gt_depths.npz) comes back as maps. */
 function parseNpzWithObjects(buf: Uint8Array, where: string): Map<string, NpyArray | PlaneMap[]> {
   try {
     return parseNpz(buf, where);
   } catch (err) {
-    if (!/object \(pickled\) array/.test((err as Error).message)) throw err;
-    throw new Error(
-      `${where}: key "data" is a pickled object array (monodepth2's gt_depths.npz); convert it once with numpy: ` +
-        `d=np.load(f,allow_pickle=True)['data']; np.savez(out, data=np.concatenate([x.ravel() for x in d]).astype(np.float32), ` +
-        `shapes=np.array([x.shape for x in d],dtype=np.int32)) — or regenerate it with stereodepth export-gt`,
-    );
+    if (!(err instanceof PickledArrayError)) throw err;
+    const maps = unpickleObjectArrayOfMaps(err.payload, `${where}:data`);
+    return new Map([['data', maps]]);
   }
 }
 

@@ -10,6 +10,16 @@ import { inflateRawSync, crc32 } from 'node:zlib';
 
 export type NpyDtype = '<f4' | '<f8' | '|u1' | '<u2' | '<i4' | '|b1' | '<i8';
 
+/** Thrown for object (pickled) arrays; carries the pickle payload so a caller that understands it can decode it. */
+export class PickledArrayError extends Error {
+  constructor(
+    where: string,
+    readonly payload: Uint8Array,
+  ) {
+    super(`${where}: object (pickled) array; expected a numeric array (re-export with stereodepth export-gt)`);
+  }
+}
+
 export interface NpyArray {
   dtype: NpyDtype;
   shape: number[];
@@ -44,9 +54,7 @@ export function parseNpy(buf: Uint8Array, where: string): NpyArray {
     throw new Error(`${where}: malformed .npy header ${JSON.stringify(header.trim())}`);
   }
   if (fortran === 'True') throw new Error(`${where}: Fortran-ordered arrays are not supported; save with C order`);
-  if (descr === '|O') {
-    throw new Error(`${where}: object (pickled) array; expected a numeric array (re-export with stereodepth export-gt)`);
-  }
+  if (descr === '|O') throw new PickledArrayError(where, buf.subarray(offset + headerLen));
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())

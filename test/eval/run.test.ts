@@ -138,3 +138,14 @@ describe.skipIf(!hasShared)('real KITTI samples (../shared/data)', () => {
     expect(mono.d1All).toBeLessThan(100);
   });
 });
+
+describe("monodepth2's gt_depths.npz (pickled object array)", () => {
+  for (const file of ['gt_object_array.npz', 'gt_object_array_stored.npz', 'gt_object_array_protocol3.npz']) {
+    it(`reads ${file}`, () => {
+      const maps = readGtFile(join(repoRoot, 'test/eval/fixtures', file));
+      expect(maps.map((m) => [m.height, m.width])).toEqual([[2, 3], [3, 2]]);
+      expect([...maps[0]!.data]).toEqual([0, 1.5, 3, 4.5, 6, 7.5]);
+      expect([...maps[1]!.data]).toEqual([7, 8, 9, 10, 11, 12.25]);
+    });
+  }
+});
