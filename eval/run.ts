@@ -210,8 +210,12 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
     let gts: PlaneMap[];
     if (opts.gtPath) gts = readGtFile(opts.gtPath);
     else if (opts.dataPath) {
+      // monodepth reads training/disp_noc_0/%06d_10.png for i = 0..199
+      const dispDir = join(opts.dataPath, 'training', 'disp_noc_0');
+      if (!existsSync(dispDir)) throw new Error(`${dispDir}: KITTI 2015 disparity GT folder not found`);
+      const count = readdirSync(dispDir).filter((f) => /^\d{6}_10\.png$/.test(f)).length;
       gts = [];
-      for (let i = 0; i < preds.length; i++) gts.push(await readScaledPng16(join(opts.dataPath, 'training', 'disp_noc_0', `${String(i).padStart(6, '0')}_10.png`), 256));
+      for (let i = 0; i < count; i++) gts.push(await readScaledPng16(join(dispDir, `${String(i).padStart(6, '0')}_10.png`), 256));
     } else throw new Error('split kitti needs --data-path <KITTI 2015 root with training/disp_noc_0> or --gt <disparity stack>');
     checkCount(preds, gts.length, opts.predPath, opts.gtPath ?? 'training/disp_noc_0');
     if (opts.medianScaling) throw new Error('split kitti follows monodepth: no median scaling');
