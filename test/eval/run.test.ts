@@ -149,3 +149,34 @@ describe("monodepth2's gt_depths.npz (pickled object array)", () => {
     });
   }
 });
+
+describe('NYU and MAI splits', () => {
+  it('nyu distdepth: align-corners resize, 0.01 < gt <= 10, median scaling, clamp 10', async () => {
+    const gt = writeNpy('nyu_gt.npy', [1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 12]);
+    // 2x2 depth prediction, align-corners resize to 3x3 gives the exact bilinear midpoints
+    const pred = writeNpy('nyu_pred.npy', [1, 2, 2], [2, 6, 14, 18]);
+    const r = await runEvaluation({ split: 'nyu', predPath: pred, gtPath: gt, convention: 'depth', trainedWith: 'mono', repoRoot });
+    // resized: [2,4,6, 8,10,12, 14,16,18]; mask drops gt 12; median(gt)=4.5, median(pred)=9 -> ratio 0.5
+    expect(r.perImage[0]!.ratio).toBeCloseTo(0.5, 7);
+    expect(r.metrics.absRel).toBeCloseTo(0, 6);
+    expect(r.perImage[0]!.validPixels).toBe(8);
+  });
+
+  it('nyu fastdepth: no median scaling, OR mask, same size required', async () => {
+    const gt = writeNpy('fd_gt.npy', [1, 1, 3], [0, 2, 4]);
+    const pred = writeNpy('fd_pred.npy', [1, 1, 3], [0, 2, 2]);
+    const r = await runEvaluation({ split: 'nyu', protocol: 'fastdepth', predPath: pred, gtPath: gt, convention: 'depth', repoRoot });
+    expect(r.metrics.maeMm).toBeCloseTo(1000, 6);
+    const small = writeNpy('fd_small.npy', [1, 1, 2], [1, 1]);
+    await expect(runEvaluation({ split: 'nyu', protocol: 'fastdepth', predPath: small, gtPath: gt, convention: 'depth', repoRoot })).rejects.toThrow(/image 0 is 1x2 but GT is 1x3/);
+  });
+
+  it('mai: metres -> uint16 millimetres, then the challenge metrics', async () => {
+    const gt = writeNpy('mai_gt.npy', [1, 1, 3], [1000, 2000, 0]);
+    const pred = writeNpy('mai_pred.npy', [1, 1, 3], [1.0004, 1.0, 0.005]);
+    const r = await runEvaluation({ split: 'mai', predPath: pred, gtPath: gt, convention: 'depth', repoRoot });
+    // 1.0004 m -> 1000 mm after truncation
+    expect(r.metrics.siRmse).toBeCloseTo(Math.log(2) / 2, 9);
+    expect(r.metrics.rmse).toBeCloseTo(Math.sqrt(0.5), 9);
+  });
+});
