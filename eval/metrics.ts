@@ -111,6 +111,17 @@ export function median(values: ArrayLike<number>, options: { float32?: boolean }
   return options.float32 ? Math.fround(Math.fround(a + b) / 2) : (a + b) / 2;
 }
 
+/**
+ * torch.median: for an even count it returns the LOWER of the two middle values (not their mean) — what
+ * monodepth2's training-time depth monitor uses.
+ */
+export function medianLower(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) throw new Error('medianLower: empty input; expected at least one value');
+  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  return sorted[(n - 1) >> 1]!;
+}
+
 /** Which comparison the D1 outlier test uses. */
 export type D1Comparison = 'monodepth' | 'devkit';
 

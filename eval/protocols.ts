@@ -2,7 +2,7 @@
  * The references' evaluation protocols, one image at a time (ANCHORS §6): the order of resize, conversion,
  * masking, scaling and clamping is what makes numbers comparable with published tables.
  */
-import { computeDepthMetrics, median, d1All, type DepthMetrics, type D1Comparison } from './metrics.js';
+import { computeDepthMetrics, median, medianLower, d1All, type DepthMetrics, type D1Comparison } from './metrics.js';
 import { cropBox, validIndices, type CropName, type GtMaskRule } from './crops.js';
 import { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './resize.js';
 import { predictionValueToDepth, toPixelDisparity, type ConversionContext, type PredictionConvention } from './convert.js';
@@ -173,4 +173,32 @@ export function evaluateKittiStereoImage(
     d1All: d1All(gtD, predD, comparison),
     validCount: gtD.length,
   };
+}
+
+/**
+ * monodepth2's training-time depth monitor (`trainer.compute_depth_losses`), for the trainer's validation:
+ * predictions already upsampled to GT size (375x1242 there), mask gt > 0 inside the Garg crop, ONE median ratio
+ * over the whole batch with torch.median (lower middle value; `medianScaling` false for stereo models), clamp to
+ * [1e-3, 80], and the metrics over all batch pixels at once (not averaged per image).
+ */
+export function trainingMonitorDepthMetrics(gt: PlaneMap[], predDepth: PlaneMap[], medianScaling: boolean): DepthMetrics {
+  if (gt.length !== predDepth.length || gt.length === 0) {
+    throw new Error(`trainingMonitorDepthMetrics: ${gt.length} GT maps and ${predDepth.length} predictions; expected the same non-zero count`);
+  }
+  const g: number[] = [];
+  const p: number[] = [];
+  gt.forEach((map, i) => {
+    const pred = predDepth[i]!;
+    if (pred.height !== map.height || pred.width !== map.width) {
+      throw new Error(`trainingMonitorDepthMetrics: prediction ${i} is ${pred.height}x${pred.width}, GT is ${map.height}x${map.width}`);
+    }
+    for (const k of validIndices(map.data, map.height, map.width, { kind: 'positive' }, cropBox('garg', map.height, map.width))) {
+      g.push(map.data[k]!);
+      p.push(pred.data[k]!);
+    }
+  });
+  if (g.length === 0) throw new Error('trainingMonitorDepthMetrics: no GT pixel > 0 inside the Garg crop');
+  const ratio = medianScaling ? medianLower(g) / medianLower(p) : 1;
+  const scaled = p.map((v) => Math.min(Math.max(v * ratio, 1e-3), 80));
+  return computeDepthMetrics(g, scaled, { float32Ratios: false });
 }

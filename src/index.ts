@@ -5,7 +5,7 @@ export { writeFileAtomic, writeFileAtomicSync } from './util/atomic.js';
 export { ProgressBar, formatDuration } from './util/progress.js';
 export * from './backend/index.js';
 export {
-  computeDepthMetrics, averageMetrics, median, d1All, fastDepthMetrics, maiMetrics, DEPTH_METRIC_NAMES,
+  computeDepthMetrics, averageMetrics, median, medianLower, d1All, fastDepthMetrics, maiMetrics, DEPTH_METRIC_NAMES,
   type DepthMetrics, type D1Comparison, type FastDepthMetrics, type MaiMetrics,
 } from '../eval/metrics.js';
 export { cropBox, validIndices, type CropBox, type CropName, type GtMaskRule } from '../eval/crops.js';
@@ -15,6 +15,6 @@ export {
   predictionValueToDepth, scaleSigmoidDisparity, toPixelDisparity, predictionSidecarSchema, readPredictionSidecar, sidecarPathFor,
   PREDICTION_CONVENTIONS, type PredictionConvention, type PredictionSidecar, type TrainedWith,
 } from '../eval/convert.js';
-export { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, type DepthEvalOptions, type DepthProtocol } from '../eval/protocols.js';
+export { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, trainingMonitorDepthMetrics, type DepthEvalOptions, type DepthProtocol } from '../eval/protocols.js';
 export { runEvaluation, decideMedianScaling, loadPredictions, type EvalRunOptions, type EvalRunResult } from '../eval/run.js';
 export { encodeGtFile, readGtFile } from '../eval/gt.js';

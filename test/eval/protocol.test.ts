@@ -161,3 +161,19 @@ describe('KITTI 2015 stereo split', () => {
     expect(() => evaluateKittiStereoImage({ data: new Float32Array(5), height: 1, width: 5 }, pred, 'widthFraction', 'monodepth')).toThrow(/width->focal/);
   });
 });
+
+describe('training-time monitor (monodepth2 compute_depth_losses)', () => {
+  it('uses one batch-wide torch-style median (lower middle) and pools pixels over the batch', async () => {
+    const { medianLower } = await import('../../eval/metrics.js');
+    const { trainingMonitorDepthMetrics } = await import('../../eval/protocols.js');
+    expect(medianLower([1, 2, 3, 4])).toBe(2);
+    expect(medianLower([3, 1, 2])).toBe(2);
+    // 10x10 maps: Garg crop rows 4..9, cols 0..9 (0.03594771*10 -> 0, 0.96405229*10 -> 9)
+    const gt = { data: new Float32Array(100).fill(10), height: 10, width: 10 };
+    const pred = { data: new Float32Array(100).fill(20), height: 10, width: 10 };
+    const m = trainingMonitorDepthMetrics([gt], [pred], true);
+    expect(m.absRel).toBeCloseTo(0, 12);
+    const unscaled = trainingMonitorDepthMetrics([gt], [pred], false);
+    expect(unscaled.absRel).toBeCloseTo(1, 12);
+  });
+});
