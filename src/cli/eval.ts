@@ -74,39 +74,51 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('csv', { type: 'string', describe: 'also write per-image metrics to this CSV' })
       .option('mai-quantize', { type: 'boolean', default: true, describe: 'MAI: clip metres x 1000 to [1, 65535] and truncate to uint16 as submissions are' }) as never,
   handler: async (args) => {
-    const sidecar = readPredictionSidecar(args.pred);
-    const result = await runEvaluation({
-      split: args.split,
-      predPath: args.pred,
-      repoRoot,
-      forceMedianScaling: args['force-median-scaling'],
-      d1: args.d1,
-      maiQuantize: args['mai-quantize'],
-      ...(sidecar ? { sidecar } : {}),
-      ...(args.gt !== undefined ? { gtPath: args.gt } : {}),
-      ...(args['data-path'] !== undefined ? { dataPath: args['data-path'] } : {}),
-      ...(args['split-file'] !== undefined ? { splitFile: args['split-file'] } : {}),
-      ...(args.protocol !== undefined ? { protocol: args.protocol } : {}),
-      ...(args.convention !== undefined ? { convention: args.convention } : {}),
-      ...(args['trained-with'] !== undefined ? { trainedWith: args['trained-with'] } : {}),
-      ...(args['min-depth'] !== undefined ? { minDepth: args['min-depth'] } : {}),
-      ...(args['max-depth'] !== undefined ? { maxDepth: args['max-depth'] } : {}),
-      ...(args['median-scaling'] !== undefined ? { medianScaling: args['median-scaling'] } : {}),
-      ...(args['scale-factor'] !== undefined ? { scaleFactor: args['scale-factor'] } : {}),
-      ...(args.crop !== undefined ? { crop: args.crop } : {}),
-      ...(args.focal !== undefined ? { focal: args.focal } : {}),
-      ...(args.baseline !== undefined ? { baseline: args.baseline } : {}),
-    });
-    for (const note of result.notes) process.stdout.write(`-> ${note}\n`);
-    process.stdout.write(formatMetricsTable(result) + '\n');
-    const outDir = args['out-dir'] ?? defaultOutDir(args.pred);
-    const metricsPath = join(outDir, 'metrics.json');
-    const { perImage: _perImage, ...summary } = result;
-    await writeFileAtomic(metricsPath, JSON.stringify({ pred: resolve(args.pred), ...summary }, null, 2) + '\n');
-    process.stdout.write(`metrics written to ${metricsPath}\n`);
-    if (args.csv) {
-      await writeFileAtomic(args.csv, formatPerImageCsv(result));
-      process.stdout.write(`per-image metrics written to ${args.csv}\n`);
+    // Report failures as one clear line (file, index, what was expected) instead of yargs' help dump.
+    try {
+      await run(args);
+    } catch (err) {
+      process.stderr.write(`stereodepth eval: ${(err as Error).message}\n`);
+      if (process.env.STEREODEPTH_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+      process.exitCode = 1;
     }
   },
 };
+
+/** The command's work; errors propagate to the handler, which prints them. */
+async function run(args: EvalArgs): Promise<void> {
+  const sidecar = readPredictionSidecar(args.pred);
+  const result = await runEvaluation({
+    split: args.split,
+    predPath: args.pred,
+    repoRoot,
+    forceMedianScaling: args['force-median-scaling'],
+    d1: args.d1,
+    maiQuantize: args['mai-quantize'],
+    ...(sidecar ? { sidecar } : {}),
+    ...(args.gt !== undefined ? { gtPath: args.gt } : {}),
+    ...(args['data-path'] !== undefined ? { dataPath: args['data-path'] } : {}),
+    ...(args['split-file'] !== undefined ? { splitFile: args['split-file'] } : {}),
+    ...(args.protocol !== undefined ? { protocol: args.protocol } : {}),
+    ...(args.convention !== undefined ? { convention: args.convention } : {}),
+    ...(args['trained-with'] !== undefined ? { trainedWith: args['trained-with'] } : {}),
+    ...(args['min-depth'] !== undefined ? { minDepth: args['min-depth'] } : {}),
+    ...(args['max-depth'] !== undefined ? { maxDepth: args['max-depth'] } : {}),
+    ...(args['median-scaling'] !== undefined ? { medianScaling: args['median-scaling'] } : {}),
+    ...(args['scale-factor'] !== undefined ? { scaleFactor: args['scale-factor'] } : {}),
+    ...(args.crop !== undefined ? { crop: args.crop } : {}),
+    ...(args.focal !== undefined ? { focal: args.focal } : {}),
+    ...(args.baseline !== undefined ? { baseline: args.baseline } : {}),
+  });
+  for (const note of result.notes) process.stdout.write(`-> ${note}\n`);
+  process.stdout.write(formatMetricsTable(result) + '\n');
+  const outDir = args['out-dir'] ?? defaultOutDir(args.pred);
+  const metricsPath = join(outDir, 'metrics.json');
+  const { perImage: _perImage, ...summary } = result;
+  await writeFileAtomic(metricsPath, JSON.stringify({ pred: resolve(args.pred), ...summary }, null, 2) + '\n');
+  process.stdout.write(`metrics written to ${metricsPath}\n`);
+  if (args.csv) {
+    await writeFileAtomic(args.csv, formatPerImageCsv(result));
+    process.stdout.write(`per-image metrics written to ${args.csv}\n`);
+  }
+}

@@ -24,14 +24,26 @@ export const exportGtCommand: CommandModule<object, ExportGtArgs> = {
       .option('split-file', { type: 'string', describe: 'split list (default: filenames/monodepth2/<split>/test_files.txt)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output .npz (key "data")' }) as never,
   handler: async (args) => {
-    const splitFile = args['split-file'] ?? join(repoRoot, 'filenames', 'monodepth2', args.split, 'test_files.txt');
-    let bar: ProgressBar | undefined;
-    const maps = await exportGtMaps(args.split, args['data-path'], splitFile, (_i, n) => {
-      bar ??= new ProgressBar({ label: `export-gt ${args.split}`, total: n, unit: 'img' });
-      bar.tick();
-    });
-    bar?.finish();
-    await writeFileAtomic(args.out, encodeGtFile(maps));
-    process.stdout.write(`wrote ${maps.length} GT maps to ${args.out}\n`);
+    // Report failures as one clear line (file, index, what was expected) instead of yargs' help dump.
+    try {
+      await run(args);
+    } catch (err) {
+      process.stderr.write(`stereodepth export-gt: ${(err as Error).message}\n`);
+      if (process.env.STEREODEPTH_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+      process.exitCode = 1;
+    }
   },
 };
+
+/** The command's work; errors propagate to the handler, which prints them. */
+async function run(args: ExportGtArgs): Promise<void> {
+  const splitFile = args['split-file'] ?? join(repoRoot, 'filenames', 'monodepth2', args.split, 'test_files.txt');
+  let bar: ProgressBar | undefined;
+  const maps = await exportGtMaps(args.split, args['data-path'], splitFile, (_i, n) => {
+    bar ??= new ProgressBar({ label: `export-gt ${args.split}`, total: n, unit: 'img' });
+    bar.tick();
+  });
+  bar?.finish();
+  await writeFileAtomic(args.out, encodeGtFile(maps));
+  process.stdout.write(`wrote ${maps.length} GT maps to ${args.out}\n`);
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { encodeNpy, parseNpy, encodeNpz, parseNpz } from '../../eval/npy.js';
 import { encodeGtFile, readGtFile, readScaledPng16 } from '../../eval/gt.js';
 import { runEvaluation } from '../../eval/run.js';
@@ -103,6 +103,11 @@ describe('runEvaluation on crafted files', () => {
     expect(metrics.metrics.absRel).toBeCloseTo(0, 6);
     expect(metrics.metrics.a1).toBe(1);
     expect(readFileSync(join(dir, 'per_image.csv'), 'utf8').split('\n')[0]).toMatch(/^index,absRel,sqRel/);
+    // a malformed prediction file: exit code 1 and one line naming the file and image
+    const bad = writeNpy('cli_bad.npy', [2, 2, 2], [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, NaN]);
+    const res = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'eval', '--split', 'eigen_benchmark', '--pred', bad, '--gt', gt, '--convention', 'scaledSigmoid'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/stereodepth eval: .*cli_bad\.npy: image 1 has NaN at row 1, col 1/);
   }, 60_000);
 });
 
