@@ -6,7 +6,7 @@
  * and should be replaced by src/io's reader once it exists. Format: NEP 1 (.npy v1/v2/v3 header) and
  * the zip container numpy.savez uses.
  */
-import { inflateRawSync, crc32 } from 'node:zlib';
+import { inflateRawSync, deflateRawSync, crc32 } from 'node:zlib';
 
 export type NpyDtype = '<f4' | '<f8' | '|u1' | '<u2' | '<i4' | '|b1' | '<i8';
 
@@ -62,33 +62,36 @@ export function parseNpy(buf: Uint8Array, where: string): NpyArray {
     .map((s) => Number(s));
   const count = shape.reduce((a, b) => a * b, 1);
   const start = offset + headerLen;
-  const body = buf.slice(start);
+  const itemSize = descr === '<f8' || descr === '<i8' ? 8 : descr === '<f4' || descr === '<i4' ? 4 : descr === '<u2' ? 2 : 1;
+  // A view when the data is aligned (numpy pads headers to 64 bytes), a copy otherwise: GT caches can be GBs.
+  const body = (buf.byteOffset + start) % itemSize === 0 ? buf.subarray(start) : buf.slice(start);
   const need = (bytes: number): void => {
     if (body.byteLength < count * bytes) {
       throw new Error(`${where}: truncated data: shape (${shape.join(', ')}) needs ${count * bytes} bytes, file has ${body.byteLength}`);
     }
   };
   const ab = body.buffer;
+  const at = body.byteOffset;
   switch (descr) {
     case '<f4':
       need(4);
-      return { dtype: descr, shape, data: new Float32Array(ab, 0, count) };
+      return { dtype: descr, shape, data: new Float32Array(ab, at, count) };
     case '<f8':
       need(8);
-      return { dtype: descr, shape, data: new Float64Array(ab, 0, count) };
+      return { dtype: descr, shape, data: new Float64Array(ab, at, count) };
     case '|u1':
     case '|b1':
       need(1);
-      return { dtype: descr, shape, data: new Uint8Array(ab, 0, count) };
+      return { dtype: descr, shape, data: new Uint8Array(ab, at, count) };
     case '<u2':
       need(2);
-      return { dtype: descr, shape, data: new Uint16Array(ab, 0, count) };
+      return { dtype: descr, shape, data: new Uint16Array(ab, at, count) };
     case '<i4':
       need(4);
-      return { dtype: descr, shape, data: new Int32Array(ab, 0, count) };
+      return { dtype: descr, shape, data: new Int32Array(ab, at, count) };
     case '<i8': {
       need(8);
-      const big = new BigInt64Array(ab, 0, count);
+      const big = new BigInt64Array(ab, at, count);
       return { dtype: descr, shape, data: Float64Array.from(big, (v) => Number(v)) };
     }
     default:
@@ -178,23 +181,29 @@ export function parseNpz(buf: Uint8Array, where: string): Map<string, NpyArray> 
   return out;
 }
 
-/** Writes arrays as an uncompressed .npz (numpy.savez layout), readable by numpy.load. */
-export function encodeNpz(arrays: Map<string, NpyArray>): Uint8Array {
+/**
+ * Writes arrays as an .npz readable by numpy.load: deflated like numpy.savez_compressed by default (sparse
+ * velodyne GT shrinks ~20x), stored like numpy.savez with `compress: false`.
+ */
+export function encodeNpz(arrays: Map<string, NpyArray>, options: { compress?: boolean } = {}): Uint8Array {
+  const compress = options.compress ?? true;
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
   let offset = 0;
   for (const [key, arr] of arrays) {
     const name = new TextEncoder().encode(`${key}.npy`);
-    const body = encodeNpy(arr);
-    if (body.length >= 0xffffffff || offset >= 0xffffffff) throw new Error(`encodeNpz: member ${key} too large (zip64 not written)`);
-    const crc = crc32(body) >>> 0;
+    const raw = encodeNpy(arr);
+    const body = compress ? new Uint8Array(deflateRawSync(raw, { level: 6 })) : raw;
+    if (raw.length >= 0xffffffff || offset >= 0xffffffff) throw new Error(`encodeNpz: member ${key} too large (zip64 not written)`);
+    const crc = crc32(raw) >>> 0;
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
     lv.setUint16(4, 20, true);
+    lv.setUint16(8, compress ? 8 : 0, true);
     lv.setUint32(14, crc, true);
     lv.setUint32(18, body.length, true);
-    lv.setUint32(22, body.length, true);
+    lv.setUint32(22, raw.length, true);
     lv.setUint16(26, name.length, true);
     local.set(name, 30);
     const central = new Uint8Array(46 + name.length);
@@ -202,9 +211,10 @@ export function encodeNpz(arrays: Map<string, NpyArray>): Uint8Array {
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(4, 20, true);
     cv.setUint16(6, 20, true);
+    cv.setUint16(10, compress ? 8 : 0, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, body.length, true);
-    cv.setUint32(24, body.length, true);
+    cv.setUint32(24, raw.length, true);
     cv.setUint16(28, name.length, true);
     cv.setUint32(42, offset, true);
     central.set(name, 46);
