@@ -230,9 +230,11 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
     }
   } else if (opts.split === 'nyu') {
     if (protocol !== 'distdepth' && protocol !== 'fastdepth') throw new Error(`split nyu: --protocol must be distdepth or fastdepth, got ${protocol}`);
-    if (!opts.gtPath) throw new Error('split nyu needs --gt <N x H x W depth in metres (.npy) or GT .npz>');
-    const gts = readGtFile(opts.gtPath);
-    checkCount(preds, gts.length, opts.predPath, opts.gtPath);
+    let gts: PlaneMap[];
+    if (opts.gtPath) gts = readGtFile(opts.gtPath);
+    else if (opts.dataPath && opts.splitFile) gts = readDistDepthNyuGt(opts.dataPath, opts.splitFile);
+    else throw new Error('split nyu needs --gt <N x H x W depth in metres (.npy) or GT .npz>, or --data-path with --split-file NYUv2.txt (DistDepth layout)');
+    checkCount(preds, gts.length, opts.predPath, opts.gtPath ?? opts.splitFile!);
     if (protocol === 'distdepth') {
       const { medianScaling, note } = decideMedianScaling(protocol, trainedWith ?? 'mono', opts.medianScaling, opts.forceMedianScaling ?? false);
       notes.push(note);
@@ -286,6 +288,30 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
   // Bookkeeping columns are per-image only; the metrics are the per-image values averaged (the references' way).
   const metricOnly = perImage.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'validPixels' && k !== 'ratio')));
   return { split: opts.split, protocol, count: perImage.length, metrics: averageMetrics(metricOnly), perImage, settings, notes };
+}
+
+/**
+ * DistDepth's NYUv2 GT: one line per image of NYUv2.txt (no extension), depth file = line with 'img' -> 'depth'
+ * + '.npy' (metres); 480x640 maps are centre-cropped to 448x608 as DistDepth crops its inputs (ANCHORS §5.4).
+ */
+export function readDistDepthNyuGt(dataPath: string, splitFile: string): PlaneMap[] {
+  if (!existsSync(splitFile)) throw new Error(`${splitFile}: split file not found`);
+  const lines = readFileSync(splitFile, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines.map((line, i) => {
+    const path = join(dataPath, line.replace('img', 'depth') + '.npy');
+    if (!existsSync(path)) throw new Error(`${splitFile}:${i + 1}: GT depth ${path} not found`);
+    const arr = parseNpy(new Uint8Array(readFileSync(path)), path);
+    const shape = arr.shape.filter((d) => d !== 1);
+    if (shape.length !== 2) throw new Error(`${path}: expected a 2-D depth map, got shape (${arr.shape.join(', ')})`);
+    const [h, w] = shape as [number, number];
+    const src = arr.data;
+    if (h === 480 && w === 640) {
+      const out = new Float32Array(448 * 608);
+      for (let y = 0; y < 448; y++) for (let x = 0; x < 608; x++) out[y * 608 + x] = src[(y + 16) * 640 + x + 16]!;
+      return { data: out, height: 448, width: 608 };
+    }
+    return { data: Float32Array.from(src), height: h, width: w };
+  });
 }
 
 /** Default output folder: beside the prediction file. */

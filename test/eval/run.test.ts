@@ -185,3 +185,18 @@ describe('NYU and MAI splits', () => {
     expect(r.metrics.rmse).toBeCloseTo(Math.sqrt(0.5), 9);
   });
 });
+
+describe('DistDepth NYUv2 layout', () => {
+  it('reads depth_val/*.npy named by NYUv2.txt and centre-crops 480x640 to 448x608', async () => {
+    const { readDistDepthNyuGt } = await import('../../eval/run.js');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'NYUv2/depth_val'), { recursive: true });
+    const full = new Float32Array(480 * 640).map((_, i) => (i % 640) + 1000 * Math.floor(i / 640));
+    writeFileSync(join(dir, 'NYUv2/depth_val/00001.npy'), encodeNpy({ dtype: '<f4', shape: [480, 640], data: full }));
+    writeFileSync(join(dir, 'NYUv2.txt'), 'NYUv2/img_val/00001\n');
+    const [m] = readDistDepthNyuGt(dir, join(dir, 'NYUv2.txt'));
+    expect([m!.height, m!.width]).toEqual([448, 608]);
+    expect(m!.data[0]).toBe(16 + 16 * 1000);
+    expect(m!.data[448 * 608 - 1]).toBe(623 + 463 * 1000);
+  });
+});
