@@ -1,0 +1,239 @@
+/**
+ * Differentiable bilinear samplers (NHWC float32).
+ *
+ * Both samplers gather with int32 indices inside `tf.customGrad`, so autodiff never tries to differentiate the
+ * indices (WASM-TRAINING.md, Pitfall 1). Gradients are analytic:
+ *   - w.r.t. the sampling coordinates: the slope of the bilinear interpolant (difference of neighbouring taps);
+ *   - w.r.t. the sampled tensor: a scatter-add of `weight * dy` onto the taps (tf.unsortedSegmentSum).
+ * The image gradient is only evaluated when the caller differentiates w.r.t. the image (tfjs calls the gradient function
+ * for every input of a customGrad, so the scatter-add runs whenever a gradient flows through the sampler; on wasm it needs
+ * the UnsortedSegmentSum kernel from src/backend).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** How samples outside the image are treated by the 1-D monodepth sampler. */
+export type HorizontalSamplerMode = 'border' | 'edge';
+
+/** Torch `grid_sample` padding modes that are implemented. */
+export type GridPadding = 'border' | 'zeros';
+
+export interface GridSampleOptions {
+  /** torch `align_corners`: true => -1/+1 are the centres of the corner pixels; false => their outer edges. */
+  alignCorners: boolean;
+  /** 'border' replicates edge pixels (clamps the coordinate), 'zeros' treats out-of-image taps as 0. */
+  padding: GridPadding;
+}
+
+function assertRank4(t: tf.Tensor, what: string): void {
+  if (t.rank !== 4) throw new Error(`${what}: expected a rank-4 NHWC tensor, got shape [${t.shape.join(',')}]`);
+}
+
+/**
+ * One bilinear tap set: flat row indices into the [N*H*W, C] image, per-tap weights, and validity (0 for taps outside).
+ * x, y are pixel coordinates (pixel centres at integers) of shape [N, Ho, Wo].
+ */
+interface Taps {
+  index: tf.Tensor; // int32 [N, Ho, Wo]
+  weight: tf.Tensor; // float32 [N, Ho, Wo] (already multiplied by validity)
+}
+
+function tapIndex(n: tf.Tensor, yi: tf.Tensor, xi: tf.Tensor, h: number, w: number): { index: tf.Tensor; valid: tf.Tensor } {
+  const valid = tf.cast(
+    tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(xi, 0), tf.lessEqual(xi, w - 1)), tf.logicalAnd(tf.greaterEqual(yi, 0), tf.lessEqual(yi, h - 1))),
+    'float32',
+  );
+  const xc = tf.clipByValue(xi, 0, w - 1);
+  const yc = tf.clipByValue(yi, 0, h - 1);
+  const index = tf.cast(tf.add(tf.mul(tf.add(tf.mul(n, h), yc), w), xc), 'int32');
+  return { index, valid };
+}
+
+function batchIndexGrid(batch: number, ho: number, wo: number): tf.Tensor {
+  return tf.tile(tf.reshape(tf.range(0, batch, 1, 'float32'), [batch, 1, 1]), [1, ho, wo]);
+}
+
+/** Samples `flat` ([N*H*W, C]) at the taps and returns sum_t w_t * v_t  -> [N, Ho, Wo, C], plus each tap's values. */
+function gatherTaps(flat: tf.Tensor, taps: Taps[]): { values: tf.Tensor[]; out: tf.Tensor } {
+  const values = taps.map((t) => tf.gather(flat, t.index));
+  let out: tf.Tensor = tf.zeros(values[0].shape);
+  taps.forEach((t, i) => {
+    out = tf.add(out, tf.mul(values[i], tf.expandDims(t.weight, -1)));
+  });
+  return { values, out };
+}
+
+/** Gradient w.r.t. the image: scatter-add of weight * dy over every tap. */
+function scatterTaps(dy: tf.Tensor, taps: Taps[], imageShape: number[]): tf.Tensor {
+  const [n, h, w, c] = imageShape;
+  const rows = tf.concat(taps.map((t) => tf.reshape(tf.mul(dy, tf.expandDims(t.weight, -1)), [-1, c])), 0);
+  const ids = tf.concat(taps.map((t) => tf.reshape(t.index, [-1])), 0);
+  return tf.reshape(tf.unsortedSegmentSum(rows, ids as tf.Tensor1D, n * h * w), [n, h, w, c]);
+}
+
+/**
+ * monodepth v1 `bilinear_sampler_1d_h` (mrharicot/monodepth bilinear_sampler.py): samples `image` [N,H,W,C] along rows at
+ * x_src = x + offset * W, where x = 0..W-1 are pixel centres and `offset` [N,H,W,1] is a fraction of the width
+ * (monodepth's `generate_image_left(img, disp)` is `offset = -disp`). Rows are never mixed.
+ *
+ * Modes (golden/README.md §2):
+ * - 'border' — the reference's default: the image is zero-padded by ONE pixel and x_src clipped to [-1, W], so samples fade
+ *   linearly to 0 within one pixel outside the image and are exactly 0 beyond (it is not edge replication);
+ * - 'edge' — x_src clipped to [0, W-1] (edge replication, equal to torch grid_sample border + align_corners=True when the
+ *   vertical coordinate is an integer row).
+ * Differentiable w.r.t. `offset` and `image` (the LR-consistency loss samples a disparity map by a disparity).
+ */
+export function bilinearSampler1dH(image: tf.Tensor4D, offset: tf.Tensor4D, mode: HorizontalSamplerMode = 'border'): tf.Tensor4D {
+  assertRank4(image, 'bilinearSampler1dH image');
+  assertRank4(offset, 'bilinearSampler1dH offset');
+  const [n, h, w] = image.shape;
+  if (offset.shape[0] !== n || offset.shape[1] !== h || offset.shape[2] !== w || offset.shape[3] !== 1) {
+    throw new Error(`bilinearSampler1dH: offset must be [${n},${h},${w},1] to match image [${image.shape.join(',')}], got [${offset.shape.join(',')}]`);
+  }
+  return tf.tidy(() => {
+    const xBase = tf.tile(tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w]), [n, h, 1]);
+    const xSrc = tf.add(xBase, tf.mul(tf.reshape(offset, [n, h, w]), w));
+    return tf.reshape(samplePixelCoords(image, xSrc, null, mode === 'border' ? 'zeroRing' : 'edge', w), [n, h, w, image.shape[3]]) as tf.Tensor4D;
+  });
+}
+
+type ClampRule = 'zeroRing' | 'edge' | 'zeros';
+
+/**
+ * Core bilinear sampler at pixel coordinates. `ySrc === null` means integer rows (the output row = the input row; the
+ * output grid must then have the image's height). `coordScale` converts d/d(pixel x) into d/d(caller's x parameter)
+ * and is applied by callers; here gradients are w.r.t. the raw pixel coordinates passed in.
+ */
+function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | null, rule: ClampRule, _w: number): tf.Tensor {
+  const [n, h, w, c] = image.shape;
+  const [, ho, wo] = xSrc.shape;
+  const build = (x: tf.Tensor, y: tf.Tensor | null) => {
+    // Clamp the coordinate; record where the clamp is active (zero gradient there, as in torch / TF clip_by_value).
+    const lo = rule === 'zeroRing' ? -1 : 0;
+    const hiX = rule === 'zeroRing' ? w : w - 1;
+    const hiY = rule === 'zeroRing' ? h : h - 1;
+    const clampX = rule !== 'zeros';
+    const xc = clampX ? tf.clipByValue(x, lo, hiX) : x;
+    const xPass = clampX ? tf.cast(tf.logicalAnd(tf.greaterEqual(x, lo), tf.lessEqual(x, hiX)), 'float32') : tf.onesLike(x);
+    const x0 = tf.floor(xc);
+    const wx1 = tf.sub(xc, x0);
+    const wx0 = tf.sub(1, wx1);
+    const x1 = tf.add(x0, 1);
+    const nIdx = batchIndexGrid(n, ho, wo);
+    if (y === null) {
+      const yRow = tf.tile(tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1]), [n, 1, wo]);
+      const a = tapIndex(nIdx, yRow, x0, h, w);
+      const b = tapIndex(nIdx, yRow, x1, h, w);
+      const taps: Taps[] = [
+        { index: a.index, weight: tf.mul(wx0, a.valid) },
+        { index: b.index, weight: tf.mul(wx1, b.valid) },
+      ];
+      // d out / d x = v(x1) - v(x0) with validity folded into the values.
+      const slopeX = (vals: tf.Tensor[]) =>
+        tf.sub(tf.mul(vals[1], tf.expandDims(b.valid, -1)), tf.mul(vals[0], tf.expandDims(a.valid, -1)));
+      return { taps, xPass, yPass: null as tf.Tensor | null, slopeX, slopeY: null as ((v: tf.Tensor[]) => tf.Tensor) | null };
+    }
+    const yc = clampX ? tf.clipByValue(y, lo, hiY) : y;
+    const yPass = clampX ? tf.cast(tf.logicalAnd(tf.greaterEqual(y, lo), tf.lessEqual(y, hiY)), 'float32') : tf.onesLike(y);
+    const y0 = tf.floor(yc);
+    const wy1 = tf.sub(yc, y0);
+    const wy0 = tf.sub(1, wy1);
+    const y1 = tf.add(y0, 1);
+    const t00 = tapIndex(nIdx, y0, x0, h, w);
+    const t01 = tapIndex(nIdx, y0, x1, h, w);
+    const t10 = tapIndex(nIdx, y1, x0, h, w);
+    const t11 = tapIndex(nIdx, y1, x1, h, w);
+    const taps: Taps[] = [
+      { index: t00.index, weight: tf.mul(tf.mul(wy0, wx0), t00.valid) },
+      { index: t01.index, weight: tf.mul(tf.mul(wy0, wx1), t01.valid) },
+      { index: t10.index, weight: tf.mul(tf.mul(wy1, wx0), t10.valid) },
+      { index: t11.index, weight: tf.mul(tf.mul(wy1, wx1), t11.valid) },
+    ];
+    const e = (t: tf.Tensor) => tf.expandDims(t, -1);
+    const slopeX = (v: tf.Tensor[]) => {
+      const v00 = tf.mul(v[0], e(t00.valid));
+      const v01 = tf.mul(v[1], e(t01.valid));
+      const v10 = tf.mul(v[2], e(t10.valid));
+      const v11 = tf.mul(v[3], e(t11.valid));
+      return tf.add(tf.mul(tf.sub(v01, v00), e(wy0)), tf.mul(tf.sub(v11, v10), e(wy1)));
+    };
+    const slopeY = (v: tf.Tensor[]) => {
+      const v00 = tf.mul(v[0], e(t00.valid));
+      const v01 = tf.mul(v[1], e(t01.valid));
+      const v10 = tf.mul(v[2], e(t10.valid));
+      const v11 = tf.mul(v[3], e(t11.valid));
+      return tf.add(tf.mul(tf.sub(v10, v00), e(wx0)), tf.mul(tf.sub(v11, v01), e(wx1)));
+    };
+    return { taps, xPass, yPass: yPass as tf.Tensor | null, slopeX, slopeY: slopeY as ((v: tf.Tensor[]) => tf.Tensor) | null };
+  };
+
+  const flatOf = (img: tf.Tensor) => tf.reshape(img, [n * h * w, c]);
+  if (ySrc === null) {
+    const f = tf.customGrad(((img: tf.Tensor, x: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([img, x]);
+      const value = tf.tidy(() => gatherTaps(flatOf(img), build(x, null).taps).out);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.tidy(() => {
+            const [im, xs] = saved;
+            const b = build(xs, null);
+            const { values } = gatherTaps(flatOf(im), b.taps);
+            const dx = tf.mul(tf.sum(tf.mul(dy, b.slopeX(values)), -1), b.xPass);
+            return [scatterTaps(dy, b.taps, im.shape), dx];
+          }),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(image, xSrc);
+  }
+  const f = tf.customGrad(((img: tf.Tensor, x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([img, x, y]);
+    const value = tf.tidy(() => gatherTaps(flatOf(img), build(x, y).taps).out);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [im, xs, ys] = saved;
+          const b = build(xs, ys);
+          const { values } = gatherTaps(flatOf(im), b.taps);
+          const dx = tf.mul(tf.sum(tf.mul(dy, b.slopeX(values)), -1), b.xPass);
+          const dyy = tf.mul(tf.sum(tf.mul(dy, b.slopeY!(values)), -1), b.yPass!);
+          return [scatterTaps(dy, b.taps, im.shape), dx, dyy];
+        }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(image, xSrc, ySrc);
+}
+
+/**
+ * torch `F.grid_sample(input, grid, mode='bilinear', padding_mode, align_corners)` for NHWC tensors.
+ * `grid` [N,Ho,Wo,2] holds normalised (x, y) in [-1, 1]. Unnormalisation (torch GridSampler.h):
+ *   alignCorners true:  x = (gx + 1) / 2 * (W - 1);   false: x = ((gx + 1) * W - 1) / 2.
+ * 'border' clamps x to [0, W-1] (zero gradient where clamped); 'zeros' drops taps outside the image.
+ * Differentiable w.r.t. grid and image.
+ */
+export function gridSample(image: tf.Tensor4D, grid: tf.Tensor4D, options: GridSampleOptions): tf.Tensor4D {
+  assertRank4(image, 'gridSample image');
+  assertRank4(grid, 'gridSample grid');
+  const [n, h, w, c] = image.shape;
+  if (grid.shape[0] !== n || grid.shape[3] !== 2) {
+    throw new Error(`gridSample: grid must be [${n},Ho,Wo,2] (last dim = normalised x, y), got [${grid.shape.join(',')}]`);
+  }
+  return tf.tidy(() => {
+    const [gx, gy] = tf.split(grid, 2, 3).map((t) => tf.squeeze(t, [3]));
+    const x = options.alignCorners ? tf.mul(tf.add(gx, 1), (w - 1) / 2) : tf.div(tf.sub(tf.mul(tf.add(gx, 1), w), 1), 2);
+    const y = options.alignCorners ? tf.mul(tf.add(gy, 1), (h - 1) / 2) : tf.div(tf.sub(tf.mul(tf.add(gy, 1), h), 1), 2);
+    const out = samplePixelCoords(image, x, y, options.padding === 'border' ? 'edge' : 'zeros', w);
+    return tf.reshape(out, [n, grid.shape[1], grid.shape[2], c]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Samples `image` at pixel coordinates x_src (same size as the image, rows kept) with edge replication — the 1-D fast path
+ * for a pure horizontal warp. Equal to `gridSample(..., {alignCorners: true, padding: 'border'})` with the grid
+ * ((x_src/(W-1) - 0.5)*2, (y/(H-1) - 0.5)*2).
+ */
+export function sampleRowsAtPixels(image: tf.Tensor4D, xSrc: tf.Tensor3D, mode: HorizontalSamplerMode = 'edge'): tf.Tensor4D {
+  assertRank4(image, 'sampleRowsAtPixels image');
+  const [n, h, w, c] = image.shape;
+  return tf.tidy(() => tf.reshape(samplePixelCoords(image, xSrc, null, mode === 'border' ? 'zeroRing' : 'edge', w), [n, h, w, c]) as tf.Tensor4D);
+}
