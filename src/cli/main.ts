@@ -11,6 +11,12 @@ export async function main(argv: string[]): Promise<void> {
     .strict()
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
+    // A handler's error is reported as one line by the catch below, not as a help dump; a usage error names
+    // the problem and points at --help.
+    .fail((message, err) => {
+      if (err) throw err;
+      throw new Error(`${message}\n(run 'stereodepth <command> --help' for the options)`);
+    })
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110));
   for (const command of commands) cli = cli.command(command as CommandModule);
