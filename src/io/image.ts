@@ -59,7 +59,7 @@ export async function writeRgb(path: string, image: RgbImage): Promise<void> {
  * rejected: the caller expects uint16 units (e.g. 1/256 px) and silently reading bytes would be wrong by 256x.
  */
 export async function decodePng16(bytes: Uint8Array, path = '<buffer>', ref?: SplitLineRef): Promise<Uint16Image> {
-  let meta: sharp.Metadata;
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
     meta = await sharp(bytes).metadata();
   } catch (err) {
