@@ -1,0 +1,51 @@
+/** Split-list parsing: one sample per non-empty line; a malformed line is reported as `file:line: expected '<format>', got '<text>'`. */
+import { readFileSync, existsSync } from 'node:fs';
+import { DatasetError, type SplitLineRef } from './types.js';
+
+export interface SplitLine extends SplitLineRef {
+  fields: string[];
+}
+
+/** A split-line format: its printable shape and a check on the whitespace-separated fields. */
+export interface SplitFormat {
+  description: string;
+  check: (fields: string[]) => boolean;
+}
+
+export const SPLIT_FORMATS = {
+  /** monodepth v1: `<left path> <right path>`. */
+  pair: { description: '<left image path> <right image path>', check: (f: string[]) => f.length === 2 },
+  /** monodepth2 / DistDepth: `<folder> <frame> <l|r>`. */
+  folderFrameSide: {
+    description: '<folder> <frame index> <l|r>',
+    check: (f: string[]) => f.length === 3 && /^-?\d+$/.test(f[1]!) && (f[2] === 'l' || f[2] === 'r'),
+  },
+  /** one path per line (fast-depth .h5 lists, DistDepth NYUv2). */
+  single: { description: '<path>', check: (f: string[]) => f.length === 1 },
+} satisfies Record<string, SplitFormat>;
+
+export function splitLineError(file: string, line: number, format: SplitFormat, text: string): DatasetError {
+  return new DatasetError(`${file}:${line}: expected '${format.description}', got '${text}'`, file, { file, line, text });
+}
+
+/** Parses split-list text; blank lines are skipped (their numbers still count). */
+export function parseSplitText(text: string, file: string, format: SplitFormat): SplitLine[] {
+  const out: SplitLine[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const t = raw.trim();
+    if (!t) return;
+    const fields = t.split(/\s+/);
+    if (!format.check(fields)) throw splitLineError(file, i + 1, format, t);
+    out.push({ file, line: i + 1, text: t, fields });
+  });
+  return out;
+}
+
+/** Reads a split file, or wraps inline `lines` (for programmatic use) with a pseudo file name. */
+export function readSplit(source: { file: string } | { lines: string[]; name?: string }, format: SplitFormat): SplitLine[] {
+  if ('file' in source) {
+    if (!existsSync(source.file)) throw new DatasetError(`missing split file: expected a list at ${source.file}`, source.file);
+    return parseSplitText(readFileSync(source.file, 'utf8'), source.file, format);
+  }
+  return parseSplitText(source.lines.join('\n'), source.name ?? '<inline split>', format);
+}
