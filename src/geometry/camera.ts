@@ -152,7 +152,7 @@ export function warpByDepth(
   K: tf.Tensor3D,
   invK: tf.Tensor3D,
   T: tf.Tensor3D,
-  options: { alignCorners: boolean; padding?: 'border' | 'zeros'; horizontalFastPath?: boolean },
+  options: { alignCorners: boolean; padding?: 'border' | 'zeros'; horizontalFastPath?: boolean; imageGradient?: boolean },
 ): { warped: tf.Tensor4D; grid: tf.Tensor4D } {
   const [, h, w] = depth.shape;
   return tf.tidy(() => {
@@ -163,9 +163,9 @@ export function warpByDepth(
       if (!options.alignCorners || padding !== 'border') throw new Error('warpByDepth: horizontalFastPath requires alignCorners true and padding border');
       const gx = tf.squeeze(tf.slice(grid, [0, 0, 0, 0], [-1, -1, -1, 1]), [3]);
       const xSrc = tf.mul(tf.add(gx, 1), (w - 1) / 2) as tf.Tensor3D;
-      return { warped: sampleRowsAtPixels(source, xSrc, 'edge'), grid };
+      return { warped: sampleRowsAtPixels(source, xSrc, 'edge', options.imageGradient ?? true), grid };
     }
-    return { warped: gridSample(source, grid, { alignCorners: options.alignCorners, padding }), grid };
+    return { warped: gridSample(source, grid, { alignCorners: options.alignCorners, padding, imageGradient: options.imageGradient ?? true }), grid };
   });
 }
 

@@ -5,11 +5,13 @@
  * indices (WASM-TRAINING.md, Pitfall 1). Gradients are analytic:
  *   - w.r.t. the sampling coordinates: the slope of the bilinear interpolant (difference of neighbouring taps);
  *   - w.r.t. the sampled tensor: a scatter-add of `weight * dy` onto the taps (tf.unsortedSegmentSum).
- * The image gradient is only evaluated when the caller differentiates w.r.t. the image (tfjs calls the gradient function
- * for every input of a customGrad, so the scatter-add runs whenever a gradient flows through the sampler; on wasm it needs
- * the UnsortedSegmentSum kernel from src/backend).
+ * tfjs calls a customGrad's gradient for every input, so the scatter-add would run whenever a gradient flows through the
+ * sampler; pass `imageGradient = false` when the sampled tensor is an input (photometric warps) — the gradient w.r.t. it is
+ * then zeros and no UnsortedSegmentSum (missing on stock wasm) is needed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// Losses and warps are differentiated: tfjs-core alone registers no gradients.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 /** How samples outside the image are treated by the 1-D monodepth sampler. */
 export type HorizontalSamplerMode = 'border' | 'edge';
@@ -22,6 +24,11 @@ export interface GridSampleOptions {
   alignCorners: boolean;
   /** 'border' replicates edge pixels (clamps the coordinate), 'zeros' treats out-of-image taps as 0. */
   padding: GridPadding;
+  /**
+   * Compute the gradient w.r.t. the sampled image (a scatter-add, UnsortedSegmentSum on wasm). Default true; set false when
+   * the image is an input (photometric warps) to save the scatter and return zeros for it.
+   */
+  imageGradient?: boolean;
 }
 
 function assertRank4(t: tf.Tensor, what: string): void {
@@ -82,7 +89,7 @@ function scatterTaps(dy: tf.Tensor, taps: Taps[], imageShape: number[]): tf.Tens
  *   vertical coordinate is an integer row).
  * Differentiable w.r.t. `offset` and `image` (the LR-consistency loss samples a disparity map by a disparity).
  */
-export function bilinearSampler1dH(image: tf.Tensor4D, offset: tf.Tensor4D, mode: HorizontalSamplerMode = 'border'): tf.Tensor4D {
+export function bilinearSampler1dH(image: tf.Tensor4D, offset: tf.Tensor4D, mode: HorizontalSamplerMode = 'border', imageGradient = true): tf.Tensor4D {
   assertRank4(image, 'bilinearSampler1dH image');
   assertRank4(offset, 'bilinearSampler1dH offset');
   const [n, h, w] = image.shape;
@@ -92,7 +99,7 @@ export function bilinearSampler1dH(image: tf.Tensor4D, offset: tf.Tensor4D, mode
   return tf.tidy(() => {
     const xBase = tf.tile(tf.reshape(tf.range(0, w, 1, 'float32'), [1, 1, w]), [n, h, 1]);
     const xSrc = tf.add(xBase, tf.mul(tf.reshape(offset, [n, h, w]), w));
-    return tf.reshape(samplePixelCoords(image, xSrc, null, mode === 'border' ? 'zeroRing' : 'edge', w), [n, h, w, image.shape[3]]) as tf.Tensor4D;
+    return tf.reshape(samplePixelCoords(image, xSrc, null, mode === 'border' ? 'zeroRing' : 'edge', imageGradient), [n, h, w, image.shape[3]]) as tf.Tensor4D;
   });
 }
 
@@ -103,7 +110,7 @@ type ClampRule = 'zeroRing' | 'edge' | 'zeros';
  * output grid must then have the image's height). `coordScale` converts d/d(pixel x) into d/d(caller's x parameter)
  * and is applied by callers; here gradients are w.r.t. the raw pixel coordinates passed in.
  */
-function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | null, rule: ClampRule, _w: number): tf.Tensor {
+function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | null, rule: ClampRule, imageGradient: boolean): tf.Tensor {
   const [n, h, w, c] = image.shape;
   const [, ho, wo] = xSrc.shape;
   const build = (x: tf.Tensor, y: tf.Tensor | null) => {
@@ -179,7 +186,7 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
             const b = build(xs, null);
             const { values } = gatherTaps(flatOf(im), b.taps);
             const dx = tf.mul(tf.sum(tf.mul(dy, b.slopeX(values)), -1), b.xPass);
-            return [scatterTaps(dy, b.taps, im.shape), dx];
+            return [imageGradient ? scatterTaps(dy, b.taps, im.shape) : tf.zerosLike(im), dx];
           }),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -197,7 +204,7 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
           const { values } = gatherTaps(flatOf(im), b.taps);
           const dx = tf.mul(tf.sum(tf.mul(dy, b.slopeX(values)), -1), b.xPass);
           const dyy = tf.mul(tf.sum(tf.mul(dy, b.slopeY!(values)), -1), b.yPass!);
-          return [scatterTaps(dy, b.taps, im.shape), dx, dyy];
+          return [imageGradient ? scatterTaps(dy, b.taps, im.shape) : tf.zerosLike(im), dx, dyy];
         }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -222,7 +229,7 @@ export function gridSample(image: tf.Tensor4D, grid: tf.Tensor4D, options: GridS
     const [gx, gy] = tf.split(grid, 2, 3).map((t) => tf.squeeze(t, [3]));
     const x = options.alignCorners ? tf.mul(tf.add(gx, 1), (w - 1) / 2) : tf.div(tf.sub(tf.mul(tf.add(gx, 1), w), 1), 2);
     const y = options.alignCorners ? tf.mul(tf.add(gy, 1), (h - 1) / 2) : tf.div(tf.sub(tf.mul(tf.add(gy, 1), h), 1), 2);
-    const out = samplePixelCoords(image, x, y, options.padding === 'border' ? 'edge' : 'zeros', w);
+    const out = samplePixelCoords(image, x, y, options.padding === 'border' ? 'edge' : 'zeros', options.imageGradient ?? true);
     return tf.reshape(out, [n, grid.shape[1], grid.shape[2], c]) as tf.Tensor4D;
   });
 }
@@ -232,8 +239,8 @@ export function gridSample(image: tf.Tensor4D, grid: tf.Tensor4D, options: GridS
  * for a pure horizontal warp. Equal to `gridSample(..., {alignCorners: true, padding: 'border'})` with the grid
  * ((x_src/(W-1) - 0.5)*2, (y/(H-1) - 0.5)*2).
  */
-export function sampleRowsAtPixels(image: tf.Tensor4D, xSrc: tf.Tensor3D, mode: HorizontalSamplerMode = 'edge'): tf.Tensor4D {
+export function sampleRowsAtPixels(image: tf.Tensor4D, xSrc: tf.Tensor3D, mode: HorizontalSamplerMode = 'edge', imageGradient = true): tf.Tensor4D {
   assertRank4(image, 'sampleRowsAtPixels image');
   const [n, h, w, c] = image.shape;
-  return tf.tidy(() => tf.reshape(samplePixelCoords(image, xSrc, null, mode === 'border' ? 'zeroRing' : 'edge', w), [n, h, w, c]) as tf.Tensor4D);
+  return tf.tidy(() => tf.reshape(samplePixelCoords(image, xSrc, null, mode === 'border' ? 'zeroRing' : 'edge', imageGradient), [n, h, w, c]) as tf.Tensor4D);
 }

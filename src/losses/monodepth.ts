@@ -57,8 +57,8 @@ export function monodepthLoss(inputs: MonodepthLossInputs, options: Partial<Mono
       const R = inputs.rightPyramid[s];
       const dl = inputs.dispLeft[s];
       const dr = inputs.dispRight[s];
-      const leftEst = bilinearSampler1dH(R, tf.neg(dl) as tf.Tensor4D, o.samplerMode);
-      const rightEst = bilinearSampler1dH(L, dr, o.samplerMode);
+      const leftEst = bilinearSampler1dH(R, tf.neg(dl) as tf.Tensor4D, o.samplerMode, false); // images are inputs
+      const rightEst = bilinearSampler1dH(L, dr, o.samplerMode, false);
       const ap = (est: tf.Tensor4D, ref: tf.Tensor4D) =>
         tf.add(tf.mul(tf.mean(ssim(est, ref, o.ssimPadding)), o.alpha), tf.mul(tf.mean(tf.abs(tf.sub(est, ref))), 1 - o.alpha));
       image = tf.add(image, tf.add(ap(leftEst, L), ap(rightEst, R)));

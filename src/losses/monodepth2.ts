@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { batchMat4, dispToDepth, invertMat4, isPureXTranslation, type Mat4, scaleIntrinsics, warpByDepth } from '../geometry/camera.js';
+import { resizeBilinearTorch } from '../geometry/resize.js';
 import type { Rng } from '../util/random.js';
 import { minReprojection, photometricError, smoothnessLoss } from './photometric.js';
 
@@ -106,12 +107,13 @@ export function monodepth2Loss(inputs: Monodepth2LossInputs, options: Partial<Mo
     let sum: tf.Tensor = tf.scalar(0);
     disparities.forEach((disp, scale) => {
       const perScale = tf.tidy(() => {
-        const up = disp.shape[1] === h && disp.shape[2] === w ? disp : tf.image.resizeBilinear(disp, [h, w], false, true);
+        const up = disp.shape[1] === h && disp.shape[2] === w ? disp : resizeBilinearTorch(disp, h, w);
         const depth = tf.mul(dispToDepth(up, o.minDepth, o.maxDepth).depth, o.depthScale) as tf.Tensor4D;
         const reprojection = sources.map((s, i) => {
           const { warped } = warpByDepth(s.image, depth, Kt, invKt, Ts[i], {
             alignCorners: o.alignCorners,
             padding: 'border',
+            imageGradient: false, // sources are inputs
             horizontalFastPath: o.horizontalFastPath && o.alignCorners && !(s.T instanceof tf.Tensor) && isPureXTranslation(s.T),
           });
           return photometricError(warped, target, { noSsim: o.noSsim });

@@ -2,6 +2,8 @@
  * Photometric building blocks shared by monodepth, monodepth2 and DistDepth (ANCHORS.md §3.1, §3.3). NHWC, images in [0,1].
  */
 import * as tf from '@tensorflow/tfjs-core';
+// Losses and warps are differentiated: tfjs-core alone registers no gradients.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 import type { Rng } from '../util/random.js';
 
@@ -18,7 +20,7 @@ const C2 = 0.03 ** 2;
 export function ssim(x: tf.Tensor4D, y: tf.Tensor4D, padding: SsimPadding = 'reflect'): tf.Tensor4D {
   if (x.shape.join() !== y.shape.join()) throw new Error(`ssim: x [${x.shape}] and y [${y.shape}] must have the same shape`);
   return tf.tidy(() => {
-    const pad = (t: tf.Tensor4D): tf.Tensor4D => (padding === 'reflect' ? tf.mirrorPad(t, [[0, 0], [1, 1], [1, 1], [0, 0]], 'reflect') : t);
+    const pad = (t: tf.Tensor4D): tf.Tensor4D => (padding === 'reflect' ? reflectPad1(t) : t);
     const xp = pad(x);
     const yp = pad(y);
     const pool = (t: tf.Tensor4D) => tf.avgPool(t, 3, 1, 'valid');
@@ -30,6 +32,18 @@ export function ssim(x: tf.Tensor4D, y: tf.Tensor4D, padding: SsimPadding = 'ref
     const n = tf.mul(tf.add(tf.mul(tf.mul(muX, muY), 2), C1), tf.add(tf.mul(sigmaXY, 2), C2));
     const d = tf.mul(tf.add(tf.add(tf.mul(muX, muX), tf.mul(muY, muY)), C1), tf.add(tf.add(sigmaX, sigmaY), C2));
     return tf.clipByValue(tf.div(tf.sub(1, tf.div(n, d)), 2), 0, 1) as tf.Tensor4D;
+  });
+}
+
+/**
+ * ReflectionPad2d(1) from slices + concat: tfjs's MirrorPad gradient gave wrong SSIM gradients in our finite-difference
+ * checks (4.22.0), slices/concat differentiate exactly.
+ */
+export function reflectPad1(t: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [b, h, w, c] = t.shape;
+    const rows = tf.concat([tf.slice(t, [0, 1, 0, 0], [b, 1, w, c]), t, tf.slice(t, [0, h - 2, 0, 0], [b, 1, w, c])], 1);
+    return tf.concat([tf.slice(rows, [0, 0, 1, 0], [b, h + 2, 1, c]), rows, tf.slice(rows, [0, 0, w - 2, 0], [b, h + 2, 1, c])], 2) as tf.Tensor4D;
   });
 }
 
@@ -100,7 +114,8 @@ export function minWithArgmin(stack: tf.Tensor): { min: tf.Tensor; index: tf.Ten
   const k = stack.shape[stack.rank - 1];
   const index = tf.tidy(() => tf.argMin(stack, -1));
   const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const oneHot = tf.tidy(() => tf.oneHot(tf.argMin(x, -1), k, 1, 0, 'float32'));
+    // equal(range, argmin) rather than tf.oneHot: the wasm OneHot kernel returned all zeros here (tfjs 4.22).
+    const oneHot = tf.tidy(() => tf.cast(tf.equal(tf.expandDims(tf.argMin(x, -1), -1), tf.range(0, k, 1, 'int32')), 'float32'));
     save([oneHot]);
     const value = tf.tidy(() => tf.sum(tf.mul(x, oneHot), -1, true));
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
