@@ -4,6 +4,10 @@
  * when absent.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// Gradient functions are not registered by tfjs-core alone; every training path needs them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { registerCpuKernels } from './cpu-kernels.js';
+import { registerWasmKernels } from './wasm-kernels.js';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -28,13 +32,16 @@ interface Loaded {
 
 async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu');
+  registerCpuKernels();
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   return { threads: 1 };
 }
 
 async function loadWasm(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmKernels();
   if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+  // The threaded build is not enabled yet (see WASM-TRAINING.md "Threads in Node"): Node loads the SIMD build.
   return { threads: 1 };
 }
 
@@ -79,4 +86,14 @@ export async function initBackend(requested: BackendName = 'auto'): Promise<Back
     }
   }
   throw new Error(`no backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * Releases the active backend so the process can exit (the threaded wasm build keeps pthread workers alive).
+ * The CLI calls this before returning.
+ */
+export function shutdownBackend(): void {
+  for (const name of ['wasm', 'tensorflow']) {
+    if (tf.findBackend(name)) tf.engine().removeBackend(name);
+  }
 }

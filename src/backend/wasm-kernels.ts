@@ -1,0 +1,274 @@
+/**
+ * Training kernels for the tfjs `wasm` backend (4.22), registered by `initBackend('wasm')`.
+ *
+ * Stock tfjs-wasm lacks Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput/-Filter and UnsortedSegmentSum,
+ * and its Conv2DBackpropInput is a slow naive loop; its Identity copies the data of every tensor tfjs saves for
+ * backprop. Strategies and measurements: /work/shared/reference/WASM-TRAINING.md ("Kernel strategies").
+ * Kernels are composed from the backend's own XNNPACK kernels via `tf.getKernel(name, 'wasm').kernelFunc`, and
+ * JS loops over heap views (views are taken after every allocation because the heap may grow; intermediates are
+ * released with `disposeData`).
+ *
+ * Op audit (forward + gradient on wasm) for ResNet18/50 + monodepth2 decoder + losses: conv2d (fwd: Conv2D;
+ * grads: Conv2DBackpropInput here, Conv2DBackpropFilter here), depthwise (grads here), moments/mean/sum
+ * (Mean, Sum, Sub, Square, RealDiv), relu/elu/sigmoid (Relu/Step, Elu/EluGrad, Sigmoid/Mul), maxPool/MaxPoolGrad,
+ * avgPool/AvgPoolGrad, PadV2/MirrorPad (grad: Slice), Concat (grad: Slice/SplitV), ResizeNearestNeighbor(+Grad),
+ * ResizeBilinear(+Grad), GatherV2 (grad: UnsortedSegmentSum here), GatherNd (grad: ScatterNd), Select, ClipByValue,
+ * Abs, Exp, Log, Min, ArgMin, Transpose, Slice, Pack, Tile, Cast: all present in tfjs-backend-wasm 4.22 or here.
+ * ResizeBilinearGrad is replaced because the stock one ignores halfPixelCenters.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { resizeBilinearAdjoint } from './cpu-kernels.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type WasmBackend = any;
+type Info = tf.TensorInfo;
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+
+function runWasm(name: string, backend: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: object = {}): Info {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`wasm kernel '${name}' is not registered`);
+  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+}
+
+function heap(backend: WasmBackend, t: Info): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | [number, number];
+}
+
+/**
+ * dW[i,j,ci,co] = sum_{b,oh,ow} x[b, oh*s+i-pt, ow*s+j-pl, ci] * dy[b,oh,ow,co]  (TF Conv2DBackpropFilter).
+ * Dilated-conv form: Conv2D(transpose(x,[3,1,2,0]), transpose(dy,[1,2,0,3])) with stride 1 and dilation s,
+ * output [Ci,kh,kw,Co], then transposed to [kh,kw,Ci,Co].
+ */
+function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, 1, pad, dimRoundingMode);
+  const [, inH, inW] = x.shape as number[];
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const pb = Math.max(0, kh + (outHeight - 1) * sh - pt - inH!);
+  const pr = Math.max(0, kw + (outWidth - 1) * sw - pl - inW!);
+  const xT = runWasm('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
+  const dyT = runWasm('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
+  const explicit: Pad4 = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+  let conv = runWasm('Conv2D', backend, { x: xT, filter: dyT }, {
+    strides: [1, 1], dilations: [sh, sw], pad: explicit, dataFormat: 'NHWC', dimRoundingMode: undefined,
+  });
+  backend.disposeData(xT.dataId);
+  backend.disposeData(dyT.dataId);
+  if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+    const sliced = runWasm('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0]!, kh, kw, conv.shape[3]!] });
+    backend.disposeData(conv.dataId);
+    conv = sliced;
+  }
+  const out = runWasm('Transpose', backend, { x: conv }, { perm: [1, 2, 0, 3] });
+  backend.disposeData(conv.dataId);
+  return out;
+}
+
+let stockConv2DBackpropInput: tf.KernelFunc | undefined;
+
+/**
+ * dx = Conv2D(dy_z, W~) with W~[i,j,co,ci] = W[kh-1-i, kw-1-j, ci, co] (TF Conv2DBackpropInput), where dy_z is dy
+ * with s-1 zeros inserted between samples for stride s > 1; pads (kh-1-pt, H+pt-OH_z) and likewise for width.
+ * Falls back to the stock kernel when a pad would be negative.
+ */
+function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as Conv2DAttrs & { inputShape: number[] };
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
+    strides, 1, pad, dimRoundingMode);
+  const [batch, inH, inW, ci] = inputShape as [number, number, number, number];
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const zh = (oh - 1) * sh + 1;
+  const zw = (ow - 1) * sw + 1;
+  const padT = kh - 1 - info.padInfo.top;
+  const padB = inH + info.padInfo.top - zh;
+  const padL = kw - 1 - info.padInfo.left;
+  const padR = inW + info.padInfo.left - zw;
+  if (padT < 0 || padB < 0 || padL < 0 || padR < 0) return stockConv2DBackpropInput!(args as never) as Info;
+
+  const flipped = backend.makeOutput([kh, kw, co, ci], 'float32') as Info;
+  {
+    const w = heap(backend, filter);
+    const f = heap(backend, flipped);
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+      const dst = (i * kw + j) * co * ci;
+      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) f[dst + o * ci + c] = w[src + c * co + o]!;
+    }
+  }
+  let dyZ = dy;
+  if (sh > 1 || sw > 1) {
+    dyZ = backend.makeOutput([batch, zh, zw, co], 'float32') as Info;
+    const z = heap(backend, dyZ);
+    z.fill(0);
+    const d = heap(backend, dy);
+    for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) for (let c = 0; c < ow; c++) {
+      const src = ((b * oh + r) * ow + c) * co;
+      z.set(d.subarray(src, src + co), ((b * zh + r * sh) * zw + c * sw) * co);
+    }
+  }
+  const explicit: Pad4 = [[0, 0], [padT, padB], [padL, padR], [0, 0]];
+  const out = runWasm('Conv2D', backend, { x: dyZ, filter: flipped }, {
+    strides: [1, 1], dilations: [1, 1], pad: explicit, dataFormat: 'NHWC', dimRoundingMode: undefined,
+  });
+  backend.disposeData(flipped.dataId);
+  if (dyZ !== dy) backend.disposeData(dyZ.dataId);
+  return out;
+}
+
+interface DepthwiseGeometry {
+  batch: number; inH: number; inW: number; channels: number; multiplier: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; oh: number; ow: number; pt: number; pl: number;
+}
+
+function depthwiseGeometry(xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap): DepthwiseGeometry {
+  const { strides, pad, dimRoundingMode, dilations } = attrs as unknown as Conv2DAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, dilations ?? 1, pad, dimRoundingMode, true);
+  return {
+    batch: xShape[0]!, inH: xShape[1]!, inW: xShape[2]!, channels: xShape[3]!, multiplier: filterShape[3]!,
+    kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
+    dh: info.dilationHeight, dw: info.dilationWidth, oh: info.outHeight, ow: info.outWidth,
+    pt: info.padInfo.top, pl: info.padInfo.left,
+  };
+}
+
+/**
+ * Visits every (output pixel, tap) pair of a depthwise conv whose input pixel is inside the image
+ * (TF DepthwiseConv2dNative: y[b,oh,ow,c*M+m] = sum_{i,j} x[b, oh*s+i*d-pt, ow*s+j*d-pl, c] * W[i,j,c,m]).
+ */
+function forEachDepthwiseTap(g: DepthwiseGeometry, visit: (xBase: number, dyBase: number, wBase: number) => void): void {
+  const cm = g.channels * g.multiplier;
+  for (let b = 0; b < g.batch; b++) for (let r = 0; r < g.oh; r++) for (let c = 0; c < g.ow; c++) {
+    const dyBase = ((b * g.oh + r) * g.ow + c) * cm;
+    for (let i = 0; i < g.kh; i++) {
+      const h = r * g.sh + i * g.dh - g.pt;
+      if (h < 0 || h >= g.inH) continue;
+      for (let j = 0; j < g.kw; j++) {
+        const w = c * g.sw + j * g.dw - g.pl;
+        if (w < 0 || w >= g.inW) continue;
+        visit(((b * g.inH + h) * g.inW + w) * g.channels, dyBase, (i * g.kw + j) * cm);
+      }
+    }
+  }
+}
+
+/** dx[b,h,w,c] = sum over taps reaching (h,w) and m of dy[..., c*M+m] * W[i,j,c,m]; honours dilation. */
+function depthwiseBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const inputShape = (attrs as unknown as { inputShape: number[] }).inputShape;
+  const g = depthwiseGeometry(inputShape, filter.shape, attrs);
+  const out = backend.makeOutput(inputShape, 'float32') as Info;
+  const dx = heap(backend, out);
+  dx.fill(0);
+  const dyv = heap(backend, dy);
+  const wv = heap(backend, filter);
+  const { channels, multiplier: mult } = g;
+  forEachDepthwiseTap(g, (xBase, dyBase, wBase) => {
+    for (let c = 0; c < channels; c++) {
+      let acc = 0;
+      for (let m = 0; m < mult; m++) acc += dyv[dyBase + c * mult + m]! * wv[wBase + c * mult + m]!;
+      dx[xBase + c] += acc;
+    }
+  });
+  return out;
+}
+
+/** dW[i,j,c,m] = sum_{b,oh,ow} x[b, oh*s+i*d-pt, ow*s+j*d-pl, c] * dy[b,oh,ow,c*M+m]; honours dilation. */
+function depthwiseBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const filterShape = (attrs as unknown as { filterShape: number[] }).filterShape;
+  const g = depthwiseGeometry(x.shape, filterShape, attrs);
+  const out = backend.makeOutput(filterShape, 'float32') as Info;
+  const dw = heap(backend, out);
+  dw.fill(0);
+  const xv = heap(backend, x);
+  const dyv = heap(backend, dy);
+  const { channels, multiplier: mult } = g;
+  forEachDepthwiseTap(g, (xBase, dyBase, wBase) => {
+    for (let c = 0; c < channels; c++) {
+      const xval = xv[xBase + c]!;
+      for (let m = 0; m < mult; m++) dw[wBase + c * mult + m] += xval * dyv[dyBase + c * mult + m]!;
+    }
+  });
+  return out;
+}
+
+/** out[seg] = sum of x rows whose id is seg (TF UnsortedSegmentSum); ids outside [0, numSegments) are dropped. */
+function unsortedSegmentSum({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { x, segmentIds } = inputs as { x: Info; segmentIds: Info };
+  const numSegments = (attrs as unknown as { numSegments: number }).numSegments;
+  const idCount = tf.util.sizeFromShape(segmentIds.shape);
+  const inner = idCount === 0 ? 0 : tf.util.sizeFromShape(x.shape) / idCount;
+  const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
+  const out = backend.makeOutput(outShape, x.dtype) as Info;
+  const o = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  o.fill(0);
+  const xv = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
+  for (let k = 0; k < idCount; k++) {
+    const seg = ids[k]!;
+    if (seg < 0 || seg >= numSegments) continue;
+    const src = k * inner;
+    const dst = seg * inner;
+    for (let e = 0; e < inner; e++) o[dst + e] += xv[src + e]!;
+  }
+  return out;
+}
+
+/** Identity that shares the input buffer by refcount (as the cpu backend does) instead of copying it. */
+function identityShared({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend }): Info {
+  const { x } = inputs as { x: Info };
+  if (x.dtype === 'string') throw new Error('Identity on wasm: string tensors are not supported');
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * ResizeBilinearGrad as the exact adjoint of the forward: the stock wasm (and cpu) kernel ignores
+ * halfPixelCenters, which is the convention of torch's align_corners=False (monodepth2's upsampling).
+ */
+function resizeBilinearGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { images, dy } = inputs as { images: Info; dy: Info };
+  const dx = resizeBilinearAdjoint(heap(backend, dy), dy.shape, images.shape,
+    attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean });
+  const out = backend.makeOutput(images.shape, 'float32') as Info;
+  heap(backend, out).set(dx);
+  return out;
+}
+
+let wasmKernelsRegistered = false;
+
+/** Registers the training kernels for 'wasm' (idempotent; replaces stock kernels where listed). */
+export function registerWasmKernels(): void {
+  if (wasmKernelsRegistered) return;
+  const stock = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  stockConv2DBackpropInput = stock?.kernelFunc;
+  const replace = (kernelName: string, kernelFunc: unknown): void => {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+  };
+  replace(tf.Conv2DBackpropFilter, conv2DBackpropFilter);
+  if (stock) replace(tf.Conv2DBackpropInput, conv2DBackpropInput);
+  replace(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput);
+  replace(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter);
+  replace(tf.UnsortedSegmentSum, unsortedSegmentSum);
+  replace(tf.Identity, identityShared);
+  replace(tf.ResizeBilinearGrad, resizeBilinearGrad);
+  wasmKernelsRegistered = true;
+}

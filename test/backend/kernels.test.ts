@@ -1,0 +1,205 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/index.js';
+import { Rng } from '../../src/util/random.js';
+
+/** Runs fn on a backend and returns the flattened outputs as plain arrays. */
+async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await initBackend(backend);
+  return tf.tidy(fn).map((t) => {
+    const v = t.dataSync() as Float32Array;
+    t.dispose();
+    return Float32Array.from(v);
+  });
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / Math.max(den, 1e-12);
+}
+
+function randomArray(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+async function compare(fn: () => tf.Tensor[]): Promise<void> {
+  const ref = await on('cpu', fn);
+  const got = await on('wasm', fn);
+  for (let k = 0; k < ref.length; k++) expect(relErr(got[k]!, ref[k]!)).toBeLessThanOrEqual(1e-4);
+}
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+describe('wasm conv2d gradients vs cpu', () => {
+  const cases: [number, number, number, number, number, number, number, 'same' | 'valid' | number][] = [
+    // batch, H, W, Ci, Co, k, stride, pad
+    [1, 5, 7, 3, 4, 3, 1, 'same'],
+    [2, 7, 6, 2, 3, 3, 2, 'same'],
+    [2, 9, 8, 3, 2, 5, 1, 'valid'],
+    [1, 9, 11, 2, 3, 7, 2, 3],
+    [3, 6, 5, 4, 5, 1, 1, 'valid'],
+    [1, 8, 8, 3, 2, 1, 2, 'same'],
+    [2, 10, 7, 2, 2, 3, 2, 'valid'],
+    [1, 11, 9, 2, 3, 5, 2, 2],
+  ];
+  for (const [b, h, w, ci, co, k, s, pad] of cases) {
+    it(`B${b} ${h}x${w} ${ci}->${co} k${k} s${s} pad ${pad}`, async () => {
+      const rng = new Rng(b * 1000 + h * 100 + k * 10 + s);
+      const xv = randomArray(rng, b * h * w * ci);
+      const wv = randomArray(rng, k * k * ci * co);
+      const fn = (): tf.Tensor[] => {
+        const x = tf.tensor4d(xv, [b, h, w, ci]);
+        const f = tf.tensor4d(wv, [k, k, ci, co]);
+        const y = tf.conv2d(x, f, s, pad);
+        const dyv = tf.tensor(randomArray(new Rng(7), y.size), y.shape);
+        const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, s, pad), dyv)));
+        return [y, ...g([x, f])];
+      };
+      await compare(fn);
+    });
+  }
+});
+
+describe('wasm depthwise gradients vs reference', () => {
+  const cases: [number, number, number, number, number, number, number, 'same' | 'valid'][] = [
+    // batch, H, W, C, multiplier, k, stride, pad
+    [1, 6, 7, 3, 1, 3, 1, 'same'],
+    [2, 7, 6, 2, 2, 3, 2, 'same'],
+    [2, 8, 9, 3, 2, 5, 1, 'valid'],
+    [1, 9, 8, 2, 1, 3, 2, 'valid'],
+  ];
+  for (const [b, h, w, c, m, k, s, pad] of cases) {
+    it(`B${b} ${h}x${w} C${c} M${m} k${k} s${s} ${pad}`, async () => {
+      const rng = new Rng(b * 31 + h * 7 + m + k);
+      const xv = randomArray(rng, b * h * w * c);
+      const wv = randomArray(rng, k * k * c * m);
+      const fn = (): tf.Tensor[] => {
+        const x = tf.tensor4d(xv, [b, h, w, c]);
+        const f = tf.tensor4d(wv, [k, k, c, m]);
+        const y = tf.depthwiseConv2d(x, f, s, pad);
+        const dyv = tf.tensor(randomArray(new Rng(3), y.size), y.shape);
+        const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) =>
+          tf.sum(tf.mul(tf.depthwiseConv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, s, pad), dyv)));
+        return [y, ...g([x, f])];
+      };
+      await compare(fn);
+    });
+  }
+
+  it('honours dilation 2 (checked against the same conv with a zero-dilated filter)', async () => {
+    const rng = new Rng(11);
+    const [b, h, w, c, m, k, d] = [1, 9, 8, 2, 2, 3, 2];
+    const xv = randomArray(rng, b * h * w * c);
+    const wv = randomArray(rng, k * k * c * m);
+    const ke = (k - 1) * d + 1;
+    const dilated = new Float32Array(ke * ke * c * m);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let e = 0; e < c * m; e++) {
+      dilated[((i * d) * ke + j * d) * c * m + e] = wv[(i * k + j) * c * m + e]!;
+    }
+    await initBackend('wasm');
+    // tfjs's gradient function refuses dilation > 1, so the kernels are called directly.
+    const [dxDil, dwDil, dxRef, dwRefFull] = tf.tidy(() => {
+      const x = tf.tensor4d(xv, [b, h, w, c]);
+      const dy = tf.tensor4d(randomArray(new Rng(5), b * h * w * c * m), [b, h, w, c * m]);
+      const run = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor =>
+        tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+      const common = { strides: [1, 1], pad: 'same', dimRoundingMode: undefined };
+      const filt = tf.tensor4d(wv, [k, k, c, m]);
+      const filtDil = tf.tensor4d(dilated, [ke, ke, c, m]);
+      return [
+        run(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: filt }, { ...common, dilations: [d, d], inputShape: x.shape }),
+        run(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { ...common, dilations: [d, d], filterShape: filt.shape }),
+        run(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: filtDil }, { ...common, dilations: [1, 1], inputShape: x.shape }),
+        run(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { ...common, dilations: [1, 1], filterShape: filtDil.shape }),
+      ].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    });
+    expect(relErr(dxDil!, dxRef!)).toBeLessThanOrEqual(1e-4);
+    const dwRef = new Float32Array(k * k * c * m);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let e = 0; e < c * m; e++) {
+      dwRef[(i * k + j) * c * m + e] = dwRefFull![((i * d) * ke + j * d) * c * m + e]!;
+    }
+    expect(relErr(dwDil!, dwRef)).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('end-to-end and memory', () => {
+  it('tf.grad through conv + depthwise + gather matches cpu', async () => {
+    const rng = new Rng(99);
+    const xv = randomArray(rng, 2 * 6 * 5 * 3);
+    const wv = randomArray(rng, 3 * 3 * 3 * 4);
+    const dv = randomArray(rng, 3 * 3 * 4 * 2);
+    const fn = (): tf.Tensor[] => {
+      const x = tf.tensor4d(xv, [2, 6, 5, 3]);
+      const idx = tf.tensor1d([0, 2, 2, 1], 'int32');
+      const g = tf.grads((xx: tf.Tensor, ww: tf.Tensor, dd: tf.Tensor) => {
+        const y = tf.relu(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'));
+        const z = tf.depthwiseConv2d(y, dd as tf.Tensor4D, 1, 'same');
+        return tf.sum(tf.square(tf.gather(z, idx, 2)));
+      });
+      return g([x, tf.tensor4d(wv, [3, 3, 3, 4]), tf.tensor4d(dv, [3, 3, 4, 2])]);
+    };
+    await compare(fn);
+  });
+
+  it('repeated gradients leak no tensors on wasm', async () => {
+    await initBackend('wasm');
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const grad = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+      tf.sum(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')));
+    tf.dispose(grad([x, w]));
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) tf.dispose(grad([x, w]));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+  });
+});
+
+describe('cpu resize gradient fixes', () => {
+  for (const kind of ['bilinear', 'nearest'] as const) {
+    for (const [alignCorners, halfPixelCenters] of [[false, false], [true, false], [false, true]] as const) {
+      it(`${kind} adjoint <Rx,dy> = <x,R^T dy> (non-square, align ${alignCorners}, half ${halfPixelCenters})`, async () => {
+        const rng = new Rng(kind.length * 10 + Number(alignCorners) * 2 + Number(halfPixelCenters));
+        const xv = randomArray(rng, 2 * 3 * 5 * 2);
+        const dv = randomArray(rng, 2 * 6 * 10 * 2);
+        const fn = (): tf.Tensor[] => {
+          const x = tf.tensor4d(xv, [2, 3, 5, 2]);
+          const dy = tf.tensor4d(dv, [2, 6, 10, 2]);
+          const resize = (t: tf.Tensor4D): tf.Tensor4D => kind === 'bilinear'
+            ? tf.image.resizeBilinear(t, [6, 10], alignCorners, halfPixelCenters)
+            : tf.image.resizeNearestNeighbor(t, [6, 10], alignCorners, halfPixelCenters);
+          const vjp = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(resize(t as tf.Tensor4D), dy)))(x);
+          return [tf.sum(tf.mul(resize(x), dy)), tf.sum(tf.mul(x, vjp)), vjp];
+        };
+        const [lhs, rhs, vjpCpu] = await on('cpu', fn);
+        expect(Math.abs(lhs![0]! - rhs![0]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(lhs![0]!)));
+        const [lhsW, rhsW, vjpWasm] = await on('wasm', fn);
+        expect(Math.abs(lhsW![0]! - rhsW![0]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(lhsW![0]!)));
+        expect(relErr(vjpCpu!, vjpWasm!)).toBeLessThanOrEqual(1e-4);
+      });
+    }
+  }
+});
+
+describe('UnsortedSegmentSum on wasm', () => {
+  it('matches cpu, dropping out-of-range ids', async () => {
+    const fn = (): tf.Tensor[] => [
+      tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]), tf.tensor1d([2, 0, 2, 1], 'int32'), 3),
+    ];
+    const ref = await on('cpu', fn);
+    const got = await on('wasm', fn);
+    expect(Array.from(got[0]!)).toEqual(Array.from(ref[0]!));
+    expect(Array.from(got[0]!)).toEqual([3, 4, 7, 8, 6, 8]);
+  });
+});
