@@ -95,9 +95,8 @@ export async function readPng16(path: string, ref?: SplitLineRef): Promise<Uint1
 
 /** Encodes uint16 values as a 16-bit grey PNG (sharp needs `grey16` to keep 16 bits). */
 export async function encodePng16(image: Uint16Image): Promise<Buffer> {
-  const buf = Buffer.alloc(image.data.length * 2);
-  for (let i = 0; i < image.data.length; i++) buf.writeUInt16LE(image.data[i]!, i * 2);
-  return sharp(buf, { raw: { width: image.width, height: image.height, channels: 1, premultiplied: false } })
+  // a Uint16Array input tells sharp the raw samples are 16-bit (a byte Buffer would be read as 8-bit)
+  return sharp(Uint16Array.from(image.data), { raw: { width: image.width, height: image.height, channels: 1, premultiplied: false } })
     .toColourspace('grey16')
     .png({ compressionLevel: 6 })
     .toBuffer();

@@ -51,7 +51,7 @@ export function parseNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   if (bytes.byteLength - offset < count * dtype.bytes) {
     throw new DatasetError(`truncated .npy: expected ${count * dtype.bytes} data bytes for shape (${shape}), got ${bytes.byteLength - offset}`, name);
   }
-  const copy = bytes.slice(offset, offset + count * dtype.bytes);
+  const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + count * dtype.bytes); // a real copy even for a Buffer (whose slice is a view)
   return { data: dtype.make(copy.buffer), shape };
 }
 

@@ -12,7 +12,7 @@ export function parseVelodyne(bytes: Uint8Array, path = '<velodyne>', ref?: Spli
   if (bytes.byteLength % 16 !== 0) {
     throw new DatasetError(`velodyne scan is ${bytes.byteLength} bytes: expected a multiple of 16 (float32 x, y, z, reflectance); truncated file?`, path, ref);
   }
-  const copy = bytes.slice();
+  const copy = Uint8Array.prototype.slice.call(bytes); // Buffer.slice would be a view into a pooled buffer
   return { points: new Float32Array(copy.buffer, 0, copy.byteLength / 4), count: copy.byteLength / 16 };
 }
 
