@@ -4,8 +4,7 @@
  * when absent.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Gradient functions are not registered by tfjs-core alone; every training path needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { ensureGradientsRegistered } from './gradients.js';
 import { registerCpuKernels } from './cpu-kernels.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 
@@ -65,6 +64,8 @@ export async function initBackend(requested: BackendName = 'auto'): Promise<Back
   if (!BACKEND_NAMES.includes(requested)) {
     throw new Error(`unknown backend '${requested}': expected one of ${BACKEND_NAMES.join(', ')}`);
   }
+  // Gradient functions are not registered by tfjs-core alone; every training path needs them.
+  await ensureGradientsRegistered();
   const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of candidates) {

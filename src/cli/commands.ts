@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { synthCommand } from './synth.js';
 import { evalCommand } from './eval.js';
 import { exportGtCommand } from './export-gt.js';
+import { infoCommand } from './info.js';
 
 /** Every sub-command of the CLI; each lives in its own module beside this file. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [synthCommand, evalCommand, exportGtCommand];
+export const commands: CommandModule<any, any>[] = [synthCommand, evalCommand, exportGtCommand, infoCommand];
