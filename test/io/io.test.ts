@@ -11,7 +11,7 @@ import { calibKey, parseCalibText, readRawStereoRig, readRawVeloCalib } from '..
 import { H5Reader } from '../../src/io/h5.js';
 import { readFastDepthH5, NyuLabeledMatDataset } from '../../src/data/nyu.js';
 import { DatasetError } from '../../src/data/types.js';
-import { haveShared, sharedData } from './shared.js';
+import { haveShared, repoRoot, sharedData } from './shared.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sd-io-'));
 
@@ -141,12 +141,13 @@ describe('velodyne and calib', () => {
     expect(() => calibKey(c, 'P_rect_03', 12, 'cam.txt')).toThrow(/missing key 'P_rect_03'.*cam\.txt/);
     expect(() => calibKey(c, 'P_rect_02', 12, 'cam.txt')).toThrow(/'P_rect_02' has 3 numbers: expected 12/);
   });
-  it.skipIf(!haveShared)('real 2011_09_26 calib: focal 721.5377, baseline ~0.54 m, S_rect 1242x375', async () => {
-    const rig = await readRawStereoRig(join(sharedData, 'kitti_raw/2011_09_26/calib_cam_to_cam.txt'));
+  it('real 2011_09_26 calib (bundled in datasets/kitti_sample): focal 721.5377, baseline ~0.54 m, S_rect 1242x375', async () => {
+    const calibDir = join(repoRoot, 'datasets/kitti_sample/2011_09_26');
+    const rig = await readRawStereoRig(join(calibDir, 'calib_cam_to_cam.txt'));
     expect(rig.focal).toBe(721.5377);
     expect(rig.baseline).toBeCloseTo(0.5327, 4);
     expect([rig.width, rig.height]).toEqual([1242, 375]);
-    const v = await readRawVeloCalib(join(sharedData, 'kitti_raw/2011_09_26'), 3);
+    const v = await readRawVeloCalib(calibDir, 3);
     expect(v.pRect[3]).toBeCloseTo(-339.5242, 4);
   });
 });
