@@ -46,7 +46,7 @@ describe('camera maths', () => {
     const t = tf.tensor2d([[0.5, 0.1, -0.2]]);
     const M = transformationFromParameters(aa, t);
     const Minv = transformationFromParameters(aa, t, true);
-    const I = tf.matMul(M, Minv).arraySync()[0];
+    const I = (tf.matMul(M, Minv) as tf.Tensor3D).arraySync()[0];
     I.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 1 : 0, 5)));
     expect(M.arraySync()[0][0][3]).toBeCloseTo(0.5, 6); // M = T(t) @ R: translation column is t
   });
