@@ -136,6 +136,23 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     expect(s.camera.K[5]).toBe(513.137);
     expect([s.left.width, s.left.height, s.right!.height]).toEqual([2048, 820, 820]);
   });
+  it('Cityscapes official tree leftImg8bit/<split>/<city>/ with camera/<split>/<city>/ json', async () => {
+    const root = join(tmp, 'cs_official');
+    const stem = 'cologne_000088_000019';
+    for (const [src, dst] of [
+      [`leftImg8bit/${stem}_leftImg8bit.png`, `leftImg8bit/val/cologne/${stem}_leftImg8bit.png`],
+      [`rightImg8bit/${stem}_rightImg8bit.png`, `rightImg8bit/val/cologne/${stem}_rightImg8bit.png`],
+      [`camera/${stem}_camera.json`, `camera/val/cologne/${stem}_camera.json`],
+    ] as const) {
+      mkdirSync(join(root, dst, '..'), { recursive: true });
+      copyFileSync(join(sharedData, 'cityscapes', src), join(root, dst));
+    }
+    const ds = await createDataset('cityscapes', { dataPath: root, officialSplit: 'val' });
+    expect(ds.length).toBe(1);
+    expect(ds.ref(0).text).toBe(`leftImg8bit/val/cologne/${stem}_leftImg8bit.png`);
+    const s = await ds.get(0);
+    expect([s.camera.baseline, s.camera.focal, s.left.height]).toEqual([0.209313, 2262.52, 1024]);
+  });
   it('KITTI 2015: focal from the width table, disp_noc GT exact /256', async () => {
     const root = join(tmp, 'k15');
     for (const d of ['image_2', 'image_3', 'disp_noc_0']) mkdirSync(join(root, 'training', d), { recursive: true });

@@ -67,6 +67,12 @@ describe('8-bit images', () => {
     expect(String(err)).toContain('trunc.png');
     expect(String(err)).toMatch(/truncated or corrupt/);
   });
+  it.skipIf(!haveShared)('a truncated JPEG is a DatasetError naming the file', async () => {
+    const b = readFileSync(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'));
+    const p = join(tmp, 'trunc.jpg');
+    writeFileSync(p, b.subarray(0, b.length >> 1));
+    await expect(readRgb(p)).rejects.toThrow(/cannot decode .*trunc\.jpg/);
+  });
   it('a missing image names the path', async () => {
     await expect(readRgb(join(tmp, 'nope.png'))).rejects.toThrow(/missing image: expected a file at .*nope\.png/);
   });
