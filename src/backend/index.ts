@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
 import { registerCpuKernels } from './cpu-kernels.js';
 import { registerWasmKernels } from './wasm-kernels.js';
+import { setWasmBackendThreaded } from './wasm-threads.js';
+import os from 'node:os';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -25,8 +27,20 @@ export interface BackendInfo {
   versions: Record<string, string>;
 }
 
+export interface BackendOptions {
+  /** Threads for the wasm backend (default: available cores, at most 8). 1 loads the single-thread SIMD build. */
+  threads?: number;
+}
+
 interface Loaded {
   threads: number;
+  /** Extra facts for BackendInfo.versions (e.g. which wasm build). */
+  notes?: Record<string, string>;
+}
+
+/** Default wasm thread count: the cores Node may use, capped at 8 (the C++ side's own cap). */
+export function defaultWasmThreads(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
 }
 
 async function loadCpu(): Promise<Loaded> {
@@ -36,12 +50,33 @@ async function loadCpu(): Promise<Loaded> {
   return { threads: 1 };
 }
 
-async function loadWasm(): Promise<Loaded> {
-  await import('@tensorflow/tfjs-backend-wasm');
+let wasmLoaded: Loaded | undefined;
+
+async function loadWasm(options: BackendOptions): Promise<Loaded> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
+  const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };
+  // The wasm module is instantiated once per process: the first successful load fixes the build and threads.
+  if (wasmLoaded) {
+    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+    return wasmLoaded;
+  }
+  const threads = options.threads ?? defaultWasmThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (threads > 1) {
+    try {
+      const actual = await setWasmBackendThreaded(threads);
+      wasmLoaded = { threads: actual, notes: { ...notes, 'wasm-build': `threaded-simd (${actual} threads)` } };
+      return wasmLoaded;
+    } catch (err) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      notes['wasm-build-fallback'] = `threaded build failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+    }
+  }
   if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
-  // The threaded build is not enabled yet (see WASM-TRAINING.md "Threads in Node"): Node loads the SIMD build.
-  return { threads: 1 };
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  wasmLoaded = { threads: 1, notes: { ...notes, 'wasm-build': simd ? 'simd (1 thread)' : 'plain (1 thread)' } };
+  return wasmLoaded;
 }
 
 async function loadNative(pkg: string): Promise<Loaded> {
@@ -50,7 +85,7 @@ async function loadNative(pkg: string): Promise<Loaded> {
   return { threads: 0 };
 }
 
-const LOADERS: Record<Exclude<BackendName, 'auto'>, () => Promise<Loaded>> = {
+const LOADERS: Record<Exclude<BackendName, 'auto'>, (options: BackendOptions) => Promise<Loaded>> = {
   'tensorflow-gpu': () => loadNative('@tensorflow/tfjs-node-gpu'),
   tensorflow: () => loadNative('@tensorflow/tfjs-node'),
   wasm: loadWasm,
@@ -60,7 +95,7 @@ const LOADERS: Record<Exclude<BackendName, 'auto'>, () => Promise<Loaded>> = {
 const AUTO_ORDER: Exclude<BackendName, 'auto'>[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** Selects and initialises a backend; throws naming the backend and the cause when an explicit one fails. */
-export async function initBackend(requested: BackendName = 'auto'): Promise<BackendInfo> {
+export async function initBackend(requested: BackendName = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_NAMES.includes(requested)) {
     throw new Error(`unknown backend '${requested}': expected one of ${BACKEND_NAMES.join(', ')}`);
   }
@@ -70,7 +105,7 @@ export async function initBackend(requested: BackendName = 'auto'): Promise<Back
   const skipped: BackendInfo['skipped'] = [];
   for (const name of candidates) {
     try {
-      const loaded = await LOADERS[name]();
+      const loaded = await LOADERS[name](options);
       await tf.ready();
       return {
         requested,
@@ -78,7 +113,7 @@ export async function initBackend(requested: BackendName = 'auto'): Promise<Back
         chosen: name,
         threads: loaded.threads,
         skipped,
-        versions: { 'tfjs-core': tf.version_core, node: process.versions.node },
+        versions: { 'tfjs-core': tf.version_core, node: process.versions.node, ...loaded.notes },
       };
     } catch (err) {
       const reason = err instanceof Error ? err.message.split('\n')[0]! : String(err);

@@ -3,6 +3,7 @@ import { BACKEND_NAMES, initBackend, shutdownBackend, type BackendInfo, type Bac
 
 interface InfoArgs {
   backend: BackendName;
+  threads?: number;
   json: boolean;
 }
 
@@ -23,10 +24,11 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   builder: (y) =>
     y
       .option('backend', { choices: BACKEND_NAMES, default: 'auto' as BackendName, describe: 'backend to initialise' })
+      .option('threads', { type: 'number', describe: 'wasm threads (default: available cores, max 8)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the BackendInfo as JSON' }) as never,
   handler: async (args) => {
     try {
-      const info = await initBackend(args.backend);
+      const info = await initBackend(args.backend, args.threads === undefined ? {} : { threads: args.threads });
       process.stdout.write((args.json ? JSON.stringify(info, null, 2) : formatBackendInfo(info)) + '\n');
     } catch (err) {
       process.stderr.write(`stereodepth info: ${(err as Error).message}\n`);
