@@ -44,3 +44,4 @@ export * from './losses/monodepth2.js';
 export * from './losses/distill.js';
 export * from './losses/hint.js';
 export * from './losses/supervised.js';
+export * from './data/va.js';

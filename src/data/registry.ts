@@ -6,6 +6,7 @@ import { CityscapesDataset, type CityscapesOptions } from './cityscapes.js';
 import { SimsinDataset, type SimsinOptions } from './simsin.js';
 import { NyuH5Dataset, NyuLabeledMatDataset, type NyuH5Options } from './nyu.js';
 import { FolderPairsDataset, type FolderPairsOptions } from './folder_pairs.js';
+import { VaDataset, type VaOptions } from './va.js';
 
 export interface DatasetOptionsByName {
   kitti_raw: KittiRawOptions;
@@ -13,12 +14,13 @@ export interface DatasetOptionsByName {
   cityscapes: CityscapesOptions;
   simsin: SimsinOptions;
   unisin: SimsinOptions;
+  va: VaOptions;
   nyu_h5: NyuH5Options;
   nyu_labeled: { path: string; indices?: number[] };
   folder_pairs: FolderPairsOptions;
 }
 
-export const DATASET_NAMES = ['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'nyu_h5', 'nyu_labeled', 'folder_pairs'] as const;
+export const DATASET_NAMES = ['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export async function createDataset<N extends DatasetName>(name: N, options: DatasetOptionsByName[N]): Promise<Dataset>;
@@ -30,6 +32,7 @@ export async function createDataset(name: string, options: unknown): Promise<Dat
     case 'cityscapes': return new CityscapesDataset(options as CityscapesOptions);
     case 'simsin': return new SimsinDataset({ ...(options as SimsinOptions), variant: 'simsin' });
     case 'unisin': return new SimsinDataset({ ...(options as SimsinOptions), variant: 'unisin' });
+    case 'va': return new VaDataset(options as VaOptions);
     case 'nyu_h5': return new NyuH5Dataset(options as NyuH5Options);
     case 'nyu_labeled': { const o = options as { path: string; indices?: number[] }; return NyuLabeledMatDataset.open(o.path, o.indices); }
     case 'folder_pairs': return new FolderPairsDataset(options as FolderPairsOptions);

@@ -23,7 +23,7 @@ describe('split files', () => {
     expect(parseSplitText('d 1 l\n\nx 2 r\n', 't', SPLIT_FORMATS.folderFrameSide).map((l) => l.line)).toEqual([1, 3]);
   });
   it('unknown dataset names are refused with the list of known names', async () => {
-    await expect(createDataset('kitty', {})).rejects.toThrow(/unknown dataset 'kitty': expected one of kitti_raw, /);
+    await expect(createDataset('kitty', {})).rejects.toThrow(/unknown dataset 'kitty': expected one of kitti_raw, .*va, nyu_h5/);
   });
 });
 
@@ -176,6 +176,19 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     const s = await ds.get(0);
     expect(s.camera.K).toEqual([256, 0, 256, 0, 256, 256, 0, 0, 1]);
     expect(s.left.data).not.toEqual(s.right!.data);
+  });
+  it('VA layout: camera_0/1 frames and the .pfm GT of the target camera', async () => {
+    const root = join(tmp, 'va');
+    mkdirSync(join(root, 'camera_0'), { recursive: true });
+    mkdirSync(join(root, 'camera_1'), { recursive: true });
+    copyFileSync(join(sharedData, 'simsin_demo/01.png'), join(root, 'camera_0/00000012.png'));
+    copyFileSync(join(sharedData, 'simsin_demo/02.png'), join(root, 'camera_1/00000012.png'));
+    const { writePfm } = await import('../../src/io/pfm.js');
+    await writePfm(join(root, 'gt_depth_rectify/cam1_frame0012.depth.pfm'), { data: new Float32Array(4).fill(2.5), width: 2, height: 2 });
+    const ds = await createDataset('va', { dataPath: root, loadDepth: true, split: { lines: ['VA 12 r'] } });
+    const s = await ds.get(0);
+    expect(s.camera.baseline).toBeLessThan(0);
+    expect([...s.gtDepth!.data]).toEqual([2.5, 2.5, 2.5, 2.5]);
   });
   it('folder pairs with a YAML camera; a missing key is named', async () => {
     const root = join(tmp, 'rig');
