@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import { DatasetError, type Dataset, type RgbImage, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
-import { readRgb } from '../io/image.js';
+import { readPng16, readRgb, uint16ToFloatMap } from '../io/image.js';
 import { requireFile } from '../io/files.js';
 import type { MetricConvention } from './metric.js';
 
@@ -65,10 +65,12 @@ export interface CityscapesOptions {
   cropBottomFraction?: number;
   /** Camera used when no json is found (flattened lists usually ship without camera files). */
   camera?: CityscapesCamera;
+  /** Also load the official SGM disparity (`disparity/...`, d = (p - 1) / 256 px for p > 0) as gtDisparity, cropped like the images. */
+  loadDisparity?: boolean;
   metric?: MetricConvention;
 }
 
-interface Entry { ref: SplitLineRef; left: string; right: string; cameraCandidates: string[] }
+interface Entry { ref: SplitLineRef; left: string; right: string; cameraCandidates: string[]; disparityCandidates: string[] }
 
 export class CityscapesDataset implements Dataset {
   readonly name = 'cityscapes';
@@ -85,6 +87,7 @@ export class CityscapesDataset implements Dataset {
           left: join(root, l.fields[0]!),
           right: join(root, l.fields[1]!),
           cameraCandidates: [join(root, 'camera', city, `${stem}_camera.json`), join(root, 'camera', `${stem}_camera.json`)],
+          disparityCandidates: [join(root, 'disparity', city, `${stem}_disparity.png`), join(root, 'disparity', `${stem}_disparity.png`)],
         };
       });
     } else {
@@ -102,6 +105,7 @@ export class CityscapesDataset implements Dataset {
             left: join(root, rel),
             right: join(root, 'rightImg8bit', split, city, f.replace('_leftImg8bit', '_rightImg8bit')),
             cameraCandidates: [join(root, 'camera', split, city, `${stem}_camera.json`)],
+            disparityCandidates: [join(root, 'disparity', split, city, `${stem}_disparity.png`)],
           });
         }
       }
@@ -121,7 +125,15 @@ export class CityscapesDataset implements Dataset {
     let [left, right] = await Promise.all([readRgb(e.left, e.ref), readRgb(e.right, e.ref)]);
     const frac = this.options.cropBottomFraction ?? 0;
     if (frac > 0) { left = cropBottom(left, frac); right = cropBottom(right, frac); }
+    let gtDisparity: StereoSample['gtDisparity'];
+    if (this.options.loadDisparity) {
+      const dispPath = e.disparityCandidates.find((p) => existsSync(p)) ?? e.disparityCandidates[0]!;
+      const disp = uint16ToFloatMap(await readPng16(dispPath, e.ref), 256, 1);
+      const keep = disp.height - Math.floor(disp.height * frac);
+      gtDisparity = { data: disp.data.slice(0, keep * disp.width), width: disp.width, height: keep };
+    }
     return {
+      ...(gtDisparity ? { gtDisparity } : {}),
       id: e.ref.text,
       left,
       right,

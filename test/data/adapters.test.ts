@@ -125,9 +125,11 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
       copyFileSync(join(sharedData, `cityscapes/leftImg8bit/${city}_leftImg8bit.png`), join(root, 'aachen', `${city}_leftImg8bit.png`));
       copyFileSync(join(sharedData, `cityscapes/rightImg8bit/${city}_rightImg8bit.png`), join(root, 'aachen', `${city}_rightImg8bit.png`));
       copyFileSync(join(sharedData, `cityscapes/camera/${city}_camera.json`), join(root, 'camera', `${city}_camera.json`));
+      mkdirSync(join(root, 'disparity'), { recursive: true });
+      copyFileSync(join(sharedData, `cityscapes/disparity/${city}_disparity.png`), join(root, 'disparity', `${city}_disparity.png`));
     }
     const ds = await createDataset('cityscapes', {
-      dataPath: root, cropBottomFraction: 0.2,
+      dataPath: root, cropBottomFraction: 0.2, loadDisparity: true,
       split: { lines: ['aachen/aachen_000001_000019_leftImg8bit.png aachen/aachen_000001_000019_rightImg8bit.png'] },
     });
     const s = await ds.get(0);
@@ -135,6 +137,13 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     expect(s.camera.focal).toBe(2262.52);
     expect(s.camera.K[5]).toBe(513.137);
     expect([s.left.width, s.left.height, s.right!.height]).toEqual([2048, 820, 820]);
+    // SGM disparity d = (p - 1) / 256: the raw maximum is 28414 in the full frame, so nothing can exceed 28413 / 256
+    expect([s.gtDisparity!.width, s.gtDisparity!.height]).toEqual([2048, 820]);
+    let hi = 0, lo = Infinity;
+    for (const v of s.gtDisparity!.data) if (v > 0) { hi = Math.max(hi, v); lo = Math.min(lo, v); }
+    expect(hi).toBeLessThanOrEqual(28413 / 256);
+    expect(hi).toBeGreaterThan(10);
+    expect((lo * 256) % 1).toBe(0);
   });
   it('Cityscapes official tree leftImg8bit/<split>/<city>/ with camera/<split>/<city>/ json', async () => {
     const root = join(tmp, 'cs_official');
