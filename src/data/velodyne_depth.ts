@@ -3,7 +3,7 @@
  * ANCHORS §5.1: P = P_rect_0c · R_rect_00 · [R|T]_velo->cam0; points with velodyne x < 0 (behind) are dropped; the stored
  * depth is the velodyne x (forward) when velDepth, else the projected camera z; pixel = round(u) - 1, round(v) - 1 with
  * numpy's round-half-to-even (KITTI's MATLAB 1-based convention); in-bounds only; on duplicate pixels the minimum depth
- * wins; negative depths become 0. 0 = no point.
+ * wins (with monodepth2's sub2ind quirk, see projectVelodyneToDepth); negative depths become 0. 0 = no point.
  */
 import type { FloatMap } from './types.js';
 import { readObjectVeloCalib, readRawVeloCalib, type VeloProjectionCalib } from '../io/kitti_calib.js';
@@ -35,30 +35,35 @@ export function veloToImageProjection(calib: VeloProjectionCalib): number[] {
 }
 
 /**
- * Pure projection of velodyne points (N x 4 float32) to a (height x width) depth map.
- * Iterates points in file order and keeps the minimum on duplicates, which equals monodepth2's
- * "last duplicate after sorting" rule because it writes the min depth of each duplicated pixel.
+ * Pure projection of velodyne points (N x 4 float32) to a (height x width) depth map, replicating monodepth2 exactly:
+ * every in-bounds point is written in file order (the last one wins), then duplicates are grouped by monodepth2's
+ * `sub2ind` = row * (W - 1) + col - 1 (its (W - 1) also merges pixel (r, W-1) with (r+1, 0)) and each group's minimum
+ * depth is written at the pixel of the group's first point. For ordinary duplicates this is "min depth per pixel".
  */
 export function projectVelodyneToDepth(points: Float32Array, calib: VeloProjectionCalib, width: number, height: number, velDepth = true): FloatMap {
   const P = veloToImageProjection(calib);
   const depth = new Float32Array(width * height);
-  const seen = new Uint8Array(width * height);
   const n = Math.floor(points.length / 4);
+  // per sub2ind group: pixel of its first point, running minimum, member count
+  const groups = new Map<number, { pixel: number; min: number; count: number }>();
   for (let i = 0; i < n; i++) {
     const x = points[4 * i]!, y = points[4 * i + 1]!, z = points[4 * i + 2]!;
     if (!(x >= 0)) continue;
-    // monodepth2 sets reflectance to 1 (homogeneous coordinate) before projecting
+    // monodepth2 sets the 4th (reflectance) column to 1 to use it as the homogeneous coordinate
     const px = P[0]! * x + P[1]! * y + P[2]! * z + P[3]!;
     const py = P[4]! * x + P[5]! * y + P[6]! * z + P[7]!;
     const pz = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
     const u = roundHalfEven(px / pz) - 1;
     const v = roundHalfEven(py / pz) - 1;
     if (!(u >= 0 && v >= 0 && u < width && v < height)) continue;
-    const d = Math.fround(velDepth ? x : pz);
-    const k = v * width + u;
-    if (!seen[k] || d < depth[k]!) depth[k] = d;
-    seen[k] = 1;
+    const d = velDepth ? x : pz;
+    const pixel = v * width + u;
+    depth[pixel] = d;
+    const key = v * (width - 1) + u - 1;
+    const g = groups.get(key);
+    if (g) { g.count++; if (d < g.min) g.min = d; } else groups.set(key, { pixel, min: d, count: 1 });
   }
+  for (const g of groups.values()) if (g.count > 1) depth[g.pixel] = g.min;
   for (let k = 0; k < depth.length; k++) if (depth[k]! < 0) depth[k] = 0;
   return { data: depth, width, height };
 }
