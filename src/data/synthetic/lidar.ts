@@ -42,10 +42,11 @@ export function scanLidar(scene: Scene, origin: [number, number, number], model:
   const dirsCam = new Float32Array(n * 3);
   const dirsVelo = new Float32Array(n * 3);
   let k = 0;
-  for (let b = 0; b < model.beams; b++) {
-    const el = ((model.elevationMinDeg + ((model.elevationMaxDeg - model.elevationMinDeg) * b) / (model.beams - 1)) * Math.PI) / 180;
-    for (let a = 0; a < model.azimuthSteps; a++) {
-      const az = (2 * Math.PI * a) / model.azimuthSteps;
+  // Column-major (one azimuth column of all beams after another), as the sensor fires and as castRays bins.
+  for (let a = 0; a < model.azimuthSteps; a++) {
+    const az = (2 * Math.PI * a) / model.azimuthSteps;
+    for (let b = 0; b < model.beams; b++) {
+      const el = ((model.elevationMinDeg + ((model.elevationMaxDeg - model.elevationMinDeg) * b) / (model.beams - 1)) * Math.PI) / 180;
       const vx = Math.cos(el) * Math.cos(az);
       const vy = Math.cos(el) * Math.sin(az);
       const vz = Math.sin(el);
@@ -58,7 +59,7 @@ export function scanLidar(scene: Scene, origin: [number, number, number], model:
       k++;
     }
   }
-  const { range, albedo } = castRays(scene, origin, dirsCam, model.maxRange);
+  const { range, albedo } = castRays(scene, origin, dirsCam, model.maxRange, model.azimuthSteps);
   let count = 0;
   for (let i = 0; i < n; i++) if (range[i]! >= model.minRange) count++;
   const points = new Float32Array(count * 4);

@@ -96,33 +96,49 @@ function intersectBox(o: Box, c: number, s: number, ox: number, oy: number, oz: 
   const loz = s * px + c * pz;
   const ldx = c * dx - s * dz;
   const ldz = s * dx + c * dz;
+  // Slab test, unrolled per axis (no per-ray allocation).
+  const hx0 = o.half[0], hy0 = o.half[1], hz0 = o.half[2];
   let tNear = -Infinity;
   let tFar = Infinity;
   let face = -1;
-  const lo = [lox, py, loz];
-  const ld = [ldx, dy, ldz];
-  for (let a = 0; a < 3; a++) {
-    const h = o.half[a]!;
-    const oa = lo[a]!;
-    const da = ld[a]!;
-    if (Math.abs(da) < 1e-12) {
-      if (oa < -h || oa > h) return;
-      continue;
+  if (Math.abs(ldx) < 1e-12) {
+    if (lox < -hx0 || lox > hx0) return;
+  } else {
+    const inv = 1 / ldx;
+    const t1 = (-hx0 - lox) * inv;
+    const t2 = (hx0 - lox) * inv;
+    if (t1 < t2) {
+      tNear = t1; face = 0; tFar = t2;
+    } else {
+      tNear = t2; face = 1; tFar = t1;
     }
-    let t1 = (-h - oa) / da;
-    let t2 = (h - oa) / da;
-    let f = a * 2; // entering through the -a face
-    if (t1 > t2) {
-      const tmp = t1;
-      t1 = t2;
-      t2 = tmp;
-      f = a * 2 + 1;
+  }
+  if (Math.abs(dy) < 1e-12) {
+    if (py < -hy0 || py > hy0) return;
+  } else {
+    const inv = 1 / dy;
+    const t1 = (-hy0 - py) * inv;
+    const t2 = (hy0 - py) * inv;
+    const tn = t1 < t2 ? t1 : t2;
+    const tf = t1 < t2 ? t2 : t1;
+    if (tn > tNear) {
+      tNear = tn; face = t1 < t2 ? 2 : 3;
     }
-    if (t1 > tNear) {
-      tNear = t1;
-      face = f;
+    if (tf < tFar) tFar = tf;
+    if (tNear > tFar) return;
+  }
+  if (Math.abs(ldz) < 1e-12) {
+    if (loz < -hz0 || loz > hz0) return;
+  } else {
+    const inv = 1 / ldz;
+    const t1 = (-hz0 - loz) * inv;
+    const t2 = (hz0 - loz) * inv;
+    const tn = t1 < t2 ? t1 : t2;
+    const tf = t1 < t2 ? t2 : t1;
+    if (tn > tNear) {
+      tNear = tn; face = t1 < t2 ? 4 : 5;
     }
-    if (t2 < tFar) tFar = t2;
+    if (tf < tFar) tFar = tf;
     if (tNear > tFar) return;
   }
   if (tNear <= 1e-6 || tNear >= hit.t) return;
@@ -255,12 +271,11 @@ function trace(p: Prepared, candidates: Int32Array, count: number, ox: number, o
     // From inside, the exit face along each axis; the nearest exit is the wall seen.
     let best = Infinity;
     let face = -1;
-    const o3 = [ox, oy, oz];
-    const d3 = [dx, dy, dz];
     for (let a = 0; a < 3; a++) {
-      const da = d3[a]!;
+      const da = a === 0 ? dx : a === 1 ? dy : dz;
+      const oa = a === 0 ? ox : a === 1 ? oy : oz;
       if (Math.abs(da) < 1e-12) continue;
-      const t = da > 0 ? (room.max[a]! - o3[a]!) / da : (room.min[a]! - o3[a]!) / da;
+      const t = da > 0 ? (room.max[a]! - oa) / da : (room.min[a]! - oa) / da;
       if (t > 1e-6 && t < best) {
         best = t;
         face = a * 2 + (da > 0 ? 1 : 0);
@@ -530,36 +545,65 @@ export function renderStereoPair(scene: Scene, rig: StereoRig, options: RenderOp
 }
 
 /**
- * Casts arbitrary rays (unit directions) from one origin against the scene, e.g. a lidar.
- * Returns the range along each ray (0 = no return within maxRange) and the albedo luminance at the hit.
+ * Casts rays (unit directions) from one origin against the scene, e.g. a lidar. Returns the range along each
+ * ray (0 = no return within maxRange) and the albedo luminance at the hit.
+ * If `azimuthColumns` is given, the rays are laid out column by column of a spinning sensor — column c holds
+ * rays [c * perColumn, (c + 1) * perColumn) at azimuth 2 pi c / columns, azimuth = atan2(-x, z) (velodyne:
+ * counter-clockwise from forward) — and each column only tests the objects whose azimuth span covers it.
  */
-export function castRays(scene: Scene, origin: [number, number, number], directions: Float32Array, maxRange: number): { range: Float32Array; albedo: Float32Array } {
+export function castRays(scene: Scene, origin: [number, number, number], directions: Float32Array, maxRange: number, azimuthColumns = 0): { range: Float32Array; albedo: Float32Array } {
   const p = prepare(scene);
   const [ox, oy, oz] = origin;
-  // Keep only objects whose bounds come within maxRange of the origin.
-  const near: number[] = [];
-  scene.objects.forEach((_, i) => {
-    const b = p.bounds;
+  const b = p.bounds;
+  const n = directions.length / 3;
+  const columns = azimuthColumns > 0 ? azimuthColumns : 1;
+  const perColumn = Math.ceil(n / columns);
+  // Objects whose bounds come within maxRange of the origin, binned by the azimuth columns they span.
+  const bins: number[][] = Array.from({ length: columns }, () => []);
+  for (let i = 0; i < scene.objects.length; i++) {
     const ddx = Math.max(b[i * 6]! - ox, 0, ox - b[i * 6 + 3]!);
     const ddy = Math.max(b[i * 6 + 1]! - oy, 0, oy - b[i * 6 + 4]!);
     const ddz = Math.max(b[i * 6 + 2]! - oz, 0, oz - b[i * 6 + 5]!);
-    if (ddx * ddx + ddy * ddy + ddz * ddz <= maxRange * maxRange) near.push(i);
-  });
-  const cand = Int32Array.from(near);
-  const n = directions.length / 3;
+    if (ddx * ddx + ddy * ddy + ddz * ddz > maxRange * maxRange) continue;
+    const inside = ddx === 0 && ddz === 0;
+    if (columns === 1 || inside) {
+      for (const bin of bins) bin.push(i);
+      continue;
+    }
+    const cxz = [(b[i * 6]! + b[i * 6 + 3]!) / 2 - ox, (b[i * 6 + 2]! + b[i * 6 + 5]!) / 2 - oz];
+    const centre = Math.atan2(-cxz[0]!, cxz[1]!);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let k = 0; k < 4; k++) {
+      const x = b[i * 6 + (k & 1 ? 3 : 0)]! - ox;
+      const z = b[i * 6 + 2 + (k & 2 ? 3 : 0)]! - oz;
+      let d = Math.atan2(-x, z) - centre;
+      d -= 2 * Math.PI * Math.round(d / (2 * Math.PI));
+      lo = Math.min(lo, d);
+      hi = Math.max(hi, d);
+    }
+    const step = (2 * Math.PI) / columns;
+    const c0 = Math.floor((centre + lo) / step) - 1;
+    const c1 = Math.ceil((centre + hi) / step) + 1;
+    for (let c = c0; c <= c1; c++) bins[((c % columns) + columns) % columns]!.push(i);
+  }
   const range = new Float32Array(n);
   const albedoOut = new Float32Array(n);
   const hit = newHit();
   const alb = new Float32Array(3);
-  for (let k = 0; k < n; k++) {
-    const dx = directions[k * 3]!;
-    const dy = directions[k * 3 + 1]!;
-    const dz = directions[k * 3 + 2]!;
-    trace(p, cand, cand.length, ox, oy, oz, dx, dy, dz, hit);
-    if (hit.id === NO_HIT || hit.t > maxRange) continue;
-    range[k] = hit.t;
-    sampleAlbedo(hit.material!, hit.s, hit.u, alb, 0.1);
-    albedoOut[k] = 0.299 * alb[0]! + 0.587 * alb[1]! + 0.114 * alb[2]!;
+  for (let col = 0; col < columns; col++) {
+    const cand = Int32Array.from(bins[col]!);
+    const end = Math.min(n, (col + 1) * perColumn);
+    for (let k = col * perColumn; k < end; k++) {
+      const dx = directions[k * 3]!;
+      const dy = directions[k * 3 + 1]!;
+      const dz = directions[k * 3 + 2]!;
+      trace(p, cand, cand.length, ox, oy, oz, dx, dy, dz, hit);
+      if (hit.id === NO_HIT || hit.t > maxRange) continue;
+      range[k] = hit.t;
+      sampleAlbedo(hit.material!, hit.s, hit.u, alb, 0.1);
+      albedoOut[k] = 0.299 * alb[0]! + 0.587 * alb[1]! + 0.114 * alb[2]!;
+    }
   }
   return { range, albedo: albedoOut };
 }
