@@ -252,6 +252,68 @@ function resizeBilinearGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensor
   return out;
 }
 
+/**
+ * Copies x[begin : begin+size] run by run between heap views. The stock wasm Slice reads the whole input
+ * (`readSync`) on every call and loops per element for rank > 4; concat and pad gradients slice large tensors.
+ */
+function sliceHeap(x: Info, begin: number[], size: number[], backend: WasmBackend): Info {
+  const out = backend.makeOutput(size, x.dtype) as Info;
+  const total = tf.util.sizeFromShape(size);
+  if (total === 0) return out;
+  const rank = x.shape.length;
+  // Merge trailing axes taken whole into one contiguous run.
+  let inner = rank - 1;
+  let run = size[rank - 1] ?? 1;
+  while (inner > 0 && size[inner] === x.shape[inner] && begin[inner] === 0) {
+    inner--;
+    run *= size[inner]!;
+  }
+  const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array | Uint8Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array | Uint8Array;
+  if (rank === 0) {
+    dst.set(src);
+    return out;
+  }
+  const strides = tf.util.computeStrides(x.shape);
+  const stride = (axis: number): number => (axis === rank - 1 ? 1 : strides[axis]!);
+  // Each run covers axis `inner` (its sliced part) and the whole axes after it; an odometer walks the axes before.
+  const index = new Array<number>(inner).fill(0);
+  const base = begin[inner]! * stride(inner);
+  for (let written = 0; written < total; written += run) {
+    let offset = base;
+    for (let a = 0; a < inner; a++) offset += (begin[a]! + index[a]!) * stride(a);
+    dst.set(src.subarray(offset, offset + run), written);
+    for (let a = inner - 1; a >= 0; a--) {
+      if (++index[a]! < size[a]!) break;
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+function sliceKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { x } = inputs as { x: Info };
+  const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+  tf.slice_util.assertParamsValid(x, begin_, size_);
+  return sliceHeap(x, begin_, size_, backend);
+}
+
+function splitVKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info[] {
+  const { x } = inputs as { x: Info };
+  const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+  const axis_ = tf.util.parseAxisParam(axis, x.shape)[0]!;
+  const splitSizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, axis_);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return splitSizes.map((part) => {
+    const size = [...x.shape];
+    size[axis_] = part;
+    const piece = sliceHeap(x, [...begin], size, backend);
+    begin[axis_] += part;
+    return piece;
+  });
+}
+
 let wasmKernelsRegistered = false;
 
 /** Registers the training kernels for 'wasm' (idempotent; replaces stock kernels where listed). */
@@ -270,5 +332,7 @@ export function registerWasmKernels(): void {
   replace(tf.UnsortedSegmentSum, unsortedSegmentSum);
   replace(tf.Identity, identityShared);
   replace(tf.ResizeBilinearGrad, resizeBilinearGrad);
+  replace(tf.Slice, sliceKernel);
+  replace(tf.SplitV, splitVKernel);
   wasmKernelsRegistered = true;
 }

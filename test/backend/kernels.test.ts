@@ -203,3 +203,34 @@ describe('UnsortedSegmentSum on wasm', () => {
     expect(Array.from(got[0]!)).toEqual([3, 4, 7, 8, 6, 8]);
   });
 });
+
+describe('Slice and SplitV on wasm', () => {
+  const shapes: [number[], number[], number[]][] = [
+    [[7], [2], [4]],
+    [[3, 5], [1, 0], [2, 5]],
+    [[3, 5], [0, 2], [3, 2]],
+    [[2, 4, 5, 3], [1, 1, 2, 0], [1, 3, 2, 3]],
+    [[2, 4, 5, 3], [0, 1, 0, 1], [2, 2, 5, 1]],
+    [[2, 3, 2, 3, 2, 2], [1, 0, 1, 1, 0, 1], [1, 3, 1, 2, 2, 1]],
+  ];
+  for (const [shape, begin, size] of shapes) {
+    it(`slice ${shape.join('x')} at ${begin.join(',')} size ${size.join('x')} matches cpu`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: n }, (_, i) => i);
+      const fn = (): tf.Tensor[] => [tf.slice(tf.tensor(values, shape), begin, size)];
+      const [ref] = await on('cpu', fn);
+      const [got] = await on('wasm', fn);
+      expect(Array.from(got!)).toEqual(Array.from(ref!));
+    });
+  }
+
+  it('split along an inner axis and int32 slices match cpu', async () => {
+    const fn = (): tf.Tensor[] => {
+      const x = tf.tensor(Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => i), [2, 5, 3]);
+      return [...tf.split(x, [1, 3, 1], 1), tf.cast(tf.slice(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [0, 1], [2, 2]), 'float32')];
+    };
+    const ref = await on('cpu', fn);
+    const got = await on('wasm', fn);
+    expect(got.map((a) => Array.from(a))).toEqual(ref.map((a) => Array.from(a)));
+  });
+});
