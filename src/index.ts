@@ -45,3 +45,4 @@ export * from './losses/distill.js';
 export * from './losses/hint.js';
 export * from './losses/supervised.js';
 export * from './data/va.js';
+export * from './data/synthetic/index.js';
