@@ -10,8 +10,6 @@
  * then zeros and no UnsortedSegmentSum (missing on stock wasm) is needed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Losses and warps are differentiated: tfjs-core alone registers no gradients.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 /** How samples outside the image are treated by the 1-D monodepth sampler. */
 export type HorizontalSamplerMode = 'border' | 'edge';

@@ -3,7 +3,6 @@
  * facebookresearch/DistDepth `execute_func.py compute_losses` @ 4f6ce24), ANCHORS.md §3.4. Depths [B,H,W,1] in metric range.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 import type { LossResult } from './monodepth2.js';
 import { ssim } from './photometric.js';

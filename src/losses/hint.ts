@@ -5,7 +5,6 @@
  * drops them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 import { resizeBilinearTorch } from '../geometry/resize.js';
 import type { Rng } from '../util/random.js';

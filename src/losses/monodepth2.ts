@@ -9,6 +9,10 @@ import { resizeBilinearTorch } from '../geometry/resize.js';
 import type { Rng } from '../util/random.js';
 import { minReprojection, photometricError, smoothnessLoss } from './photometric.js';
 
+/**
+ * What every loss returns. `parts` (and `maps`) are extra tensors kept for logging: the caller owns and must dispose them,
+ * including when the loss is evaluated inside tf.grad / tf.variableGrads.
+ */
 export interface LossResult {
   total: tf.Scalar;
   parts: Record<string, tf.Scalar>;

@@ -2,8 +2,6 @@
  * Photometric building blocks shared by monodepth, monodepth2 and DistDepth (ANCHORS.md §3.1, §3.3). NHWC, images in [0,1].
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Losses and warps are differentiated: tfjs-core alone registers no gradients.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 import type { Rng } from '../util/random.js';
 

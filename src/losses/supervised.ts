@@ -3,7 +3,6 @@
  * pred, gt: [B,H,W,1]; the mean is over valid pixels only (0 when none is valid).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 function validMask(gt: tf.Tensor, minValid: number): tf.Tensor {
   return tf.cast(tf.greater(gt, minValid), 'float32');
