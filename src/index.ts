@@ -46,3 +46,4 @@ export * from './losses/hint.js';
 export * from './losses/supervised.js';
 export * from './data/va.js';
 export * from './data/synthetic/index.js';
+export * from './losses/presets.js';
