@@ -47,3 +47,4 @@ export * from './losses/supervised.js';
 export * from './data/va.js';
 export * from './data/synthetic/index.js';
 export * from './losses/presets.js';
+export * from './backend/bench-ops.js';
