@@ -118,7 +118,11 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
     const hiY = rule === 'zeroRing' ? h : h - 1;
     const clampX = rule !== 'zeros';
     const xc = clampX ? tf.clipByValue(x, lo, hiX) : x;
-    const xPass = clampX ? tf.cast(tf.logicalAnd(tf.greaterEqual(x, lo), tf.lessEqual(x, hiX)), 'float32') : tf.onesLike(x);
+    // Gradient pass-through of the clamp: torch clip_coordinates_set_grad is 0 at the limits themselves (strict), TF
+    // clip_by_value (monodepth v1) passes at the limits (inclusive).
+    const inside = (v: tf.Tensor, l: number, u: number) =>
+      tf.cast(rule === 'zeroRing' ? tf.logicalAnd(tf.greaterEqual(v, l), tf.lessEqual(v, u)) : tf.logicalAnd(tf.greater(v, l), tf.less(v, u)), 'float32');
+    const xPass = clampX ? inside(x, lo, hiX) : tf.onesLike(x);
     const x0 = tf.floor(xc);
     const wx1 = tf.sub(xc, x0);
     const wx0 = tf.sub(1, wx1);
@@ -138,7 +142,7 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
       return { taps, xPass, yPass: null as tf.Tensor | null, slopeX, slopeY: null as ((v: tf.Tensor[]) => tf.Tensor) | null };
     }
     const yc = clampX ? tf.clipByValue(y, lo, hiY) : y;
-    const yPass = clampX ? tf.cast(tf.logicalAnd(tf.greaterEqual(y, lo), tf.lessEqual(y, hiY)), 'float32') : tf.onesLike(y);
+    const yPass = clampX ? inside(y, lo, hiY) : tf.onesLike(y);
     const y0 = tf.floor(yc);
     const wy1 = tf.sub(yc, y0);
     const wy0 = tf.sub(1, wy1);
