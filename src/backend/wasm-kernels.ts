@@ -314,6 +314,51 @@ function splitVKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMa
   });
 }
 
+/**
+ * MaxPoolGrad as a JS argmax scatter: each dy value goes to the first maximum of its window in row-major
+ * order, the tie rule of the cpu backend's maxPoolPositions (TF MaxPoolGrad).
+ */
+function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
+  const { dy, input } = inputs as { dy: Info; input: Info };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: number | [number, number]; strides: number | [number, number];
+    pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const [batch, inH, inW, channels] = input.shape as [number, number, number, number];
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const out = backend.makeOutput(input.shape, 'float32') as Info;
+  const dx = heap(backend, out);
+  dx.fill(0);
+  const xv = heap(backend, input);
+  const dyv = heap(backend, dy);
+  for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) {
+    const h0 = Math.max(0, r * sh - pt);
+    const h1 = Math.min(inH, r * sh - pt + kh);
+    for (let c = 0; c < ow; c++) {
+      const w0 = Math.max(0, c * sw - pl);
+      const w1 = Math.min(inW, c * sw - pl + kw);
+      const dyBase = ((b * oh + r) * ow + c) * channels;
+      for (let d = 0; d < channels; d++) {
+        let best = -Infinity;
+        let bestIdx = -1;
+        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
+          const idx = ((b * inH + h) * inW + w) * channels + d;
+          if (xv[idx]! > best) {
+            best = xv[idx]!;
+            bestIdx = idx;
+          }
+        }
+        if (bestIdx >= 0) dx[bestIdx] += dyv[dyBase + d]!;
+      }
+    }
+  }
+  return out;
+}
+
 let wasmKernelsRegistered = false;
 
 /** Registers the training kernels for 'wasm' (idempotent; replaces stock kernels where listed). */
@@ -334,5 +379,6 @@ export function registerWasmKernels(): void {
   replace(tf.ResizeBilinearGrad, resizeBilinearGrad);
   replace(tf.Slice, sliceKernel);
   replace(tf.SplitV, splitVKernel);
+  replace(tf.MaxPoolGrad, maxPoolGrad);
   wasmKernelsRegistered = true;
 }

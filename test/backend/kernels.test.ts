@@ -234,3 +234,28 @@ describe('Slice and SplitV on wasm', () => {
     expect(got.map((a) => Array.from(a))).toEqual(ref.map((a) => Array.from(a)));
   });
 });
+
+describe('MaxPoolGrad on wasm', () => {
+  const cases: [number[], number, number, 'same' | 'valid'][] = [
+    [[2, 7, 6, 3], 3, 2, 'same'],
+    [[1, 8, 9, 2], 2, 2, 'valid'],
+    [[1, 5, 5, 1], 3, 1, 'same'],
+  ];
+  for (const [shape, k, s, pad] of cases) {
+    it(`${shape.join('x')} k${k} s${s} ${pad} matches cpu (ties included)`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const rng = new Rng(n);
+      // Quantised values create ties, where the first maximum must win as on cpu.
+      const xv = Float32Array.from({ length: n }, () => Math.round(rng.uniform(0, 4)));
+      const fn = (): tf.Tensor[] => {
+        const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+        const y = tf.maxPool(x, k, s, pad);
+        const dy = tf.tensor(randomArray(new Rng(2), y.size), y.shape);
+        return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), dy)))(x)];
+      };
+      const [ref] = await on('cpu', fn);
+      const [got] = await on('wasm', fn);
+      expect(relErr(got!, ref!)).toBeLessThanOrEqual(1e-6);
+    });
+  }
+});
