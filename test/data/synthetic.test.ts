@@ -172,22 +172,28 @@ describe('stereodepth synth layouts', () => {
     expect(again.framesSkipped).toBe(9);
     expect(again.framesWritten).toBe(0);
     await expect(generateWorld({ world: 'kitti', out, count: 9, height: 24, width: 80, seed: 4, framesPerScene: 3, progress: false })).rejects.toThrow(/seed/);
+
+    // Two worker threads (above, the default) and one thread write identical bytes.
+    const single = join(root, 'kitti1');
+    await generateWorld({ world: 'kitti', out: single, count: 9, height: 24, width: 80, seed: 3, framesPerScene: 3, progress: false, jobs: 1 });
+    for (const f of [`${KITTI_DATE}/${KITTI_DATE}_drive_0003_sync/image_03/data/0000000002.png`, `${KITTI_DATE}/${KITTI_DATE}_drive_0002_sync/velodyne_points/data/0000000001.bin`])
+      expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(single, f))), f).toBe(0);
   });
 
   it('writes Cityscapes, SimSIN and NYU layouts', async () => {
-    await generateWorld({ world: 'cityscapes', out: join(root, 'cs'), count: 3, height: 16, width: 32, framesPerScene: 1, progress: false });
+    await generateWorld({ world: 'cityscapes', out: join(root, 'cs'), count: 3, height: 16, width: 32, framesPerScene: 1, progress: false, jobs: 1 });
     const cam = JSON.parse(readFileSync(join(root, 'cs/camera/train/arden/arden_000000_000000_camera.json'), 'utf8'));
     expect(cam.extrinsic.baseline).toBeCloseTo(0.209313, 6);
     expect(cam.intrinsic.fx).toBeCloseTo((2262.52 * 32) / 2048, 6);
     expect(existsSync(join(root, 'cs/disparity/test/jarrow/jarrow_000000_000000_disparity.png'))).toBe(true);
 
-    await generateWorld({ world: 'simsin', out: join(root, 'ss'), count: 3, height: 16, width: 16, framesPerScene: 3, progress: false });
+    await generateWorld({ world: 'simsin', out: join(root, 'ss'), count: 3, height: 16, width: 16, framesPerScene: 3, progress: false, jobs: 1 });
     expect(readFileSync(join(root, 'ss/splits/synthetic/train_files.txt'), 'utf8')).toBe('replica/scene_0000/001_0 1 l\n');
     const npy = readFileSync(join(root, 'ss/replica/scene_0000/001_0_depth.npy'));
     expect(npy.subarray(1, 6).toString()).toBe('NUMPY');
     expect(npy.length % 4).toBe(0);
 
-    await generateWorld({ world: 'nyu', out: join(root, 'nyu'), count: 3, height: 12, width: 16, framesPerScene: 1, progress: false });
+    await generateWorld({ world: 'nyu', out: join(root, 'nyu'), count: 3, height: 12, width: 16, framesPerScene: 1, progress: false, jobs: 1 });
     expect(existsSync(join(root, 'nyu/nyudepthv2/train/scene_0000/00001.h5'))).toBe(true);
     expect(existsSync(join(root, 'nyu/nyudepthv2/val/official/02001.h5'))).toBe(true);
   });

@@ -7,6 +7,8 @@
  * identical bytes.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { ProgressBar } from '../../util/progress.js';
@@ -46,6 +48,34 @@ export interface SynthOptions {
   imageFormat?: 'png' | 'jpg';
   /** Draw a progress bar on stderr. Default true. */
   progress?: boolean;
+  /** Worker threads rendering in parallel (default: min(2, cores); 1 = render on this thread). */
+  jobs?: number;
+}
+
+type ResolvedOptions = Required<Omit<SynthOptions, 'progress' | 'jobs'>>;
+
+/** The frames one thread renders: (scene index, frame) pairs of a resolved run. */
+export interface SynthJob {
+  opts: ResolvedOptions;
+  scenes: SceneEntry[];
+  frames: [number, number][];
+}
+
+/** Renders and writes the frames of `job` in order (used by the worker threads and the single-thread path). */
+export async function renderJob(job: SynthJob, onFrame: () => void): Promise<void> {
+  const { opts, scenes } = job;
+  const rig = rigFor(opts.world, opts.width, opts.height);
+  let current = -1;
+  let sceneWorld: ReturnType<typeof makeWorldScene> | null = null;
+  for (const [i, f] of job.frames) {
+    if (i !== current) {
+      sceneWorld = makeWorldScene(opts.world, String(opts.seed), i, rig, opts.framesPerScene);
+      current = i;
+    }
+    const entry = scenes[i]!;
+    await writeFrame(opts, rig, sceneWorld!, entry, f, frameFiles(opts.world, entry, f, opts.imageFormat));
+    onFrame();
+  }
 }
 
 export interface SceneEntry {
@@ -276,7 +306,7 @@ export function splitLines(world: WorldName, scenes: SceneEntry[], imageFormat: 
 const allExist = (root: string, files: Record<string, string>): boolean => Object.values(files).every((f) => existsSync(join(root, f)));
 
 /** Renders and writes one frame (all its files). */
-async function writeFrame(opts: Required<Omit<SynthOptions, 'progress'>>, rig: StereoRig, world: ReturnType<typeof makeWorldScene>, scene: SceneEntry, frame: number, files: Record<string, string>): Promise<void> {
+async function writeFrame(opts: ResolvedOptions, rig: StereoRig, world: ReturnType<typeof makeWorldScene>, scene: SceneEntry, frame: number, files: Record<string, string>): Promise<void> {
   const root = opts.out;
   const at = (k: string): string => join(root, files[k]!);
   const position = world.cameraAt(frame);
@@ -330,7 +360,7 @@ export async function generateWorld(options: SynthOptions): Promise<SynthManifes
   if (!WORLD_NAMES.includes(world)) throw new Error(`synth: unknown world '${String(world)}'; expected one of ${WORLD_NAMES.join(', ')}`);
   if (!Number.isInteger(options.count) || options.count < 1) throw new Error(`synth: --count must be a positive integer, got ${options.count}`);
   const size = DEFAULT_SIZE[world];
-  const opts: Required<Omit<SynthOptions, 'progress'>> = {
+  const opts: ResolvedOptions = {
     world,
     out: options.out,
     count: options.count,
@@ -392,24 +422,26 @@ export async function generateWorld(options: SynthOptions): Promise<SynthManifes
   }
 
   const bar = options.progress === false ? null : new ProgressBar({ label: `synth ${world}`, total: opts.count, unit: 'frame' });
-  let written = 0;
   let skipped = 0;
+  const todo: [number, number][] = [];
   for (let i = 0; i < scenes.length; i++) {
-    const entry = scenes[i]!;
-    let sceneWorld: ReturnType<typeof makeWorldScene> | null = null;
-    for (let f = 0; f < entry.frames; f++) {
-      const files = frameFiles(world, entry, f, opts.imageFormat);
-      if (allExist(opts.out, files)) {
-        skipped++;
-        bar?.tick(1, { skipped });
-        continue;
-      }
-      sceneWorld ??= makeWorldScene(world, String(opts.seed), i, rig, opts.framesPerScene);
-      await writeFrame(opts, rig, sceneWorld, entry, f, files);
-      written++;
-      bar?.tick(1, { skipped });
+    for (let f = 0; f < scenes[i]!.frames; f++) {
+      if (allExist(opts.out, frameFiles(world, scenes[i]!, f, opts.imageFormat))) skipped++;
+      else todo.push([i, f]);
     }
   }
+  if (skipped) bar?.tick(skipped, { skipped });
+  const jobs = Math.max(1, Math.min(options.jobs ?? Math.min(2, cpus().length), todo.length));
+  if (jobs === 1) {
+    await renderJob({ opts, scenes, frames: todo }, () => bar?.tick(1, { skipped }));
+  } else {
+    // Contiguous chunks keep each scene on one thread (a scene is generated once per thread).
+    const chunk = Math.ceil(todo.length / jobs);
+    await Promise.all(
+      Array.from({ length: jobs }, (_, k) => runWorker({ opts, scenes, frames: todo.slice(k * chunk, (k + 1) * chunk) }, () => bar?.tick(1, { skipped }))),
+    );
+  }
+  const written = todo.length;
   for (const [name, perSplit] of Object.entries(lists)) {
     for (const split of ['train', 'val', 'test'] as const) {
       await writeFileAtomic(join(opts.out, splitsPaths[name]![split]), perSplit[split].join('\n') + (perSplit[split].length ? '\n' : ''));
@@ -422,4 +454,24 @@ export async function generateWorld(options: SynthOptions): Promise<SynthManifes
   manifest.seconds = (Date.now() - started) / 1000;
   await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
+}
+
+/** Runs one SynthJob in a worker thread (worker.ts beside this file; .js once compiled). */
+function runWorker(job: SynthJob, onFrame: () => void): Promise<void> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new Promise((resolve, reject) => {
+    // From TypeScript sources (tsx, vitest) the worker first registers tsx's loader; compiled .js runs as is.
+    const entry = new URL(`./worker${ext}`, import.meta.url);
+    const worker =
+      ext === '.ts'
+        ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true, workerData: job })
+        : new Worker(entry, { workerData: job });
+    let finished = false;
+    worker.on('message', (m: { done?: number; finished?: boolean }) => {
+      if (m.done) onFrame();
+      if (m.finished) finished = true;
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => (finished && code === 0 ? resolve() : reject(new Error(`synth: worker exited with code ${code} before finishing its frames`))));
+  });
 }
