@@ -11,6 +11,7 @@ import { generateWorld, kittiCamToCam, VELO_IN_CAM0, KITTI_DATE } from '../../sr
 import { formatKittiNumber } from '../../src/data/synthetic/formats.js';
 import type { RenderedPair } from '../../src/data/synthetic/render.js';
 import { KittiRawDataset } from '../../src/data/kitti_raw.js';
+import { createDataset } from '../../src/data/registry.js';
 
 const small = kittiRig(160, 48);
 const street = (seed: string) => makeStreetScene(new Rng(seed), { cameraHeight: 1.65, driveLength: 8, style: 'kitti' });
@@ -186,6 +187,10 @@ describe('stereodepth synth layouts', () => {
     expect(cam.extrinsic.baseline).toBeCloseTo(0.209313, 6);
     expect(cam.intrinsic.fx).toBeCloseTo((2262.52 * 32) / 2048, 6);
     expect(existsSync(join(root, 'cs/disparity/test/jarrow/jarrow_000000_000000_disparity.png'))).toBe(true);
+    const cs = await createDataset('cityscapes', { dataPath: join(root, 'cs'), officialSplit: 'test', cropBottomFraction: 0, loadDisparity: true });
+    const csSample = await cs.get(0);
+    expect(csSample.camera.baseline).toBeCloseTo(0.209313, 6);
+    expect(csSample.gtDisparity!.data.some((d) => d > 0)).toBe(true);
 
     await generateWorld({ world: 'simsin', out: join(root, 'ss'), count: 3, height: 16, width: 16, framesPerScene: 3, progress: false, jobs: 1 });
     expect(readFileSync(join(root, 'ss/splits/synthetic/train_files.txt'), 'utf8')).toBe('replica/scene_0000/001_0 1 l\n');
@@ -196,5 +201,9 @@ describe('stereodepth synth layouts', () => {
     await generateWorld({ world: 'nyu', out: join(root, 'nyu'), count: 3, height: 12, width: 16, framesPerScene: 1, progress: false, jobs: 1 });
     expect(existsSync(join(root, 'nyu/nyudepthv2/train/scene_0000/00001.h5'))).toBe(true);
     expect(existsSync(join(root, 'nyu/nyudepthv2/val/official/02001.h5'))).toBe(true);
+    const nyu = await createDataset('nyu_h5', { dataPath: join(root, 'nyu'), split: { file: join(root, 'nyu/splits/synthetic/test_files.txt') } });
+    const nyuSample = await nyu.get(0);
+    expect(nyuSample.left.width).toBe(16);
+    expect(nyuSample.gtDepth!.data.every((d) => d >= 0) && nyuSample.gtDepth!.data.some((d) => d > 0.3)).toBe(true);
   });
 });
