@@ -82,7 +82,17 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
 async function loadNative(pkg: string): Promise<Loaded> {
   await import(pkg);
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend("tensorflow") failed`);
-  return { threads: 0 };
+  // libtensorflow's intra-op pool defaults to one thread per core.
+  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+  const notes: Record<string, string> = {};
+  if (binding?.TF_Version) notes.libtensorflow = binding.TF_Version;
+  try {
+    const { createRequire } = await import('node:module');
+    notes[pkg.replace('@tensorflow/', '')] = (createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    // The version is informative only.
+  }
+  return { threads: os.availableParallelism(), notes };
 }
 
 const LOADERS: Record<Exclude<BackendName, 'auto'>, (options: BackendOptions) => Promise<Loaded>> = {
