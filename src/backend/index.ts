@@ -143,3 +143,4 @@ export function shutdownBackend(): void {
     if (tf.findBackend(name)) tf.engine().removeBackend(name);
   }
 }
+export { ensureGradientsRegistered } from './gradients.js';
