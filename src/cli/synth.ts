@@ -11,6 +11,7 @@ interface SynthArgs {
   'frames-per-scene': number;
   supersample: number;
   'image-format': 'png' | 'jpg';
+  jobs?: number;
 }
 
 /** `stereodepth synth`: render a synthetic world in a real dataset's layout (see src/data/synthetic/writer.ts). */
@@ -30,7 +31,8 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       .option('seed', { type: 'string', default: '0', describe: 'seed: same seed and options give identical files' })
       .option('frames-per-scene', { type: 'number', default: 8, describe: 'frames per drive / room walk (camera moves between them)' })
       .option('supersample', { type: 'number', default: 1, describe: 'colour sub-samples per axis (2 = 2x2 anti-aliasing, ~4x slower)' })
-      .option('image-format', { choices: ['png', 'jpg'] as const, default: 'png' as const, describe: 'KITTI / Cityscapes image format' }),
+      .option('image-format', { choices: ['png', 'jpg'] as const, default: 'png' as const, describe: 'KITTI / Cityscapes image format' })
+      .option('jobs', { type: 'number', describe: 'worker threads (default min(2, cores); output is identical for any value)' }),
   handler: async (argv) => {
     const manifest = await generateWorld({
       world: argv.world,
@@ -42,6 +44,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       framesPerScene: argv['frames-per-scene'],
       supersample: argv.supersample,
       imageFormat: argv['image-format'],
+      jobs: argv.jobs,
     });
     process.stdout.write(
       `synth: ${manifest.world} ${manifest.count} frames at ${manifest.height}x${manifest.width} in ${argv.out} ` +
