@@ -100,6 +100,10 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
   const padR = inW + info.padInfo.left - zw;
   if (padT < 0 || padB < 0 || padL < 0 || padR < 0) return stockConv2DBackpropInput!(args as never) as Info;
 
+  if (sh > 1 || sw > 1) {
+    const phased = conv2DBackpropInputPhases(dy, filter, backend, { batch, inH, inW, ci, co, kh, kw, sh, sw, oh, ow, pt: info.padInfo.top, pl: info.padInfo.left });
+    if (phased) return phased;
+  }
   const flipped = backend.makeOutput([kh, kw, co, ci], 'float32') as Info;
   {
     const w = heap(backend, filter);
@@ -127,6 +131,71 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
   });
   backend.disposeData(flipped.dataId);
   if (dyZ !== dy) backend.disposeData(dyZ.dataId);
+  return out;
+}
+
+interface PhaseGeometry {
+  batch: number; inH: number; inW: number; ci: number; co: number;
+  kh: number; kw: number; sh: number; sw: number; oh: number; ow: number; pt: number; pl: number;
+}
+
+/** One axis of a stride phase r: taps i = r + s*m (m < M), output rows h = s*q + r - pt for q in [qMin, qMin+L). */
+function phaseAxis(r: number, k: number, s: number, inSize: number, outSize: number, pad: number) {
+  const taps = Math.max(0, Math.ceil((k - r) / s));
+  const qMin = Math.ceil((pad - r) / s);
+  const qMax = Math.floor((inSize - 1 + pad - r) / s);
+  const count = qMax - qMin + 1;
+  const padBefore = taps - 1 - qMin;
+  const padAfter = count + taps - 1 - padBefore - outSize;
+  return { taps, qMin, count, padBefore, padAfter };
+}
+
+/**
+ * Stride > 1 input gradient by phase (sub-pixel) decomposition (WASM-TRAINING.md): output rows with
+ * (h+pt) mod s = r only receive taps i = r + s*m, so each of the s^2 phases is one stride-1 conv of dy with
+ * the flipped sub-filter W[r + s*(M-1-m')], scattered into dx[s*q + r - pt]. Same FLOPs as the forward.
+ * Returns undefined when a phase would need a negative pad (the caller then zero-inserts dy).
+ */
+function conv2DBackpropInputPhases(dy: Info, filter: Info, backend: WasmBackend, g: PhaseGeometry): Info | undefined {
+  const rows = Array.from({ length: g.sh }, (_, r) => phaseAxis(r, g.kh, g.sh, g.inH, g.oh, g.pt));
+  const cols = Array.from({ length: g.sw }, (_, r) => phaseAxis(r, g.kw, g.sw, g.inW, g.ow, g.pl));
+  const usable = (a: ReturnType<typeof phaseAxis>): boolean => a.taps === 0 || a.count <= 0 || (a.padBefore >= 0 && a.padAfter >= 0);
+  if (!rows.every(usable) || !cols.every(usable)) return undefined;
+  const out = backend.makeOutput([g.batch, g.inH, g.inW, g.ci], 'float32') as Info;
+  heap(backend, out).fill(0);
+  for (let rh = 0; rh < g.sh; rh++) for (let rw = 0; rw < g.sw; rw++) {
+    const ra = rows[rh]!;
+    const ca = cols[rw]!;
+    if (ra.taps === 0 || ca.taps === 0 || ra.count <= 0 || ca.count <= 0) continue;
+    const sub = backend.makeOutput([ra.taps, ca.taps, g.co, g.ci], 'float32') as Info;
+    {
+      const w = heap(backend, filter);
+      const f = heap(backend, sub);
+      for (let a = 0; a < ra.taps; a++) for (let b = 0; b < ca.taps; b++) {
+        const i = rh + g.sh * (ra.taps - 1 - a);
+        const j = rw + g.sw * (ca.taps - 1 - b);
+        const src = (i * g.kw + j) * g.ci * g.co;
+        const dst = (a * ca.taps + b) * g.co * g.ci;
+        for (let c = 0; c < g.ci; c++) for (let o = 0; o < g.co; o++) f[dst + o * g.ci + c] = w[src + c * g.co + o]!;
+      }
+    }
+    const explicit: Pad4 = [[0, 0], [ra.padBefore, ra.padAfter], [ca.padBefore, ca.padAfter], [0, 0]];
+    const phase = runWasm('Conv2D', backend, { x: dy, filter: sub }, {
+      strides: [1, 1], dilations: [1, 1], pad: explicit, dataFormat: 'NHWC', dimRoundingMode: undefined,
+    });
+    backend.disposeData(sub.dataId);
+    const pv = heap(backend, phase);
+    const dx = heap(backend, out);
+    for (let b = 0; b < g.batch; b++) for (let t = 0; t < ra.count; t++) {
+      const h = g.sh * (ra.qMin + t) + rh - g.pt;
+      for (let u = 0; u < ca.count; u++) {
+        const w = g.sw * (ca.qMin + u) + rw - g.pl;
+        const src = ((b * ra.count + t) * ca.count + u) * g.ci;
+        dx.set(pv.subarray(src, src + g.ci), ((b * g.inH + h) * g.inW + w) * g.ci);
+      }
+    }
+    backend.disposeData(phase.dataId);
+  }
   return out;
 }
 
