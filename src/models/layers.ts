@@ -1,0 +1,157 @@
+/**
+ * Building blocks for the depth/pose networks as plain tf.Variables and functional ops (no tfjs-layers), so every op
+ * runs and differentiates on the wasm and cpu backends with the project's kernels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../util/random.js';
+
+export type PaddingMode = 'reflect' | 'zero';
+
+/** Holds named variables; names are hierarchical (`encoder/layer1/0/conv1/kernel`) and stable across runs. */
+export class ParamStore {
+  readonly trainable = new Map<string, tf.Variable>();
+  readonly nonTrainable = new Map<string, tf.Variable>();
+
+  add(name: string, value: tf.Tensor, trainable = true): tf.Variable {
+    if (this.trainable.has(name) || this.nonTrainable.has(name)) {
+      value.dispose();
+      throw new Error(`ParamStore: variable name "${name}" registered twice`);
+    }
+    const v = tf.variable(value, trainable, name + '_' + Math.random().toString(36).slice(2, 8));
+    value.dispose();
+    (trainable ? this.trainable : this.nonTrainable).set(name, v);
+    return v;
+  }
+  dispose(): void {
+    for (const v of this.trainable.values()) v.dispose();
+    for (const v of this.nonTrainable.values()) v.dispose();
+    this.trainable.clear();
+    this.nonTrainable.clear();
+  }
+}
+
+/** Kaiming-normal init, torch `kaiming_normal_(mode='fan_out', nonlinearity='relu')` as torchvision ResNet uses:
+ *  std = sqrt(2 / (k*k*outChannels)). Values come from the seeded Rng so a seed fixes the weights. */
+export function kaimingNormalFanOut(shape: [number, number, number, number], rng: Rng): tf.Tensor4D {
+  const [kh, kw, , outC] = shape;
+  const std = Math.sqrt(2 / (kh * kw * outC));
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.normal(0, std);
+  return tf.tensor4d(data, shape);
+}
+
+/** torch's default Conv2d init (kaiming_uniform with a=sqrt(5)): weights and bias ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
+export function torchDefaultUniform(shape: number[], fanIn: number, rng: Rng): tf.Tensor {
+  const bound = 1 / Math.sqrt(fanIn);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.uniform(-bound, bound);
+  return tf.tensor(data, shape);
+}
+
+/** Reflection pad of H and W by `p` (torch ReflectionPad2d semantics: edge pixel not repeated). Built from slices +
+ *  concat rather than tf.mirrorPad because the MirrorPad gradient is wrong in this tfjs build (see src/losses). */
+export function reflectPad(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (p === 0) return x;
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    if (p >= h || p >= w) throw new Error(`reflectPad: pad ${p} needs H,W > ${p}, got ${h}x${w}`);
+    const rows: tf.Tensor4D[] = [];
+    for (let i = p; i >= 1; i--) rows.push(tf.slice(x, [0, i, 0, 0], [-1, 1, -1, -1]));
+    rows.push(x);
+    for (let i = 1; i <= p; i++) rows.push(tf.slice(x, [0, h - 1 - i, 0, 0], [-1, 1, -1, -1]));
+    const xh = tf.concat(rows, 1);
+    const cols: tf.Tensor4D[] = [];
+    for (let i = p; i >= 1; i--) cols.push(tf.slice(xh, [0, 0, i, 0], [-1, -1, 1, -1]));
+    cols.push(xh);
+    for (let i = 1; i <= p; i++) cols.push(tf.slice(xh, [0, 0, w - 1 - i, 0], [-1, -1, 1, -1]));
+    return tf.concat(cols, 2);
+  });
+}
+
+export interface Conv2dParams { kernel: tf.Variable; bias?: tf.Variable }
+
+/** Creates a conv. `init: 'kaiming'` = torchvision ResNet (no bias); `'torch'` = nn.Conv2d default (with bias). */
+export function createConv2d(store: ParamStore, name: string, inC: number, outC: number, k: number, rng: Rng,
+  opts: { bias: boolean; init: 'kaiming' | 'torch' }): Conv2dParams {
+  const shape: [number, number, number, number] = [k, k, inC, outC];
+  const kernel = store.add(`${name}/kernel`,
+    opts.init === 'kaiming' ? kaimingNormalFanOut(shape, rng) : torchDefaultUniform(shape, k * k * inC, rng));
+  if (!opts.bias) return { kernel };
+  const bias = store.add(`${name}/bias`,
+    opts.init === 'kaiming' ? tf.zeros([outC]) : torchDefaultUniform([outC], k * k * inC, rng));
+  return { kernel, bias };
+}
+
+/** Conv with explicit padding (torch semantics: pad `pad` each side, then a 'valid' conv with `stride`). */
+export function conv2d(x: tf.Tensor4D, p: Conv2dParams, stride: number, pad: number, mode: PaddingMode): tf.Tensor4D {
+  return tf.tidy(() => {
+    const padded = pad === 0 ? x : mode === 'reflect' ? reflectPad(x, pad) : tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+    const y = tf.conv2d(padded, p.kernel as tf.Tensor4D, stride, 'valid');
+    return p.bias ? tf.add(y, p.bias) : y;
+  });
+}
+
+export interface BatchNormParams {
+  gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningVar: tf.Variable;
+  momentum: number; eps: number;
+}
+
+/** torch BatchNorm2d defaults: momentum 0.1, eps 1e-5, gamma 1, beta 0, running mean 0, running var 1. */
+export function createBatchNorm(store: ParamStore, name: string, channels: number): BatchNormParams {
+  return {
+    gamma: store.add(`${name}/gamma`, tf.ones([channels])),
+    beta: store.add(`${name}/beta`, tf.zeros([channels])),
+    runningMean: store.add(`${name}/running_mean`, tf.zeros([channels]), false),
+    runningVar: store.add(`${name}/running_var`, tf.ones([channels]), false),
+    momentum: 0.1,
+    eps: 1e-5,
+  };
+}
+
+/**
+ * Batch norm with torch semantics (torch.nn.BatchNorm2d): in training, normalise with the batch mean and the biased
+ * batch variance, and update running = (1-m)*running + m*batch using the unbiased variance (n/(n-1)); at inference
+ * normalise with the running statistics.
+ */
+export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, training: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    if (!training) {
+      const inv = tf.rsqrt(tf.add(p.runningVar, p.eps));
+      return tf.add(tf.mul(tf.sub(x, p.runningMean), tf.mul(inv, p.gamma)), p.beta);
+    }
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const n = x.shape[0] * x.shape[1] * x.shape[2];
+    const unbiased = tf.mul(variance, n > 1 ? n / (n - 1) : 1);
+    p.runningMean.assign(tf.add(tf.mul(p.runningMean, 1 - p.momentum), tf.mul(mean, p.momentum)));
+    p.runningVar.assign(tf.add(tf.mul(p.runningVar, 1 - p.momentum), tf.mul(unbiased, p.momentum)));
+    const inv = tf.rsqrt(tf.add(variance, p.eps));
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), inv), p.gamma), p.beta);
+  });
+}
+
+/** ELU with alpha 1 (torch nn.ELU default). */
+export function elu(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.elu(x);
+}
+
+/** Nearest x2 upsample (torch F.interpolate(scale_factor=2, mode='nearest')) by reshape + broadcast, not
+ *  tf.image.resizeNearestNeighbor: the cpu backend's gradient of that op is wrong. Gradient = sum over each 2x2 block. */
+export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [b, h, w, c] = x.shape;
+    const x6 = tf.reshape(x, [b, h, 1, w, 1, c]);
+    const big = tf.broadcastTo(x6, [b, h, 2, w, 2, c]);
+    return tf.reshape(big, [b, 2 * h, 2 * w, c]);
+  });
+}
+
+/** 3x3 stride-2 max pool with torch padding=1 (pad with -inf, then 'valid'): out = floor((H+2-3)/2)+1. tfjs 'same'
+ *  pooling pads asymmetrically for even sizes and picks different windows, so it is not used. */
+export function maxPool3x3s2Torch(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38);
+    return tf.maxPool(padded, 3, 2, 'valid');
+  });
+}
