@@ -54,3 +54,4 @@ export { ParamStore, type PaddingMode } from './models/layers.js';
 export { ResnetEncoder } from './models/resnet.js';
 export { DepthDecoder } from './models/decoder.js';
 export { PoseNet, countParams, type PoseNetOptions, type PoseOutput } from './models/pose.js';
+export * from './models/weights.js';
