@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { benchCommand } from './bench.js';
 import { synthCommand } from './synth.js';
 import { evalCommand } from './eval.js';
 import { exportGtCommand } from './export-gt.js';
@@ -6,4 +7,4 @@ import { infoCommand } from './info.js';
 
 /** Every sub-command of the CLI; each lives in its own module beside this file. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [synthCommand, evalCommand, exportGtCommand, infoCommand];
+export const commands: CommandModule<any, any>[] = [benchCommand, synthCommand, evalCommand, exportGtCommand, infoCommand];

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 
+import { shutdownBackend } from '../backend/index.js';
 import { commands } from './commands.js';
 
 /** Entry point of the `stereodepth` command. One module per sub-command lives beside this file. */
@@ -21,6 +22,8 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns ?? 110));
   for (const command of commands) cli = cli.command(command as CommandModule);
   await cli.parseAsync();
+  // The threaded wasm build keeps pthread workers alive; release them so the process exits.
+  shutdownBackend();
 }
 
 main(hideBin(process.argv)).catch((err: unknown) => {

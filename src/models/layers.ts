@@ -140,10 +140,11 @@ export function elu(x: tf.Tensor4D): tf.Tensor4D {
  *  tf.image.resizeNearestNeighbor: the cpu backend's gradient of that op is wrong. Gradient = sum over each 2x2 block. */
 export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
+    // Rank-4 concats only: tfjs has no gradient for Tile/broadcastTo above rank 4.
     const [b, h, w, c] = x.shape;
-    const x6 = tf.reshape(x, [b, h, 1, w, 1, c]);
-    const big = tf.broadcastTo(x6, [b, h, 2, w, 2, c]);
-    return tf.reshape(big, [b, 2 * h, 2 * w, c]);
+    const cols = tf.reshape(x, [b * h, w, 1, c]);
+    const wide = tf.reshape(tf.concat([cols, cols], 2), [b, h, 1, 2 * w * c]);
+    return tf.reshape(tf.concat([wide, wide], 2), [b, 2 * h, 2 * w, c]);
   });
 }
 

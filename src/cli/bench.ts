@@ -1,0 +1,150 @@
+/**
+ * `stereodepth bench`: times a ResNet18 + monodepth2 training step (forward, stereo photometric loss against the
+ * horizontally warped right view, backward, Adam) and the forward pass on every available backend, with a matmul
+ * GFLOP/s probe and tf.memory() at the first and last step. Each backend runs in its own child process (a clean heap
+ * and a fair start). The pure-JS cpu backend is far too slow for a whole step: its step time is extrapolated from one
+ * conv layer's forward + dX + dW GFLOP/s applied to the model's conv FLOPs, and labelled as such.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandModule } from 'yargs';
+
+import { initBackend, shutdownBackend, type BackendName } from '../backend/index.js';
+import { benchConvLayer, benchMatMul } from '../backend/bench-ops.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { benchTrainStep, type TrainStepBench } from '../train/bench.js';
+
+interface BenchArgs {
+  backends: string;
+  quick: boolean;
+  json: boolean;
+  out?: string;
+  child?: string;
+  threads?: number;
+}
+
+interface BackendReport {
+  backend: string;
+  threads: number;
+  build?: string;
+  matmulGflops: number;
+  steps: TrainStepBench[];
+  /** cpu only: estimated step time from one layer's GFLOP/s. */
+  extrapolated?: { layerGflops: { forward: number; inputGrad: number; filterGrad: number }; stepMsEstimate: Record<string, number> };
+  error?: string;
+}
+
+const SIZES_FULL = [
+  { height: 96, width: 320, steps: 50, microBatches: 1 },
+  { height: 192, width: 640, steps: 3, microBatches: 2 },
+];
+const SIZES_QUICK = [{ height: 96, width: 320, steps: 3, microBatches: 1 }];
+/** Forward conv GFLOP of ResNet18 + monodepth2 at batch 4, measured by the bench itself (used for the cpu estimate). */
+const FORWARD_GFLOP_96x320_B4 = 16.0;
+
+async function runChild(backend: string, quick: boolean, threads?: number): Promise<BackendReport> {
+  const info = await initBackend(backend as BackendName, threads ? { threads } : {});
+  const report: BackendReport = {
+    backend: info.chosen,
+    threads: info.threads,
+    build: info.versions['wasm-build'],
+    matmulGflops: benchMatMul(backend === 'cpu' ? 256 : 1024, 3).gflops,
+    steps: [],
+  };
+  if (backend === 'cpu') {
+    // One mid-network layer (3x3, 64->64 at 24x80, batch 4) stands for the whole net.
+    const layer = benchConvLayer({ inputShape: [4, 24, 80, 64], filterShape: [3, 3, 64, 64], stride: 1, pad: 'same' }, 1);
+    const g = { forward: layer.forward.gflops, inputGrad: layer.inputGrad.gflops, filterGrad: layer.filterGrad.gflops };
+    const perKind = (gflop: number) => (gflop / g.forward + gflop / g.inputGrad + gflop / g.filterGrad) * 1000;
+    report.extrapolated = { layerGflops: g, stepMsEstimate: { '96x320': perKind(FORWARD_GFLOP_96x320_B4) } };
+  } else {
+    for (const size of quick ? SIZES_QUICK : SIZES_FULL) {
+      const micro = backend === 'wasm' ? size.microBatches : 1;
+      report.steps.push(await benchTrainStep({ ...size, batchSize: 4, microBatches: micro, forwardRuns: 3 }));
+    }
+  }
+  shutdownBackend();
+  return report;
+}
+
+function availableBackends(): string[] {
+  const out = ['cpu', 'wasm'];
+  for (const [name, pkg] of [['tensorflow', '@tensorflow/tfjs-node'], ['tensorflow-gpu', '@tensorflow/tfjs-node-gpu']] as const) {
+    try {
+      import.meta.resolve(pkg);
+      out.push(name);
+    } catch {
+      // not installed: skipped
+    }
+  }
+  return out;
+}
+
+function formatTable(reports: BackendReport[]): string {
+  const lines = ['backend        threads  size      ms/step (min)     img/s   step GFLOP/s  fwd ms   matmul GFLOP/s  tensors first->last'];
+  for (const r of reports) {
+    if (r.error) {
+      lines.push(`${r.backend.padEnd(14)} failed: ${r.error}`);
+      continue;
+    }
+    for (const s of r.steps) {
+      lines.push(
+        `${r.backend.padEnd(14)} ${String(r.threads).padEnd(8)} ${`${s.height}x${s.width}`.padEnd(9)} ` +
+          `${s.stepMs.median.toFixed(0).padStart(7)} (${s.stepMs.min.toFixed(0)})`.padEnd(18) +
+          `${s.imagesPerSecond.toFixed(2).padStart(7)} ${s.stepGflops.toFixed(1).padStart(13)} ${s.forwardMs.median.toFixed(0).padStart(7)} ` +
+          `${r.matmulGflops.toFixed(1).padStart(15)}  ${s.memoryFirstStep.numTensors}->${s.memoryLastStep.numTensors} ` +
+          `(${(s.memoryFirstStep.numBytes / 2 ** 20).toFixed(1)}->${(s.memoryLastStep.numBytes / 2 ** 20).toFixed(1)} MiB)` +
+          (s.microBatches > 1 ? ` [${s.microBatches} micro-batches]` : ''),
+      );
+    }
+    if (r.extrapolated) {
+      const e = r.extrapolated;
+      lines.push(
+        `${r.backend.padEnd(14)} ${String(r.threads).padEnd(8)} 96x320    ~${(e.stepMsEstimate['96x320']! / 1000).toFixed(0)} s/step (extrapolated from one layer: ` +
+          `fwd ${e.layerGflops.forward.toFixed(2)}, dX ${e.layerGflops.inputGrad.toFixed(2)}, dW ${e.layerGflops.filterGrad.toFixed(3)} GFLOP/s)  matmul ${r.matmulGflops.toFixed(2)}`,
+      );
+    }
+  }
+  const wasm = reports.find((r) => r.backend === 'wasm')?.steps.find((s) => s.height === 96);
+  const cpu = reports.find((r) => r.backend === 'cpu')?.extrapolated?.stepMsEstimate['96x320'];
+  if (wasm && cpu) lines.push(`wasm vs stock cpu at 96x320 batch 4: ${(cpu / wasm.stepMs.median).toFixed(0)}x faster (cpu extrapolated)`);
+  return lines.join('\n');
+}
+
+export const benchCommand: CommandModule<object, BenchArgs> = {
+  command: 'bench',
+  describe: 'Time a ResNet18 + monodepth2 training step on every available backend',
+  builder: (y) =>
+    y
+      .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
+      .option('quick', { type: 'boolean', default: false, describe: '96x320 only, 3 steps (under 2 minutes)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
+      .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
+      .option('threads', { type: 'number', describe: 'wasm threads (default: cores, max 8)' })
+      .option('child', { type: 'string', hidden: true }) as never,
+  handler: async (args) => {
+    if (args.child) {
+      process.stdout.write(JSON.stringify(await runChild(args.child, args.quick, args.threads)) + '\n');
+      return;
+    }
+    const requested = args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
+    const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'stereodepth.js');
+    const reports: BackendReport[] = [];
+    for (const backend of requested) {
+      process.stderr.write(`bench: ${backend} ...\n`);
+      const childArgs = [bin, 'bench', '--child', backend, ...(args.quick ? ['--quick'] : []), ...(args.threads ? ['--threads', String(args.threads)] : [])];
+      const res = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      const line = res.stdout.trim().split('\n').pop() ?? '';
+      try {
+        reports.push(JSON.parse(line) as BackendReport);
+      } catch {
+        const why = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' | ');
+        reports.push({ backend, threads: 0, matmulGflops: NaN, steps: [], error: why || `exit ${res.status}` });
+      }
+    }
+    const result = { date: new Date().toISOString(), quick: args.quick, reports };
+    if (args.out) await writeFileAtomic(args.out, JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatTable(reports) + '\n');
+  },
+};

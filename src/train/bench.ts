@@ -1,0 +1,164 @@
+/**
+ * The measurements behind `stereodepth bench`, on the active backend: a ResNet18 + monodepth2 training step (forward,
+ * monodepth2 stereo photometric loss against the horizontally warped right view, backward, Adam update), the forward
+ * pass alone, the model's conv FLOPs (counted from the executed kernels), and tf.memory() at the first and last step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { stereoTransform, KITTI_NORMALISED_K } from '../geometry/camera.js';
+import { monodepth2Loss, MONODEPTH2_AS_WRITTEN_PRESET } from '../losses/monodepth2.js';
+import { createModel } from '../models/registry.js';
+import { Adam } from './optimizer.js';
+import { trainStep } from './step.js';
+
+export interface TrainStepBenchOptions {
+  height: number;
+  width: number;
+  batchSize: number;
+  /** Timed steps after one warm-up step. */
+  steps: number;
+  microBatches: number;
+  /** Forward-only timed runs. */
+  forwardRuns: number;
+  model?: string;
+}
+
+export interface MemorySnapshot {
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface TrainStepBench {
+  height: number;
+  width: number;
+  batchSize: number;
+  microBatches: number;
+  parameters: number;
+  /** Conv FLOPs of one forward pass of the batch (one multiply-add = 2 FLOPs). */
+  forwardConvGflop: number;
+  stepMs: { median: number; min: number; all: number[] };
+  forwardMs: { median: number; min: number };
+  imagesPerSecond: number;
+  /** Conv GFLOP/s of a step, counting forward + dX + dW as 3x the forward conv FLOPs. */
+  stepGflops: number;
+  memoryFirstStep: MemorySnapshot;
+  memoryLastStep: MemorySnapshot;
+  losses: number[];
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Textured stereo-like input: smooth random images, the right view the left shifted by a few pixels. */
+function makeBatch(b: number, h: number, w: number): { left: tf.Tensor4D; right: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const noise = tf.randomUniform([b, h, w + 8, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const smooth = tf.avgPool(noise, 3, 1, 'same');
+    const left = tf.slice(smooth, [0, 0, 8, 0], [b, h, w, 3]);
+    const right = tf.slice(smooth, [0, 0, 0, 0], [b, h, w, 3]);
+    return { left, right };
+  });
+}
+
+/** Colour pyramid by 2x2 area averaging (the smoothness term reads the image at each scale). */
+function pyramid(image: tf.Tensor4D, scales: number): tf.Tensor4D[] {
+  const out = [image];
+  for (let s = 1; s < scales; s++) out.push(tf.avgPool(out[s - 1]!, 2, 2, 'valid'));
+  return out;
+}
+
+/** Counts the conv FLOPs of one forward pass by profiling the kernels it runs. */
+async function countForwardConvFlops(run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
+  const info = await tf.profile(() => run() as tf.Tensor[]);
+  let flops = 0;
+  for (const k of info.kernels) {
+    if (k.name === 'Conv2D' || k.name === 'FusedConv2D') {
+      const filter = k.inputShapes[1]!;
+      const out = k.outputShapes[0]!;
+      flops += 2 * out.reduce((a, v) => a * v, 1) * filter[0]! * filter[1]! * filter[2]!;
+    }
+  }
+  return flops;
+}
+
+export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<TrainStepBench> {
+  const { height: h, width: w, batchSize: b } = opts;
+  const model = createModel(opts.model ?? 'monodepth2_resnet18', { decoder: { dispBiasInit: -2 } });
+  const variables = model.trainableVariables();
+  const adam = new Adam();
+  const { left, right } = makeBatch(b, h, w);
+  const leftPyramid = pyramid(left, 4);
+  const T = stereoTransform('l', false);
+  const lossOf = (start: number, size: number) =>
+    tf.tidy(() => {
+      const slice = (t: tf.Tensor4D) => tf.slice(t, [start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
+      const target = slice(left);
+      const out = model.apply(target, { training: true });
+      tf.dispose(out.features);
+      const result = monodepth2Loss(
+        {
+          target,
+          targetPyramid: leftPyramid.map(slice),
+          disparities: out.disparities,
+          sources: [{ name: 's', image: slice(right), T }],
+          normalisedK: KITTI_NORMALISED_K,
+        },
+        { ...MONODEPTH2_AS_WRITTEN_PRESET, horizontalFastPath: true },
+      );
+      // The loss keeps its parts for the caller (they survive tidy); the bench logs none of them.
+      tf.dispose(Object.values(result.parts));
+      return { total: result.total, parts: {} };
+    });
+  try {
+    const forwardFlops = await countForwardConvFlops(() => {
+      const o = model.apply(left, { training: false });
+      return [...o.disparities, ...o.features];
+    });
+    // Warm-up (kernel compilation, heap growth) is not timed.
+    trainStep(variables, adam, lossOf, b, 1e-4, { microBatches: opts.microBatches });
+    const times: number[] = [];
+    const losses: number[] = [];
+    let first: MemorySnapshot | undefined;
+    let last: MemorySnapshot | undefined;
+    for (let i = 0; i < opts.steps; i++) {
+      const t0 = performance.now();
+      const r = trainStep(variables, adam, lossOf, b, 1e-4, { microBatches: opts.microBatches });
+      times.push(performance.now() - t0);
+      losses.push(r.loss);
+      const m = tf.memory();
+      const snap = { numTensors: m.numTensors, numBytes: m.numBytes };
+      if (!first) first = snap;
+      last = snap;
+    }
+    const fwd: number[] = [];
+    for (let i = 0; i < opts.forwardRuns; i++) {
+      const t0 = performance.now();
+      const o = model.apply(left, { training: false });
+      o.disparities[0]!.dataSync();
+      fwd.push(performance.now() - t0);
+      tf.dispose([...o.disparities, ...o.features]);
+    }
+    const stepMedian = median(times);
+    return {
+      height: h,
+      width: w,
+      batchSize: b,
+      microBatches: opts.microBatches,
+      parameters: model.parameterCount(),
+      forwardConvGflop: forwardFlops / 1e9,
+      stepMs: { median: stepMedian, min: Math.min(...times), all: times },
+      forwardMs: { median: fwd.length ? median(fwd) : NaN, min: fwd.length ? Math.min(...fwd) : NaN },
+      imagesPerSecond: (b * 1000) / stepMedian,
+      stepGflops: (3 * forwardFlops) / (stepMedian * 1e6),
+      memoryFirstStep: first!,
+      memoryLastStep: last!,
+      losses,
+    };
+  } finally {
+    tf.dispose([left, right, ...leftPyramid.slice(1)]);
+    adam.dispose();
+    model.dispose();
+  }
+}
