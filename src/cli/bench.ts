@@ -53,8 +53,9 @@ async function runChild(backend: string, quick: boolean, threads?: number): Prom
     steps: [],
   };
   if (backend === 'cpu') {
-    // One mid-network layer (3x3, 64->64 at 24x80, batch 4) stands for the whole net.
-    const layer = benchConvLayer({ inputShape: [4, 24, 80, 64], filterShape: [3, 3, 64, 64], stride: 1, pad: 'same' }, 1);
+    // One small mid-network layer (3x3, 32->32 at 24x80, batch 2; 71 MFLOP) stands for the whole net: the cpu
+    // filter gradient runs at ~0.01 GFLOP/s, so a full-size layer alone would take about a minute.
+    const layer = benchConvLayer({ inputShape: [2, 24, 80, 32], filterShape: [3, 3, 32, 32], stride: 1, pad: 'same' }, 1);
     const g = { forward: layer.forward.gflops, inputGrad: layer.inputGrad.gflops, filterGrad: layer.filterGrad.gflops };
     const perKind = (gflop: number) => (gflop / g.forward + gflop / g.inputGrad + gflop / g.filterGrad) * 1000;
     report.extrapolated = { layerGflops: g, stepMsEstimate: { '96x320': perKind(FORWARD_GFLOP_96x320_B4) } };
