@@ -55,3 +55,7 @@ export { ResnetEncoder } from './models/resnet.js';
 export { DepthDecoder } from './models/decoder.js';
 export { PoseNet, countParams, type PoseNetOptions, type PoseOutput } from './models/pose.js';
 export * from './models/weights.js';
+export { Adam, clipByGlobalNorm, type AdamOptions } from './train/optimizer.js';
+export { learningRateAt, type ScheduleSpec } from './train/schedule.js';
+export { trainStep, type StepResult, type LossOfSlice } from './train/step.js';
+export { benchTrainStep, type TrainStepBench, type TrainStepBenchOptions } from './train/bench.js';
