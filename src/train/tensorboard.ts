@@ -207,7 +207,8 @@ function fsyncDirectory(dir: string): void {
 /**
  * Writes scalars, images and text to a TensorBoard event file. Events are buffered and appended; flush() writes
  * everything logged so far and fsyncs it. Resuming a run means constructing a new writer on the same directory:
- * a new file is created and TensorBoard merges the files of the directory into one run.
+ * a new file is created and TensorBoard merges the files of the directory into one run. flush() and close() are
+ * synchronous, so an exit handler (Ctrl-C) can call them.
  */
 export class SummaryWriter {
   /** Path of the event file this writer appends to. */
