@@ -46,6 +46,7 @@ export * from './losses/hint.js';
 export * from './losses/supervised.js';
 export * from './data/va.js';
 export * from './data/synthetic/index.js';
+export * from './data/augment.js';
 export * from './losses/presets.js';
 export * from './backend/bench-ops.js';
 export * from './models/registry.js';
