@@ -1,0 +1,235 @@
+/**
+ * The typed run configuration: every knob of a training/eval run, its default and its validation, in one place
+ * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
+ */
+import { z } from 'zod';
+
+const probability = z.number().min(0).max(1);
+const positiveInt = z.number().int().positive();
+
+export const augmentSchema = z
+  .object({
+    flip: z
+      .object({
+        probability: probability.default(0.5),
+        /** swap = monodepth (left'=flip(right), right'=flip(left)); negate_baseline = monodepth2 (flip in place, baseline sign flips). */
+        mode: z.enum(['swap', 'negate_baseline']).default('negate_baseline'),
+      })
+      .strict()
+      .prefault({}),
+    colour: z
+      .object({
+        probability: probability.default(0.5),
+        /** v1 = monodepth gamma/brightness/colour on the loss images; v2 = monodepth2 ColorJitter on the network input only. */
+        mode: z.enum(['v1', 'v2']).default('v2'),
+      })
+      .strict()
+      .prefault({}),
+    crop: z
+      .object({
+        probability: probability.default(0),
+        /** Crop window side as a fraction of the source image (same aspect), drawn uniformly in [min_scale, max_scale]. */
+        min_scale: z.number().gt(0).max(1).default(0.75),
+        max_scale: z.number().gt(0).max(1).default(1),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** One dataset: the adapter name, its root, its split file and adapter-specific options (the adapter's own option names). */
+export const datasetSchema = z
+  .object({
+    dataset: z.enum(['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs']),
+    /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
+    path: z.string().min(1),
+    /** Split file (one sample per line, in the dataset's split format). */
+    split: z.string().min(1).optional(),
+    /** Adapter options passed through unchanged (e.g. kitti_raw: { gt: velodyne, imageExt: png }; cityscapes: { cropBottomFraction: 0.2 }). */
+    options: z.record(z.string(), z.unknown()).default({}),
+    /** Use at most this many samples of the split (in split order; null = all). */
+    max_samples: positiveInt.nullable().default(null),
+    /**
+     * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
+     * resumable, identical output for the same parameters).
+     */
+    synthesize: z
+      .object({
+        world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu']),
+        count: positiveInt,
+        height: positiveInt.optional(),
+        width: positiveInt.optional(),
+        seed: z.union([z.string(), z.number()]).default('0'),
+        frames_per_scene: positiveInt.default(8),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+  })
+  .strict();
+
+export const dataSchema = z
+  .object({
+    train: datasetSchema,
+    /** Validation set with ground-truth depth (metrics during training); null = no validation. */
+    val: datasetSchema.nullable().default(null),
+    height: positiveInt.default(192),
+    width: positiveInt.default(640),
+    batch_size: positiveInt.default(12),
+    drop_last: z.boolean().default(true),
+    shuffle: z.boolean().default(true),
+    /** Batches decoded ahead of the training step. */
+    prefetch: positiveInt.default(2),
+    /** error = stop at the first unreadable sample (naming it); skip = drop it, count it, report at the end. */
+    on_bad_sample: z.enum(['error', 'skip']).default('error'),
+    augment: augmentSchema.prefault({}),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    name: z.enum(['monodepth2_resnet18', 'monodepth2_resnet50', 'monodepth_resnet50']).default('monodepth2_resnet18'),
+    use_batch_norm: z.boolean().default(true),
+    /** Initial bias of the disparity heads; sigmoid(b) is the starting disparity (null = torch default init). */
+    disp_bias_init: z.number().nullable().default(null),
+    /** Decoder channels per stage (monodepth2: [16, 32, 64, 128, 256]); smaller is faster. */
+    num_ch_dec: z.array(positiveInt).length(5).nullable().default(null),
+    seed: z.union([z.number(), z.string()]).nullable().default(null),
+  })
+  .strict();
+
+export const lossSchema = z
+  .object({
+    /** monodepth (v1): width-fraction disparities for both views + LR consistency; monodepth2: scaled-sigmoid depth, min-reprojection. */
+    kind: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
+    /** stereo: the other view only; mono: temporal neighbours (PoseNet); mono_stereo: both (monodepth2 MS). */
+    mode: z.enum(['stereo', 'mono', 'mono_stereo']).default('stereo'),
+    /** Temporal neighbours used by mono modes (monodepth2 frame_ids without 0). */
+    neighbours: z.array(z.number().int().refine((v) => v !== 0, 'neighbour offset 0 is the target frame')).default([-1, 1]),
+    /** disp_to_depth range (monodepth2 min_depth / max_depth), in training units. */
+    min_depth: z.number().positive().default(0.1),
+    max_depth: z.number().positive().default(100),
+    /**
+     * Baseline the stereo warp uses (monodepth2 uses 0.1, so depth is in units of 0.1 * baseline: x5.4 on KITTI).
+     * null = each sample's metric baseline, so the network predicts metres directly.
+     */
+    training_baseline: z.number().positive().nullable().default(0.1),
+    smoothness_weight: z.number().min(0).default(1e-3),
+    /** Scales the loss is computed at (monodepth2 [0,1,2,3]). */
+    scales: z.array(z.number().int().min(0).max(3)).min(1).default([0, 1, 2, 3]),
+    monodepth2: z
+      .object({
+        align_corners: z.boolean().default(false),
+        automask: z.boolean().default(true),
+        avg_reprojection: z.boolean().default(false),
+        no_ssim: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    monodepth: z
+      .object({
+        alpha: z.number().min(0).max(1).default(0.85),
+        lr_weight: z.number().min(0).default(1),
+        sampler_mode: z.enum(['border', 'edge']).default('border'),
+        ssim_padding: z.enum(['valid', 'reflect']).default('valid'),
+        smoothness_terms: z.enum(['xy', 'x']).default('xy'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant') }).strict(),
+  /** monodepth v1: factors applied from each boundary (fractions of the total steps). */
+  z.object({ kind: z.literal('piecewise'), boundaries: z.array(z.number().gt(0).lt(1)).default([0.6, 0.8]), factors: z.array(z.number().positive()).default([1, 0.5, 0.25]) }).strict(),
+  /** monodepth2 StepLR: x gamma every step_size_epochs epochs. */
+  z.object({ kind: z.literal('step'), step_size_epochs: z.number().positive().default(15), gamma: z.number().positive().default(0.1) }).strict(),
+  z.object({ kind: z.literal('cosine'), min_lr: z.number().min(0).default(0) }).strict(),
+]);
+
+export const optimSchema = z
+  .object({
+    lr: z.number().positive().default(1e-4),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    schedule: scheduleSchema.default({ kind: 'step', step_size_epochs: 15, gamma: 0.1 }),
+    warmup_steps: z.number().int().min(0).default(0),
+    /** Clip the global gradient norm to this value (null = off). */
+    grad_clip: z.number().positive().nullable().default(null),
+    /** Split each batch into this many slices and accumulate gradients (wasm heap limit at 192x640). */
+    micro_batches: positiveInt.default(1),
+  })
+  .strict();
+
+export const trainSchema = z
+  .object({
+    /** Length of the run: epochs, or steps when set (steps wins). */
+    epochs: positiveInt.default(20),
+    steps: positiveInt.nullable().default(null),
+    log_every: positiveInt.default(10),
+    /** TensorBoard images every N steps (0 = never). */
+    image_every: z.number().int().min(0).default(250),
+    /** Validation every N steps (0 = only at the end). */
+    val_every: z.number().int().min(0).default(500),
+    checkpoint_every: positiveInt.default(500),
+    keep_last: positiveInt.default(3),
+    /** Metric deciding the best checkpoint (lower is better, except a1..a3). */
+    best_metric: z.enum(['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3']).default('absRel'),
+  })
+  .strict();
+
+export const evalSchema = z
+  .object({
+    /** monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps. */
+    protocol: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
+    crop: z.enum(['garg', 'eigen', 'none']).default('eigen'),
+    min_depth: z.number().positive().default(1e-3),
+    max_depth: z.number().positive().default(80),
+    /** Per-image median scaling: only for mono-trained models. */
+    median_scaling: z.boolean().default(false),
+    /** Predicted depth x this = metres (null = derived: metric baseline / training baseline). */
+    scale_factor: z.number().positive().nullable().default(null),
+    /** Validation images used during training (null = the whole val split). */
+    max_samples: positiveInt.nullable().default(64),
+  })
+  .strict();
+
+export const initSchema = z
+  .object({
+    /** Checkpoint directory (or a run directory: its latest checkpoint) whose weights start this run with a fresh schedule. */
+    checkpoint: z.string().min(1),
+    /** Which parts to take: encoder and/or depth (decoder). */
+    models: z.array(z.enum(['encoder', 'depth'])).min(1).default(['encoder', 'depth']),
+  })
+  .strict();
+
+const runFields = {
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('run'),
+  /** Run directory (default runs/<name>). */
+  run_dir: z.string().nullable().default(null),
+  seed: z.number().int().default(0),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  threads: positiveInt.nullable().default(null),
+  data: dataSchema,
+  model: modelSchema.prefault({}),
+  loss: lossSchema.prefault({}),
+  optim: optimSchema.prefault({}),
+  train: trainSchema.prefault({}),
+  eval: evalSchema.prefault({}),
+  init: initSchema.nullable().default(null),
+};
+
+/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
+export const stageSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) }).strict();
+
+export const runConfigSchema = z.object({ ...runFields, stages: z.array(stageSchema).default([]) }).strict();
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type DatasetConfig = z.infer<typeof datasetSchema>;
+export type AugmentSettings = z.infer<typeof augmentSchema>;
+export type LossConfig = z.infer<typeof lossSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type OptimConfig = z.infer<typeof optimSchema>;
+export type TrainConfig = z.infer<typeof trainSchema>;
+export type EvalConfig = z.infer<typeof evalSchema>;
