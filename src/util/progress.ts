@@ -8,6 +8,8 @@ export interface ProgressOptions {
   unit?: string;
   stream?: NodeJS.WriteStream;
   logEveryMs?: number;
+  /** Work already done before this bar started (a resumed run): counted in the position, not in the rate. */
+  initial?: number;
 }
 
 export class ProgressBar {
@@ -16,8 +18,12 @@ export class ProgressBar {
   private done = 0;
   private readonly stream: NodeJS.WriteStream;
 
+  private readonly initial: number;
+
   constructor(private readonly opts: ProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
+    this.initial = opts.initial ?? 0;
+    this.done = this.initial;
   }
 
   /** Advances by `n` and redraws with the given fields (e.g. { loss: '0.123' }). */
@@ -40,7 +46,7 @@ export class ProgressBar {
   private draw(fields: Record<string, string | number>): void {
     const { total, label, unit = 'it' } = this.opts;
     const elapsed = (Date.now() - this.start) / 1000;
-    const rate = elapsed > 0 ? this.done / elapsed : 0;
+    const rate = elapsed > 0 ? (this.done - this.initial) / elapsed : 0;
     const eta = rate > 0 ? (total - this.done) / rate : Infinity;
     const frac = total > 0 ? Math.min(1, this.done / total) : 1;
     const width = 24;

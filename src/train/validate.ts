@@ -1,0 +1,107 @@
+/**
+ * Validation during training: the held-out samples (cached in memory once), the network's prediction at the
+ * training size, and the SAME evaluation functions as `stereodepth eval` (eval/protocols.ts) on full-size GT.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import type { EvalConfig, RunConfig } from '../config/schema.js';
+import { augmentSample, disposeAugmentedSample, drawAugmentation, NO_AUGMENTATION } from '../data/augment.js';
+import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
+import type { DepthNet } from '../models/types.js';
+import { averageMetrics, type DepthMetrics } from '../../eval/metrics.js';
+import { evaluateDepthImage, predictionToDepth } from '../../eval/protocols.js';
+import { Rng } from '../util/random.js';
+import { outputConvention } from './setup.js';
+
+export interface ValSample {
+  id: string;
+  left: RgbImage;
+  camera: StereoCamera;
+  gtDepth: FloatMap;
+}
+
+/** Reads up to `maxSamples` samples that carry GT depth; a sample without GT is an error naming it. */
+export async function loadValSamples(dataset: Dataset, maxSamples: number | null): Promise<ValSample[]> {
+  const n = Math.min(dataset.length, maxSamples ?? Infinity);
+  const out: ValSample[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = await dataset.get(i);
+    if (!s.gtDepth) {
+      const ref = dataset.ref(i);
+      throw new Error(`validation sample ${s.id} (${ref.file}:${ref.line}) has no GT depth: choose a val dataset/options with ground truth (e.g. kitti_raw options.gt: velodyne)`);
+    }
+    out.push({ id: s.id, left: s.left, camera: s.camera, gtDepth: s.gtDepth });
+  }
+  return out;
+}
+
+/** Network inputs of validation samples at the training size, [B,H,W,3]. */
+export function valInputs(samples: ValSample[], height: number, width: number): tf.Tensor4D {
+  const items = samples.map((s) =>
+    augmentSample({ id: s.id, left: s.left, camera: s.camera }, drawAugmentation(new Rng(0), NO_AUGMENTATION, s.left), NO_AUGMENTATION, { height, width }),
+  );
+  const x = tf.stack(items.map((i) => i.leftInput)) as tf.Tensor4D;
+  items.forEach(disposeAugmentedSample);
+  return x;
+}
+
+/** The first output channel at full training resolution, [B,H,W]. */
+export function predictFirstChannel(net: DepthNet, x: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const out = net.apply(x, { training: false });
+    const d = out.disparities[0]!;
+    const first = d.shape[3] === 1 ? d : tf.slice(d, [0, 0, 0, 0], [-1, -1, -1, 1]);
+    return tf.squeeze(first, [3]) as tf.Tensor3D;
+  });
+}
+
+export interface ValidationResult {
+  metrics: DepthMetrics;
+  count: number;
+  /** First predictions (for images in TensorBoard / report), [H,W] disparity-like maps. */
+  preview: { id: string; disparity: Float32Array; height: number; width: number }[];
+}
+
+/** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
+export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
+  const { height, width } = config.data;
+  const ev: EvalConfig = config.eval;
+  const perImage: DepthMetrics[] = [];
+  const preview: ValidationResult['preview'] = [];
+  for (let start = 0; start < samples.length; start += batchSize) {
+    const chunk = samples.slice(start, start + batchSize);
+    const x = valInputs(chunk, height, width);
+    const pred = predictFirstChannel(net, x);
+    const values = (await pred.data()) as Float32Array;
+    tf.dispose([x, pred]);
+    chunk.forEach((s, k) => {
+      const plane = values.slice(k * height * width, (k + 1) * height * width);
+      if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
+      const conv = outputConvention(config, s.camera.baseline);
+      const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
+      const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
+      const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
+        convention: conv.convention,
+        minDepth: conv.minDepth,
+        maxDepth: conv.maxDepth,
+        focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
+      });
+      const r = evaluateDepthImage(
+        gt,
+        depth,
+        {
+          protocol: ev.protocol,
+          crop: ev.crop,
+          gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
+          minDepth: ev.min_depth,
+          maxDepth: ev.max_depth,
+          scaleFactor: conv.scaleFactor,
+          medianScaling: ev.median_scaling,
+        },
+        `validation sample ${s.id}`,
+      );
+      perImage.push(r.metrics);
+    });
+  }
+  return { metrics: averageMetrics(perImage) as DepthMetrics, count: perImage.length, preview };
+}
