@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { Mat4 } from '../geometry/camera.js';
+import { transformationFromParameters, type Mat4 } from '../geometry/camera.js';
+import type { PoseNet } from '../models/pose.js';
 import { monodepthLoss } from './monodepth.js';
 import { monodepth2Loss, type LossResult } from './monodepth2.js';
 
@@ -66,6 +67,77 @@ export function normaliseIntrinsics(K: number[], width: number, height: number):
     [0, 0, 1, 0],
     [0, 0, 0, 1],
   ];
+}
+
+/**
+ * monodepth2's temporal poses: for each neighbour offset f, the pose net sees [frame f, frame 0] (f < 0, pose inverted) or
+ * [frame 0, frame f] (f > 0), both on the colour-augmented inputs; T maps target -> source. Axis-angle x 0.01 is in PoseNet.
+ */
+export function temporalPoses(poseNet: PoseNet, targetInput: tf.Tensor4D, neighbourInputs: Record<number, tf.Tensor4D>, training: boolean): Record<number, tf.Tensor3D> {
+  const out: Record<number, tf.Tensor3D> = {};
+  for (const [key, input] of Object.entries(neighbourInputs)) {
+    const f = Number(key);
+    out[f] = tf.tidy(() => {
+      const pair = tf.concat(f < 0 ? [input, targetInput] : [targetInput, input], 3) as tf.Tensor4D;
+      const { axisangle, translation } = poseNet.apply(pair, { training });
+      const first = (t: tf.Tensor3D): tf.Tensor2D => tf.squeeze(tf.slice(t, [0, 0, 0], [-1, 1, -1]), [1]) as tf.Tensor2D;
+      return transformationFromParameters(first(axisangle), first(translation), f < 0);
+    });
+  }
+  return out;
+}
+
+export interface MonoObjectiveInputs {
+  left: tf.Tensor4D;
+  /** Present for mono+stereo. */
+  right?: tf.Tensor4D;
+  K: number[][];
+  focal: number[];
+  baseline: number[];
+  disparities: tf.Tensor4D[];
+  /** Temporal neighbours (loss images) and their target -> source poses, by frame offset. */
+  neighbours: Record<number, tf.Tensor4D>;
+  poses: Record<number, tf.Tensor3D>;
+}
+
+/** monodepth2 mono (M) or mono+stereo (MS): min-reprojection over temporal neighbours (+ the stereo view). */
+export function monoObjective(inputs: MonoObjectiveInputs, s: ObjectiveSettings): LossResult {
+  if (s.kind !== 'monodepth2') throw new Error(`loss.mode mono / mono_stereo needs loss.kind monodepth2 (got ${s.kind})`);
+  const [, h, w] = inputs.left.shape;
+  const levels = Math.max(...s.scales) + 1;
+  const pyramid = tf.tidy(() => imagePyramid(inputs.left, levels));
+  const sources: { name: string; image: tf.Tensor4D; T: tf.Tensor3D }[] = Object.keys(inputs.neighbours)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((f) => {
+      const T = inputs.poses[f];
+      if (!T) throw new Error(`monoObjective: no pose for neighbour ${f}`);
+      return { name: String(f), image: inputs.neighbours[f]!, T };
+    });
+  const stereoT = inputs.right ? stereoTransforms(inputs.baseline, inputs.focal, s.trainingBaseline) : null;
+  if (inputs.right && stereoT) sources.push({ name: 's', image: inputs.right, T: stereoT });
+  try {
+    return monodepth2Loss(
+      {
+        target: inputs.left,
+        targetPyramid: s.scales.map((k) => pyramid[k]!),
+        disparities: s.scales.map((k) => inputs.disparities[k]!),
+        sources,
+        normalisedK: normaliseIntrinsics(inputs.K[0]!, w, h),
+      },
+      {
+        minDepth: s.minDepth,
+        maxDepth: s.maxDepth,
+        smoothnessWeight: s.smoothnessWeight,
+        alignCorners: s.monodepth2.alignCorners,
+        automask: s.monodepth2.automask,
+        avgReprojection: s.monodepth2.avgReprojection,
+        noSsim: s.monodepth2.noSsim,
+      },
+    );
+  } finally {
+    tf.dispose([...pyramid.slice(1), ...(stereoT ? [stereoT] : [])]);
+  }
 }
 
 /** The self-supervised stereo loss of the configured reference. */

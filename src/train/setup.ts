@@ -12,6 +12,7 @@ import { generateWorld } from '../data/synthetic/writer.js';
 import type { Dataset } from '../data/types.js';
 import { createModel } from '../models/registry.js';
 import type { DepthNet } from '../models/types.js';
+import { PoseNet } from '../models/pose.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import { metresPerTrainingUnit } from '../losses/objective.js';
 import type { PredictionConvention, TrainedWith } from '../../eval/convert.js';
@@ -66,6 +67,12 @@ export function modelFromConfig(m: ModelConfig, loss: LossConfig, seed: number):
       ...(twoChannels ? { numOutputChannels: 2, outputScale: 0.3 } : {}),
     },
   });
+}
+
+/** monodepth2's pose network (ResNet18 on stacked frame pairs) for the temporal modes. */
+export function poseNetFromConfig(m: ModelConfig, seed: number): PoseNet {
+  const base = m.seed ?? seed;
+  return new PoseNet({ encoder: { numLayers: 18, useBatchNorm: m.use_batch_norm, seed: `${base}:pose_encoder` }, seed: `${base}:pose` });
 }
 
 export function objectiveFromConfig(l: LossConfig): ObjectiveSettings {

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configToYaml } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { Loader, type Batch } from '../data/loader.js';
-import { stereoObjective } from '../losses/objective.js';
+import { monoObjective, stereoObjective, temporalPoses } from '../losses/objective.js';
 import { loadInto } from '../models/weights.js';
 import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -17,7 +17,7 @@ import { ProgressBar, formatDuration } from '../util/progress.js';
 import { checkpointsDir, loadCheckpoint, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
-import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig } from './setup.js';
+import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
 import { trainStep } from './step.js';
 import { loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
 import { RunLogger } from './logging.js';
@@ -105,7 +105,12 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     await writeFileAtomic(join(runDir, 'config.resolved.yaml'), configToYaml(config));
   }
 
-  const trainSet = await datasetFromConfig(config.data.train, 'data.train', log);
+  const temporal = config.loss.mode !== 'stereo';
+  if (temporal && config.data.augment.crop.probability > 0) {
+    throw new Error(`data.augment.crop.probability must be 0 with loss.mode ${config.loss.mode}: the temporal warp uses one intrinsic matrix per batch`);
+  }
+  const trainEntry = temporal ? { ...config.data.train, options: { neighbours: config.loss.neighbours, ...config.data.train.options } } : config.data.train;
+  const trainSet = await datasetFromConfig(trainEntry, 'data.train', log);
   const loader = new Loader(trainSet, {
     batchSize: config.data.batch_size,
     height: config.data.height,
@@ -125,7 +130,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   }
 
   const net = modelFromConfig(config.model, config.loss, config.seed);
-  const variables = net.trainableVariables();
+  const poseNet = temporal ? poseNetFromConfig(config.model, config.seed) : null;
+  const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}) };
+  const allVariables = (): Record<string, tf.Variable> => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) });
   const optimizer = new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 });
   const objective = objectiveFromConfig(config.loss);
   const totalSteps = config.train.steps ?? config.train.epochs * loader.batchesPerEpoch;
@@ -135,7 +142,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   let best: CheckpointState['best'] = null;
   let lastMetrics: Record<string, number> | undefined;
   if (resumeFrom) {
-    loadInto(net.allVariables(), resumeFrom.model);
+    loadInto(allVariables(), resumeFrom.model);
     if (resumeFrom.optimizer) optimizer.loadState(resumeFrom.optimizer, resumeFrom.state.optimizerStep);
     loader.restore(resumeFrom.state.loader);
     step = resumeFrom.state.step;
@@ -161,7 +168,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     config,
     savedAt: new Date().toISOString(),
   });
-  const save = async (): Promise<string> => saveCheckpoint(runDir, net.allVariables(), optimizer.stateTensors(), state(), config.train.keep_last);
+  const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last);
 
   const runValidation = async (): Promise<ValidationResult | null> => {
     if (valSamples.length === 0) return null;
@@ -193,9 +200,13 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       epochLossSum = 0;
       epochSteps = 0;
     }
-    if (!batch.right) {
+    if (!batch.right && config.loss.mode !== 'mono') {
       batch.dispose();
-      throw new Error(`sample ${batch.ids[0]} has no right view: stereo training needs pairs (loss.mode ${config.loss.mode})`);
+      throw new Error(`sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`);
+    }
+    if (temporal && !batch.neighbours) {
+      batch.dispose();
+      throw new Error(`batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')} (a swap flip drops them: use data.augment.flip.mode negate_baseline)`);
     }
     if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) await logger.trainImages(net, batch, step + 1);
     const lr = learningRateAt(step, totalSteps, config.optim.lr, schedule, config.optim.warmup_steps);
@@ -209,6 +220,25 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
           const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
           const out = net.apply(sl(batch.leftInput), { training: true });
           for (const f of out.features) f.dispose();
+          if (poseNet && batch.neighbours) {
+            const offsets = Object.keys(batch.neighbours).map(Number);
+            const inputs = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.inputs)]));
+            const images = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.images)]));
+            const poses = temporalPoses(poseNet, sl(batch.leftInput), inputs, true);
+            return monoObjective(
+              {
+                left: sl(batch.left),
+                ...(config.loss.mode === 'mono_stereo' ? { right: sl(batch.right!) } : {}),
+                K: batch.K.slice(start, start + size),
+                focal: batch.focal.slice(start, start + size),
+                baseline: batch.baseline.slice(start, start + size),
+                disparities: out.disparities,
+                neighbours: images,
+                poses,
+              },
+              objective,
+            );
+          }
           return stereoObjective(
             {
               left: sl(batch.left),
@@ -285,6 +315,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   logger.close();
   optimizer.dispose();
   net.dispose();
+  poseNet?.dispose();
   if (lastMetrics) log(`final validation: ${Object.entries(lastMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
   log(`run directory: ${runDir} (TensorBoard: tensorboard --logdir ${runDir}; report: ${join(runDir, 'report.html')})`);
   return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };
