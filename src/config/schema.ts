@@ -73,6 +73,8 @@ export const dataSchema = z
     train: datasetSchema,
     /** Validation set with ground-truth depth (metrics during training); null = no validation. */
     val: datasetSchema.nullable().default(null),
+    /** Held-out test set evaluated once at the end with the eval protocol (all samples): <run>/test_metrics.json. */
+    test: datasetSchema.nullable().default(null),
     height: positiveInt.default(192),
     width: positiveInt.default(640),
     batch_size: positiveInt.default(12),

@@ -40,6 +40,8 @@ export interface TrainResult {
   steps: number;
   lastLoss: number;
   metrics?: Record<string, number>;
+  /** Metrics on data.test at the end of the run. */
+  testMetrics?: Record<string, number>;
   best: CheckpointState['best'];
   interrupted: boolean;
   badSamples: number;
@@ -311,6 +313,16 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     await writeFileAtomic(join(runDir, 'bad_samples.json'), JSON.stringify(loader.badSamples, null, 1));
   }
   loader.close();
+  let testMetrics: Record<string, number> | undefined;
+  if (!interrupted && config.data.test) {
+    const testSet = await datasetFromConfig(config.data.test, 'data.test', log);
+    const samples = await loadValSamples(testSet, config.data.test.max_samples);
+    const r = await validate(net, samples, config, config.data.batch_size, 0);
+    testMetrics = { ...r.metrics };
+    logger.scalars('test', Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`metrics/${k}`, v])), step);
+    await writeFileAtomic(join(runDir, 'test_metrics.json'), JSON.stringify({ step, count: r.count, protocol: config.eval, metrics: r.metrics }, null, 1));
+    log(formatMetricsTable(`test (${r.count} images, ${config.eval.protocol} protocol, ${config.eval.crop} crop, ${config.eval.median_scaling ? 'median scaling' : 'no median scaling'})`, { ...r.metrics }));
+  }
   await logger.writeReport(config, { steps: step, totalSteps, best, metrics: lastMetrics });
   logger.close();
   optimizer.dispose();
@@ -318,7 +330,15 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   poseNet?.dispose();
   if (lastMetrics) log(`final validation: ${Object.entries(lastMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
   log(`run directory: ${runDir} (TensorBoard: tensorboard --logdir ${runDir}; report: ${join(runDir, 'report.html')})`);
-  return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };
+  return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), ...(testMetrics ? { testMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };
+}
+
+/** The references' metric table: abs_rel sq_rel rmse rmse_log a1 a2 a3. */
+export function formatMetricsTable(title: string, m: Record<string, number>): string {
+  const names: [string, string][] = [['abs_rel', 'absRel'], ['sq_rel', 'sqRel'], ['rmse', 'rmse'], ['rmse_log', 'rmseLog'], ['a1', 'a1'], ['a2', 'a2'], ['a3', 'a3']];
+  const head = names.map(([n]) => n.padStart(9)).join(' ');
+  const row = names.map(([, k]) => (m[k] ?? NaN).toFixed(4).padStart(9)).join(' ');
+  return `${title}\n${head}\n${row}`;
 }
 
 function prefixed(prefix: string, record: Record<string, number>): Record<string, number> {

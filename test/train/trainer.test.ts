@@ -28,6 +28,8 @@ function tinyConfig(runDir: string, sets: string[] = []): RunConfig {
     'data.train.synthesize=null',
     `data.val.path=${world}`,
     `data.val.split=${join(world, 'splits/synthetic/test_files.txt')}`,
+    `data.test.path=${world}`,
+    `data.test.split=${join(world, 'splits/synthetic/test_files.txt')}`,
     `run_dir=${runDir}`,
     'train.steps=6',
     'train.val_every=3',
@@ -58,6 +60,8 @@ describe('trainer (tiny synthetic config, wasm)', () => {
     expect(r.steps).toBe(6);
     expect(r.interrupted).toBe(false);
     expect(r.metrics?.absRel).toBeGreaterThan(0);
+    expect(r.testMetrics?.absRel).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(full, 'test_metrics.json'), 'utf8')).count).toBe(8);
     expect(listStepCheckpoints(full)).toEqual(['step_000006']);
     expect(existsSync(join(full, 'checkpoints', 'best', 'model.sdt'))).toBe(true);
     expect(readFileSync(join(full, 'checkpoints', 'latest'), 'utf8').trim()).toBe('step_000006');
