@@ -12,6 +12,7 @@ import { kittiRig } from '../../src/data/synthetic/scene.js';
 import { makeStreetScene } from '../../src/data/synthetic/worlds.js';
 import type { FloatMap, RgbImage, StereoSample } from '../../src/data/types.js';
 import { bilinearSampler1dH } from '../../src/geometry/sampler.js';
+import { testBackends } from '../helpers/backends.js';
 import { Rng } from '../../src/util/random.js';
 
 beforeAll(async () => {
@@ -554,6 +555,33 @@ describe('augmentSample', () => {
           expect(tf.memory().numTensors).toBe(before);
         }
       }
+    }
+  });
+
+  it('gives the same tensors on every backend (cpu reference), colour included', async () => {
+    const draws: AugmentDraw[] = [
+      { flip: true, crop, colour: strongV2 },
+      { flip: false, crop: null, colour: strongV1 },
+    ];
+    const run = () => draws.map((d, i) => {
+      const a = augmentSample(sample, d, i === 0 ? MONODEPTH2_AUGMENTATION : MONODEPTH_AUGMENTATION, OUT);
+      const out = [a.left, a.leftInput, a.right!, a.rightInput!, a.teacher, a.gtDepth].filter((t): t is tf.Tensor3D => t !== undefined).map((t) => values(t).slice());
+      disposeAugmentedSample(a);
+      return out;
+    });
+    try {
+      await initBackend('cpu');
+      const reference = run();
+      for (const backend of testBackends().filter((b) => b !== 'cpu')) {
+        await initBackend(backend);
+        run().forEach((tensors, i) => tensors.forEach((t, j) => {
+          let worst = 0;
+          t.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - reference[i]![j]![k]!))));
+          expect(worst, `${backend} draw ${i} tensor ${j}`).toBeLessThan(1e-5);
+        }));
+      }
+    } finally {
+      await initBackend('wasm');
     }
   });
 
