@@ -25,6 +25,9 @@
  *   - 'v2' (monodepth2): torchvision ColorJitter(brightness, contrast, saturation, hue) with one draw (and one random op order)
  *     per sample, applied only to the NETWORK inputs; the loss sees the un-jittered images. Float-tensor semantics of
  *     torchvision (grey = 0.2989 R + 0.587 G + 0.114 B, contrast mean over the whole image, every op clipped to [0,1]).
+ *
+ * `sample.gtDisparity` is not carried: a disparity map changes with the zoom and the flip mode, so adapters that want it
+ * supervised should convert it to depth (focal * |baseline| / d) into `gtDepth`, which stays metric here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -265,7 +268,7 @@ function blend(a: tf.Tensor, b: tf.Tensor | number, factor: number): tf.Tensor {
 
 /**
  * Per-pixel linear mixes of the channels: [.., 3] x [3, k] -> [.., k]. One matMul instead of slicing channels apart
- * (Slice/Pack are slow kernels on wasm: a hue turn of a 640x192 image took ~220 ms with unstack/stack, see the report).
+ * (Slice/Pack are slow kernels on wasm: a hue turn of a 640x192 image took ~220 ms with unstack/stack, ~40 ms like this).
  */
 function mixChannels(x: tf.Tensor, columns: number[][]): tf.Tensor {
   const k = columns[0]!.length;
