@@ -25,6 +25,9 @@
  *   - 'v2' (monodepth2): torchvision ColorJitter(brightness, contrast, saturation, hue) with one draw (and one random op order)
  *     per sample, applied only to the NETWORK inputs; the loss sees the un-jittered images. Float-tensor semantics of
  *     torchvision (grey = 0.2989 R + 0.587 G + 0.114 B, contrast mean over the whole image, every op clipped to [0,1]).
+ *
+ * `sample.gtDisparity` is not carried: a disparity map changes with the zoom and the flip mode, so adapters that want it
+ * supervised should convert it to depth (focal * |baseline| / d) into `gtDepth`, which stays metric here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -255,7 +258,7 @@ export function colourJitterV1(image: tf.Tensor3D, d: Extract<ColourDraw, { mode
 const GREY_WEIGHTS = [0.2989, 0.587, 0.114];
 
 function grey(image: tf.Tensor): tf.Tensor {
-  return tf.sum(tf.mul(image, tf.tensor1d(GREY_WEIGHTS)), -1, true);
+  return mixChannels(image, GREY_WEIGHTS.map((w) => [w]));
 }
 
 /** torchvision `_blend`: clip(factor * a + (1 - factor) * b, 0, 1). */
@@ -264,46 +267,75 @@ function blend(a: tf.Tensor, b: tf.Tensor | number, factor: number): tf.Tensor {
 }
 
 /**
- * RGB [.., 3] in [0,1] -> HSV [.., 3] with h in [0,1) (fraction of a turn), s, v in [0,1].
- * Hue sextant: max = R -> (G-B)/delta, max = G -> 2 + (B-R)/delta, else 4 + (R-G)/delta (ties resolved R, then G);
- * grey pixels (delta = 0) get h = s = 0.
+ * Per-pixel linear mixes of the channels: [.., 3] x [3, k] -> [.., k]. One matMul instead of slicing channels apart
+ * (Slice/Pack are slow kernels on wasm: a hue turn of a 640x192 image took ~220 ms with unstack/stack, ~40 ms like this).
  */
+function mixChannels(x: tf.Tensor, columns: number[][]): tf.Tensor {
+  const k = columns[0]!.length;
+  const flat = tf.reshape(x, [-1, 3]);
+  return tf.reshape(tf.matMul(flat, tf.tensor2d(columns.flat(), [3, k])), [...x.shape.slice(0, -1), k]);
+}
+
+interface HsvParts {
+  /** Hue in turns, [0, 1). Each part is [.., 1]. */
+  h: tf.Tensor;
+  s: tf.Tensor;
+  v: tf.Tensor;
+}
+
+/** (G-B, B-R, R-G): the hue numerators when the maximum is R, G or B. */
+const HUE_DIFFERENCES = [
+  [0, -1, 1],
+  [1, 0, -1],
+  [-1, 1, 0],
+];
+
+/**
+ * RGB -> HSV (colorsys / torchvision): v = max, s = (max - min) / max, hue sextant = (G-B)/delta if the maximum is R,
+ * 2 + (B-R)/delta if G, 4 + (R-G)/delta if B (the hue is continuous, so ties may pick either); grey pixels get h = s = 0.
+ */
+function hsvParts(image: tf.Tensor): HsvParts {
+  const v = tf.max(image, -1, true);
+  const delta = tf.sub(v, tf.min(image, -1, true));
+  const chromatic = tf.cast(tf.greater(delta, 0), 'float32');
+  const s = tf.div(delta, tf.maximum(v, 1e-12)); // v = 0 implies delta = 0
+  const safeDelta = tf.add(delta, tf.sub(1, chromatic));
+  const maxIsChannel = tf.cast(tf.oneHot(tf.argMax(image, -1), 3), 'float32');
+  const candidates = tf.add(tf.div(mixChannels(image, HUE_DIFFERENCES), safeDelta), tf.tensor1d([0, 2, 4]));
+  const turns = tf.div(tf.sum(tf.mul(maxIsChannel, candidates), -1, true), 6);
+  return { h: tf.mul(tf.sub(turns, tf.floor(turns)), chromatic), s, v };
+}
+
+/** HSV -> RGB: channel n of (R,G,B) = (5,3,1) is v - v*s*clip(min(k, 4-k), 0, 1) with k = (n + 6h) mod 6. */
+function rgbFromHsvParts({ h, s, v }: HsvParts): tf.Tensor {
+  const k0 = tf.add(tf.mul(h, 6), tf.tensor1d([5, 3, 1]));
+  const k = tf.sub(k0, tf.mul(tf.floor(tf.div(k0, 6)), 6));
+  const ramp = tf.clipByValue(tf.minimum(k, tf.sub(4, k)), 0, 1);
+  return tf.sub(v, tf.mul(tf.mul(v, s), ramp));
+}
+
+/** RGB [.., 3] in [0,1] -> HSV [.., 3] with h in turns [0,1), s, v in [0,1]. */
 export function rgbToHsv(image: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const [r, g, b] = tf.unstack(image, -1);
-    const maxc = tf.maximum(tf.maximum(r!, g!), b!);
-    const minc = tf.minimum(tf.minimum(r!, g!), b!);
-    const delta = tf.sub(maxc, minc);
-    const isGrey = tf.lessEqual(delta, 0);
-    const safeDelta = tf.where(isGrey, tf.onesLike(delta), delta);
-    const s = tf.where(tf.lessEqual(maxc, 0), tf.zerosLike(maxc), tf.div(delta, tf.where(tf.lessEqual(maxc, 0), tf.onesLike(maxc), maxc)));
-    const hr = tf.div(tf.sub(g!, b!), safeDelta);
-    const hg = tf.add(2, tf.div(tf.sub(b!, r!), safeDelta));
-    const hb = tf.add(4, tf.div(tf.sub(r!, g!), safeDelta));
-    const sextant = tf.where(tf.equal(maxc, r!), hr, tf.where(tf.equal(maxc, g!), hg, hb));
-    const turns = tf.div(sextant, 6);
-    const h = tf.where(isGrey, tf.zerosLike(turns), tf.sub(turns, tf.floor(turns)));
-    return tf.stack([h, s, maxc], -1);
+    const { h, s, v } = hsvParts(image);
+    return tf.concat([h, s, v], -1);
   });
 }
 
-/** HSV [.., 3] -> RGB: channel n in (R,G,B) = (5,3,1): v - v*s*clip(min(k, 4-k), 0, 1), k = (n + 6h) mod 6. */
+/** HSV [.., 3] (h in turns) -> RGB [.., 3]. */
 export function hsvToRgb(hsv: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const [h, s, v] = tf.unstack(hsv, -1).map((t) => tf.expandDims(t, -1));
-    const k0 = tf.add(tf.mul(h!, 6), tf.tensor1d([5, 3, 1]));
-    const k = tf.sub(k0, tf.mul(tf.floor(tf.div(k0, 6)), 6));
-    const ramp = tf.clipByValue(tf.minimum(k, tf.sub(4, k)), 0, 1);
-    return tf.sub(v!, tf.mul(tf.mul(v!, s!), ramp));
+    const [h, s, v] = [0, 1, 2].map((c) => mixChannels(hsv, [0, 1, 2].map((r) => [r === c ? 1 : 0])));
+    return rgbFromHsvParts({ h: h!, s: s!, v: v! });
   });
 }
 
-/** torchvision adjust_hue: rotate the hue by `shift` turns (in [-0.5, 0.5]). */
+/** torchvision adjust_hue: rotate the hue by `shift` turns (in [-0.5, 0.5]), clipped to [0,1]. */
 export function adjustHue(image: tf.Tensor3D, shift: number): tf.Tensor3D {
   return tf.tidy(() => {
-    const [h, s, v] = tf.unstack(rgbToHsv(image), -1);
-    const moved = tf.add(h!, shift);
-    return clip01(hsvToRgb(tf.stack([tf.sub(moved, tf.floor(moved)), s!, v!], -1))) as tf.Tensor3D;
+    const parts = hsvParts(image);
+    const moved = tf.add(parts.h, shift);
+    return clip01(rgbFromHsvParts({ ...parts, h: tf.sub(moved, tf.floor(moved)) })) as tf.Tensor3D;
   });
 }
 
@@ -357,10 +389,9 @@ export interface AugmentedSample {
   teacherKind?: TeacherKind;
 }
 
+/** Bytes -> [0,1] floats; the division runs as a tensor op (7x faster than a JS loop, same correctly rounded values). */
 function imageTensor(img: RgbImage): tf.Tensor3D {
-  const f = new Float32Array(img.data.length);
-  for (let i = 0; i < f.length; i++) f[i] = img.data[i]! / 255;
-  return tf.tensor3d(f, [img.height, img.width, 3]);
+  return tf.tidy(() => tf.div(tf.tensor3d(new Float32Array(img.data), [img.height, img.width, 3]), 255));
 }
 
 /** Integer crop, half-pixel-centre bilinear resize to `out`, optional flip. */

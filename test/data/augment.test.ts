@@ -12,6 +12,7 @@ import { kittiRig } from '../../src/data/synthetic/scene.js';
 import { makeStreetScene } from '../../src/data/synthetic/worlds.js';
 import type { FloatMap, RgbImage, StereoSample } from '../../src/data/types.js';
 import { bilinearSampler1dH } from '../../src/geometry/sampler.js';
+import { testBackends } from '../helpers/backends.js';
 import { Rng } from '../../src/util/random.js';
 
 beforeAll(async () => {
@@ -351,5 +352,242 @@ describe('drawAugmentation', () => {
     expect(() => drawAugmentation(rng, cfgWith(NO_AUGMENTATION, { crop: { minScale: 0.9, maxScale: 0.5 } }), { width: 8, height: 8 })).toThrow(/minScale/);
     expect(() => drawAugmentation(rng, cfgWith(NO_AUGMENTATION, { flip: { probability: 2 } }), { width: 8, height: 8 })).toThrow(/flip\.probability/);
     expect(() => drawAugmentation(rng, cfgWith(NO_AUGMENTATION, { flip: { mode: 'mirror' as 'swap' } }), { width: 8, height: 8 })).toThrow(/flip\.mode/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Colour
+
+/** Python colorsys.rgb_to_hsv, written out for the check. */
+function hsvReference(r: number, g: number, b: number): [number, number, number] {
+  const max = Math.max(r, g, b);
+  const min = Math.min(r, g, b);
+  if (max === min) return [0, 0, max];
+  const d = max - min;
+  const [rc, gc, bc] = [(max - r) / d, (max - g) / d, (max - b) / d];
+  let h = r === max ? bc - gc : g === max ? 2 + rc - bc : 4 + gc - rc;
+  h = (((h / 6) % 1) + 1) % 1;
+  return [h, d / max, max];
+}
+
+describe('colour jitter', () => {
+  const v2 = (patch: Partial<Extract<ColourDraw, { mode: 'v2' }>>): Extract<ColourDraw, { mode: 'v2' }> => ({
+    mode: 'v2', order: ['brightness', 'contrast', 'saturation', 'hue'], brightness: 1, contrast: 1, saturation: 1, hue: 0, ...patch,
+  });
+  const px = (rgb: number[][]) => tf.tensor3d(rgb.flat(), [1, rgb.length, 3]);
+
+  it('v1 is clip(I^gamma * brightness * colour_c)', () => {
+    const pixels = [[0.25, 0.5, 1], [0, 0.9, 0.3]];
+    const d = { mode: 'v1' as const, gamma: 1.1, brightness: 1.5, channel: [0.9, 1.0, 1.2] as [number, number, number] };
+    const out = values(tf.tidy(() => colourJitterV1(px(pixels), d)));
+    pixels.flat().forEach((x, i) => expect(out[i]).toBeCloseTo(Math.min(1, x ** 1.1 * 1.5 * d.channel[i % 3]!), 6));
+  });
+
+  it('v2 single ops follow torchvision: brightness, contrast (image-mean grey), saturation (pixel grey), hue', () => {
+    const pixels = [[0.2, 0.4, 0.6], [0.9, 0.1, 0.5]];
+    const grey = pixels.map(([r, g, b]) => 0.2989 * r! + 0.587 * g! + 0.114 * b!);
+    const mean = (grey[0]! + grey[1]!) / 2;
+    const check = (d: Extract<ColourDraw, { mode: 'v2' }>, expected: (x: number, p: number) => number) => {
+      const out = values(tf.tidy(() => colourJitterV2(px(pixels), d)));
+      pixels.flat().forEach((x, i) => expect(out[i]).toBeCloseTo(Math.min(1, Math.max(0, expected(x, Math.floor(i / 3)))), 6));
+    };
+    check(v2({ order: ['brightness'], brightness: 1.2 }), (x) => 1.2 * x);
+    check(v2({ order: ['contrast'], contrast: 0.8 }), (x) => 0.8 * x + 0.2 * mean);
+    check(v2({ order: ['saturation'], saturation: 1.2 }), (x, p) => 1.2 * x - 0.2 * grey[p]!);
+    // Hue: red turned by 0.1 is (1, 0.6, 0) (36 degrees), by 1/3 pure green; grey has no hue to turn.
+    expect(Array.from(values(tf.tidy(() => adjustHue(px([[1, 0, 0], [0.4, 0.4, 0.4]]), 0.1))))).toEqual([1, expect.closeTo(0.6, 6), 0, expect.closeTo(0.4, 6), expect.closeTo(0.4, 6), expect.closeTo(0.4, 6)]);
+    const green = values(tf.tidy(() => adjustHue(px([[1, 0, 0]]), 1 / 3)));
+    [0, 1, 0].forEach((v, i) => expect(green[i]).toBeCloseTo(v, 5));
+  });
+
+  it('RGB -> HSV matches colorsys; a zero hue turn is the identity', () => {
+    const rng = new Rng('hsv');
+    const rgb = Array.from({ length: 300 }, () => [rng.next(), rng.next(), rng.next()]);
+    rgb.push([0, 0, 0], [1, 1, 1], [0.5, 0.5, 0.2], [0.3, 0.7, 0.7], [0.7, 0.2, 0.7]);
+    const hsv = values(tf.tidy(() => rgbToHsv(px(rgb))));
+    rgb.forEach(([r, g, b], i) => {
+      const [h, s, v] = hsvReference(r!, g!, b!);
+      const dh = Math.abs(hsv[i * 3]! - h);
+      expect(Math.min(dh, 1 - dh)).toBeLessThan(1e-5);
+      expect(hsv[i * 3 + 1]).toBeCloseTo(s, 5);
+      expect(hsv[i * 3 + 2]).toBeCloseTo(v, 6);
+    });
+    const same = tf.tidy(() => maxAbsDiff(adjustHue(px(rgb), 0), px(rgb)));
+    expect(same).toBeLessThan(1e-5);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// augmentSample: which tensors are touched, maps, leaks
+
+describe('augmentSample', () => {
+  const W = 48;
+  const H = 24;
+  const rng = new Rng('samples');
+  const left = randomImage(rng, W, H);
+  const right = randomImage(rng, W, H);
+  const neighbours = { [-1]: randomImage(rng, W, H), [1]: randomImage(rng, W, H) };
+  /** Sparse GT: 10 % of pixels set to distinct depths. */
+  const gt: FloatMap = { data: Float32Array.from({ length: W * H }, () => (rng.next() < 0.1 ? rng.uniform(1, 80) : 0)), width: W, height: H };
+  /** Teacher at half resolution: a horizontal ramp t = column. */
+  const teacher: FloatMap = { data: Float32Array.from({ length: (W / 2) * (H / 2) }, (_, i) => i % (W / 2)), width: W / 2, height: H / 2 };
+  const sample: StereoSample = { id: 'rand', left, right, camera: cameraFor(W, H, 0.54), gtDepth: gt, teacher, teacherKind: 'inverse_depth', neighbours };
+  const OUT = { width: 32, height: 16 };
+  const crop = { x: 5, y: 3, width: 36, height: 18 };
+  const strongV1: ColourDraw = { mode: 'v1', gamma: 0.8, brightness: 2, channel: [1.2, 0.8, 1.1] };
+  const strongV2: ColourDraw = { mode: 'v2', order: ['hue', 'saturation', 'brightness', 'contrast'], brightness: 1.2, contrast: 0.8, saturation: 1.2, hue: 0.1 };
+
+  const inRange01 = (t: tf.Tensor) => {
+    const v = values(t);
+    return v.every((x) => x >= 0 && x <= 1);
+  };
+
+  it('v1 colour changes the loss images of both views identically; inputs are distinct copies of them', () => {
+    const twin: StereoSample = { ...sample, right: left };
+    const plain = augmentSample(twin, { flip: false, crop, colour: null }, MONODEPTH_AUGMENTATION, OUT);
+    const a = augmentSample(twin, { flip: false, crop, colour: strongV1 }, MONODEPTH_AUGMENTATION, OUT);
+    expect(maxAbsDiff(a.left, a.right!)).toBe(0); // same draw on both views
+    expect(maxAbsDiff(a.left, plain.left)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(a.leftInput, a.left)).toBe(0);
+    expect(a.leftInput).not.toBe(a.left);
+    expect(maxAbsDiff(a.neighbours![1]!.image, a.neighbours![1]!.input)).toBe(0);
+    expect(maxAbsDiff(a.neighbours![1]!.image, augmentSample(twin, { flip: false, crop, colour: null }, MONODEPTH_AUGMENTATION, OUT).neighbours![1]!.image)).toBeGreaterThan(0.1);
+    for (const t of [a.left, a.right!, a.leftInput, a.rightInput!]) expect(inRange01(t)).toBe(true);
+    expect(Math.max(...values(a.left))).toBe(1); // brightness 2 saturates: clipped, not wrapped
+    a.left.dispose();
+    expect(values(a.leftInput).length).toBe(OUT.width * OUT.height * 3); // still alive
+    disposeAugmentedSample(a);
+    disposeAugmentedSample(plain);
+  });
+
+  it('v2 colour touches only the network inputs, with one draw for every frame', () => {
+    const plain = augmentSample(sample, { flip: true, crop, colour: null }, MONODEPTH2_AUGMENTATION, OUT);
+    const a = augmentSample(sample, { flip: true, crop, colour: strongV2 }, MONODEPTH2_AUGMENTATION, OUT);
+    expect(maxAbsDiff(a.left, plain.left)).toBe(0);
+    expect(maxAbsDiff(a.right!, plain.right!)).toBe(0);
+    expect(maxAbsDiff(a.neighbours![-1]!.image, plain.neighbours![-1]!.image)).toBe(0);
+    expect(maxAbsDiff(a.leftInput, a.left)).toBeGreaterThan(0.1);
+    const frames: [tf.Tensor3D, tf.Tensor3D][] = [[a.left, a.leftInput], [a.right!, a.rightInput!], [a.neighbours![-1]!.image, a.neighbours![-1]!.input]];
+    for (const [image, input] of frames) {
+      const expected = colourJitterV2(image, strongV2);
+      expect(maxAbsDiff(expected, input)).toBeLessThan(1e-6);
+      expected.dispose();
+      expect(inRange01(input)).toBe(true);
+    }
+    // Without colour the input is a distinct tensor equal to the loss image.
+    expect(plain.leftInput).not.toBe(plain.left);
+    expect(maxAbsDiff(plain.leftInput, plain.left)).toBe(0);
+    disposeAugmentedSample(a);
+    disposeAugmentedSample(plain);
+  });
+
+  it('GT depth is resampled nearest (sparse values exact, 0 stays invalid), teacher bilinear, both flipped with the view', () => {
+    const same = augmentSample(sample, { flip: false, crop: null, colour: null }, MONODEPTH2_AUGMENTATION, { width: W, height: H });
+    expect(Array.from(values(same.gtDepth!))).toEqual(Array.from(gt.data));
+    disposeAugmentedSample(same);
+    const gtValues = new Set(gt.data);
+    for (const flip of [false, true]) {
+      const a = augmentSample(sample, { flip, crop, colour: null }, MONODEPTH2_AUGMENTATION, OUT);
+      expect(a.gtDepth!.shape).toEqual([OUT.height, OUT.width, 1]);
+      const d = values(a.gtDepth!);
+      expect(d.every((v) => gtValues.has(v))).toBe(true);
+      expect(d.some((v) => v > 0)).toBe(true);
+      // Output column j sees source column x0 + (j + 0.5) * 36/32 - 0.5 (mirrored when flipped); the half-size teacher ramp
+      // holds t = (u + 0.5) / 2 - 0.5 there (away from the clamped borders).
+      const t = values(a.teacher!);
+      for (let j = 2; j < OUT.width - 2; j++) {
+        const col = flip ? OUT.width - 1 - j : j;
+        const u = crop.x + (col + 0.5) * (crop.width / OUT.width) - 0.5;
+        expect(t[5 * OUT.width + j]).toBeCloseTo((u + 0.5) / 2 - 0.5, 4);
+      }
+      expect(a.teacherKind).toBe('inverse_depth');
+      disposeAugmentedSample(a);
+    }
+  });
+
+  it('a swap flip drops the left-view GT, teacher and neighbours; an unflipped swap config keeps them; a monocular sample flips in place', () => {
+    const swapped = augmentSample(sample, { flip: true, crop, colour: null }, MONODEPTH_AUGMENTATION, OUT);
+    expect([swapped.gtDepth, swapped.teacher, swapped.neighbours]).toEqual([undefined, undefined, undefined]);
+    expect(swapped.baseline).toBe(0.54);
+    const kept = augmentSample(sample, { flip: false, crop, colour: null }, MONODEPTH_AUGMENTATION, OUT);
+    expect(kept.gtDepth && kept.teacher && kept.neighbours).toBeTruthy();
+    const mono = augmentSample({ ...sample, right: undefined }, { flip: true, crop, colour: null }, MONODEPTH_AUGMENTATION, OUT);
+    expect(mono.right).toBeUndefined();
+    expect(mono.gtDepth).toBeDefined();
+    expect(mono.baseline).toBe(0.54);
+    const reversed = tf.reverse(kept.left, 1);
+    expect(maxAbsDiff(mono.left, reversed)).toBe(0);
+    reversed.dispose();
+    for (const s of [swapped, kept, mono]) disposeAugmentedSample(s);
+  });
+
+  it('flipping twice gives back the original images, GT, K and baseline (both modes)', () => {
+    const toRgb = (t: tf.Tensor3D): RgbImage => ({ data: Uint8Array.from(values(t), (x) => Math.round(x * 255)), width: t.shape[1], height: t.shape[0], channels: 3 });
+    const src = { width: W, height: H };
+    for (const cfg of [MONODEPTH_AUGMENTATION, MONODEPTH2_AUGMENTATION]) {
+      const draw: AugmentDraw = { flip: true, crop: null, colour: null };
+      const once = augmentSample(sample, draw, cfg, src);
+      const back: StereoSample = {
+        id: 'back', left: toRgb(once.left), right: toRgb(once.right!), camera: { K: once.K, width: W, height: H, focal: once.focal, baseline: once.baseline },
+        ...(once.gtDepth ? { gtDepth: { data: values(once.gtDepth).slice(), width: W, height: H } } : {}),
+      };
+      const twice = augmentSample(back, draw, cfg, src);
+      expect(Buffer.compare(toRgb(twice.left).data, left.data)).toBe(0);
+      expect(Buffer.compare(toRgb(twice.right!).data, right.data)).toBe(0);
+      twice.K.forEach((v, i) => expect(v).toBeCloseTo(sample.camera.K[i]!, 12));
+      expect(twice.baseline).toBe(0.54);
+      if (cfg.flip.mode === 'negate_baseline') expect(Array.from(values(twice.gtDepth!))).toEqual(Array.from(gt.data));
+      disposeAugmentedSample(once);
+      disposeAugmentedSample(twice);
+    }
+  });
+
+  it('leaks no tensors: every returned tensor is new and disposing them restores the count', () => {
+    for (const [cfg, colour] of [[MONODEPTH_AUGMENTATION, strongV1], [MONODEPTH2_AUGMENTATION, strongV2], [NO_AUGMENTATION, null]] as const) {
+      for (const flip of [false, true]) {
+        for (const c of [crop, null]) {
+          const before = tf.memory().numTensors;
+          const a = augmentSample(sample, { flip, crop: c, colour }, cfg, OUT);
+          const returned = [a.left, a.right, a.leftInput, a.rightInput, a.gtDepth, a.teacher, ...Object.values(a.neighbours ?? {}).flatMap((n) => [n.image, n.input])].filter(Boolean);
+          expect(new Set(returned).size).toBe(returned.length);
+          expect(tf.memory().numTensors - before).toBe(returned.length);
+          disposeAugmentedSample(a);
+          expect(tf.memory().numTensors).toBe(before);
+        }
+      }
+    }
+  });
+
+  it('gives the same tensors on every backend (cpu reference), colour included', async () => {
+    const draws: AugmentDraw[] = [
+      { flip: true, crop, colour: strongV2 },
+      { flip: false, crop: null, colour: strongV1 },
+    ];
+    const run = () => draws.map((d, i) => {
+      const a = augmentSample(sample, d, i === 0 ? MONODEPTH2_AUGMENTATION : MONODEPTH_AUGMENTATION, OUT);
+      const out = [a.left, a.leftInput, a.right!, a.rightInput!, a.teacher, a.gtDepth].filter((t): t is tf.Tensor3D => t !== undefined).map((t) => values(t).slice());
+      disposeAugmentedSample(a);
+      return out;
+    });
+    try {
+      await initBackend('cpu');
+      const reference = run();
+      for (const backend of testBackends().filter((b) => b !== 'cpu')) {
+        await initBackend(backend);
+        run().forEach((tensors, i) => tensors.forEach((t, j) => {
+          let worst = 0;
+          t.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - reference[i]![j]![k]!))));
+          expect(worst, `${backend} draw ${i} tensor ${j}`).toBeLessThan(1e-5);
+        }));
+      }
+    } finally {
+      await initBackend('wasm');
+    }
+  });
+
+  it('names the sample and the fault for inconsistent inputs', () => {
+    expect(() => augmentSample({ ...sample, right: randomImage(rng, W + 2, H) }, { flip: false, crop: null, colour: null }, NO_AUGMENTATION, OUT)).toThrow(/rand.*right image is 50x24/);
+    expect(() => augmentSample(sample, { flip: false, crop: { x: 20, y: 0, width: 40, height: 10 }, colour: null }, NO_AUGMENTATION, OUT)).toThrow(/rand.*crop/);
+    expect(() => augmentSample(sample, { flip: false, crop: null, colour: null }, NO_AUGMENTATION, { width: 0, height: 4 })).toThrow(/output size/);
   });
 });
