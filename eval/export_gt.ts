@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMonodepth2Split, improvedGtPath, readScaledPng16, encodeGtFile } from './gt.js';
-import { velodyneToDepthMap, readVelodyneBin } from './velodyne_gt.js';
+import { generateDepthMap } from '../src/data/velodyne_depth.js';
 import type { PlaneMap } from './resize.js';
 
 export const EXPORT_GT_SPLITS = ['eigen', 'eigen_benchmark'] as const;
@@ -27,7 +27,7 @@ export async function exportGtMaps(
       const date = line.folder.split('/')[0]!;
       const velo = join(dataPath, line.folder, 'velodyne_points', 'data', `${String(line.frame).padStart(10, '0')}.bin`);
       try {
-        maps.push(velodyneToDepthMap(join(dataPath, date), readVelodyneBin(velo), 2, true));
+        maps.push(await generateDepthMap(join(dataPath, date), velo, 2, true));
       } catch (err) {
         throw new Error(`${splitFile}:${i + 1}: ${(err as Error).message}`);
       }

@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { parseNpz, parseNpy, encodeNpz, PickledArrayError, type NpyArray } from './npy.js';
+import { parseNpz, parseNpy, encodeNpz, PickledArrayError, type NpyArray } from '../src/io/npy.js';
 import { unpickleObjectArrayOfMaps } from './pickle_arrays.js';
 import type { PlaneMap } from './resize.js';
 
@@ -28,19 +28,20 @@ export function encodeGtFile(maps: PlaneMap[]): Uint8Array {
     data.set(m.data, o);
     o += m.data.length;
   }
-  const arrays = new Map<string, NpyArray>();
+  const arrays: Record<string, NpyArray> = {};
   if (sameSize) {
-    arrays.set('data', { dtype: '<f4', shape: [maps.length, maps[0]!.height, maps[0]!.width], data });
+    arrays.data = { shape: [maps.length, maps[0]!.height, maps[0]!.width], data };
   } else {
-    arrays.set('data', { dtype: '<f4', shape: [total], data });
+    arrays.data = { shape: [total], data };
     const shapes = new Int32Array(maps.length * 2);
     maps.forEach((m, i) => {
       shapes[2 * i] = m.height;
       shapes[2 * i + 1] = m.width;
     });
-    arrays.set('shapes', { dtype: '<i4', shape: [maps.length, 2], data: shapes });
+    arrays.shapes = { shape: [maps.length, 2], data: shapes };
   }
-  return encodeNpz(arrays);
+  // deflated like numpy.savez_compressed: sparse velodyne GT shrinks ~20x
+  return encodeNpz(arrays, { compress: true });
 }
 
 /** Splits an N x H x W array into per-image maps (views, no copy). */
@@ -59,7 +60,8 @@ export function splitStack(arr: NpyArray, where: string): PlaneMap[] {
 export function readGtFile(path: string): PlaneMap[] {
   if (!existsSync(path)) throw new Error(`${path}: GT file not found (create it with stereodepth export-gt)`);
   const buf = new Uint8Array(readFileSync(path));
-  if (path.toLowerCase().endsWith('.npy')) return splitStack(parseNpy(buf, path), path);
+  // views, not copies: the bytes are ours and a split's GT can be GBs
+  if (path.toLowerCase().endsWith('.npy')) return splitStack(parseNpy(buf, path, { view: true }), path);
   const members = parseNpzWithObjects(buf, path);
   const data = members.get('data');
   if (!data) throw new Error(`${path}: no key "data" (keys: ${[...members.keys()].join(', ')})`);
@@ -85,7 +87,7 @@ export function readGtFile(path: string): PlaneMap[] {
 /** parseNpz, except that a pickled object array of 2-D numeric arrays (monodepth2 gt_depths.npz) comes back as maps. */
 function parseNpzWithObjects(buf: Uint8Array, where: string): Map<string, NpyArray | PlaneMap[]> {
   try {
-    return parseNpz(buf, where);
+    return parseNpz(buf, where, { view: true });
   } catch (err) {
     if (!(err instanceof PickledArrayError)) throw err;
     const maps = unpickleObjectArrayOfMaps(err.payload, `${where}:data`);

@@ -4,12 +4,12 @@
  */
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
-import { parseNpy, type NpyArray } from './npy.js';
+import { parseNpy, type NpyArray } from '../src/io/npy.js';
 import { readGtFile, readScaledPng16, parseMonodepth2Split, splitStack, readPng16 } from './gt.js';
 import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, type DepthProtocol } from './protocols.js';
 import { averageMetrics, fastDepthMetrics, maiMetrics, median } from './metrics.js';
 import { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './resize.js';
-import { kittiFocalBaseline } from './kitti_calib.js';
+import { readRawStereoRig } from '../src/io/kitti_calib.js';
 import { exportGtMaps } from './export_gt.js';
 import type { CropName } from './crops.js';
 import type { D1Comparison } from './metrics.js';
@@ -60,13 +60,15 @@ export interface EvalRunResult {
 /** Loads the prediction stack and checks shape and values; errors name the file and the image index. */
 export function loadPredictions(path: string): PlaneMap[] {
   if (!existsSync(path)) throw new Error(`${path}: prediction file not found`);
-  let arr: NpyArray = parseNpy(new Uint8Array(readFileSync(path)), path);
+  let arr: NpyArray = parseNpy(new Uint8Array(readFileSync(path)), path, { view: true });
   if (arr.shape.length === 4 && arr.shape[3] === 1) arr = { ...arr, shape: arr.shape.slice(0, 3) };
   else if (arr.shape.length === 4 && arr.shape[1] === 1) arr = { ...arr, shape: [arr.shape[0]!, arr.shape[2]!, arr.shape[3]!] };
   if (arr.shape.length !== 3) {
     throw new Error(`${path}: predictions must be N x H x W (or N x H x W x 1), got shape (${arr.shape.join(', ')})`);
   }
-  if (arr.dtype !== '<f4' && arr.dtype !== '<f8') throw new Error(`${path}: dtype ${arr.dtype}; expected float32 (or float64)`);
+  if (!(arr.data instanceof Float32Array) && !(arr.data instanceof Float64Array)) {
+    throw new Error(`${path}: dtype ${arr.data.constructor.name}; expected float32 (or float64)`);
+  }
   const maps = splitStack(arr, path);
   maps.forEach((m, i) => {
     for (let k = 0; k < m.data.length; k++) {
@@ -190,7 +192,7 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
         else if (opts.dataPath && lines[i]) {
           const date = lines[i]!.folder.split('/')[0]!;
           let fb = calibCache.get(date);
-          if (!fb) calibCache.set(date, (fb = kittiFocalBaseline(join(opts.dataPath, date))));
+          if (!fb) calibCache.set(date, (fb = await readRawStereoRig(join(opts.dataPath, date, 'calib_cam_to_cam.txt'))));
           focalTimesBaseline = fb.focal * fb.baseline;
         } else if (sidecar?.focal !== undefined && sidecar.baseline !== undefined) {
           focalTimesBaseline = sidecar.focal * (gt.width / (sidecar.width ?? gt.width)) * sidecar.baseline;

@@ -1,8 +1,10 @@
 /**
- * NumPy `.npy` (format 1.0/2.0/3.0, little-endian float32/float64/uint8/uint16/int32, C order) and `.npz`
- * (a zip of `.npy` members; stored and deflated entries are read with node:zlib, written stored).
+ * NumPy `.npy` (format 1.0/2.0/3.0, little-endian float32/float64/uint8/bool/uint16/int32/int64, C order) and `.npz`
+ * (a zip of `.npy` members, zip64 included; stored and deflated entries are read with node:zlib; written stored like
+ * `numpy.savez` or deflated like `numpy.savez_compressed`). Object (pickled) arrays are refused with a
+ * {@link PickledArrayError} that carries the pickle bytes, for the one caller that can decode them (eval/gt.ts).
  */
-import { inflateRawSync } from 'node:zlib';
+import { inflateRawSync, deflateRawSync } from 'node:zlib';
 import { DatasetError } from '../data/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readRequired } from './files.js';
@@ -13,12 +15,24 @@ export interface NpyArray {
   shape: number[];
 }
 
-const DTYPES: Record<string, { bytes: number; make: (buf: ArrayBuffer) => NpyData }> = {
-  '<f4': { bytes: 4, make: (b) => new Float32Array(b) },
-  '<f8': { bytes: 8, make: (b) => new Float64Array(b) },
-  '|u1': { bytes: 1, make: (b) => new Uint8Array(b) },
-  '<u2': { bytes: 2, make: (b) => new Uint16Array(b) },
-  '<i4': { bytes: 4, make: (b) => new Int32Array(b) },
+/** How `.npy` bytes become arrays. */
+export interface NpyParseOptions {
+  /**
+   * Return views into the input bytes when the data is aligned (numpy pads headers to 64 bytes) instead of copies.
+   * For bytes the caller owns and will not reuse: a GB-sized GT cache then needs no second copy.
+   */
+  view?: boolean;
+}
+
+// int64 (numpy's default integer) and bool are read as Float64Array / Uint8Array: no caller needs them as BigInt.
+const DTYPES: Record<string, { bytes: number; make: (buf: ArrayBuffer, offset: number, count: number) => NpyData }> = {
+  '<f4': { bytes: 4, make: (b, o, n) => new Float32Array(b, o, n) },
+  '<f8': { bytes: 8, make: (b, o, n) => new Float64Array(b, o, n) },
+  '|u1': { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  '|b1': { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  '<u2': { bytes: 2, make: (b, o, n) => new Uint16Array(b, o, n) },
+  '<i4': { bytes: 4, make: (b, o, n) => new Int32Array(b, o, n) },
+  '<i8': { bytes: 8, make: (b, o, n) => Float64Array.from(new BigInt64Array(b, o, n), Number) },
 };
 
 function dtypeOf(data: NpyData): string {
@@ -29,11 +43,24 @@ function dtypeOf(data: NpyData): string {
   return '<i4';
 }
 
+/** An object (pickled) array: numpy.save of a list of differently-sized maps (monodepth2's gt_depths.npz). */
+export class PickledArrayError extends DatasetError {
+  constructor(
+    file: string,
+    /** The pickle stream that follows the header. */
+    readonly payload: Uint8Array,
+  ) {
+    super('object (pickled) .npy array: expected a numeric array (re-export it with stereodepth export-gt)', file);
+    this.name = 'PickledArrayError';
+  }
+}
+
 /** Parses `.npy` bytes; `name` is used in errors. */
-export function parseNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
+export function parseNpy(bytes: Uint8Array, name = '<npy>', options: NpyParseOptions = {}): NpyArray {
   const magic = String.fromCharCode(...bytes.subarray(0, 6));
   if (magic !== '\x93NUMPY') throw new DatasetError(`not a .npy file: expected magic \\x93NUMPY`, name);
   const major = bytes[6]!;
+  if (major < 1 || major > 3) throw new DatasetError(`unsupported .npy format version ${major}: expected 1, 2 or 3`, name);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
@@ -42,17 +69,21 @@ export function parseNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw new DatasetError(`malformed .npy header '${header.trim()}'`, name);
+  const offset = start + headerLen;
+  if (descr === '|O') throw new PickledArrayError(name, bytes.subarray(offset));
   const dtype = DTYPES[descr];
   if (!dtype) throw new DatasetError(`unsupported .npy dtype '${descr}': expected one of ${Object.keys(DTYPES).join(', ')}`, name);
   if (fortran) throw new DatasetError(`Fortran-order .npy is not supported: expected C order`, name);
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
-  const offset = start + headerLen;
   if (bytes.byteLength - offset < count * dtype.bytes) {
     throw new DatasetError(`truncated .npy: expected ${count * dtype.bytes} data bytes for shape (${shape}), got ${bytes.byteLength - offset}`, name);
   }
+  if (options.view && (bytes.byteOffset + offset) % dtype.bytes === 0) {
+    return { data: dtype.make(bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, count), shape };
+  }
   const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + count * dtype.bytes); // a real copy even for a Buffer (whose slice is a view)
-  return { data: dtype.make(copy.buffer), shape };
+  return { data: dtype.make(copy.buffer, 0, count), shape };
 }
 
 /** Encodes an array as `.npy` version 1.0 (header padded so data starts on a 64-byte boundary). */
@@ -70,7 +101,7 @@ export function encodeNpy(array: NpyArray): Uint8Array {
 }
 
 export async function readNpy(path: string): Promise<NpyArray> {
-  return parseNpy(await readRequired(path, '.npy array'), path);
+  return parseNpy(await readRequired(path, '.npy array'), path, { view: true });
 }
 
 export async function writeNpy(path: string, array: NpyArray): Promise<void> {
@@ -85,8 +116,17 @@ export function readZipEntries(bytes: Uint8Array, name = '<zip>'): Map<string, U
     if (view.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
   }
   if (eocd < 0) throw new DatasetError(`not a zip/npz archive or truncated: no end-of-central-directory record`, name);
-  const count = view.getUint16(eocd + 10, true);
+  let count = view.getUint16(eocd + 10, true);
   let p = view.getUint32(eocd + 16, true);
+  if (count === 0xffff || p === 0xffffffff) {
+    // zip64 end-of-central-directory (Python's zipfile writes it for large archives): its locator precedes the EOCD
+    const locator = eocd - 20;
+    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) throw new DatasetError(`zip64 archive without its end-of-central-directory locator`, name);
+    const record = Number(view.getBigUint64(locator + 8, true));
+    if (record + 56 > bytes.byteLength || view.getUint32(record, true) !== 0x06064b50) throw new DatasetError(`corrupt zip64 end-of-central-directory record at byte ${record}`, name);
+    count = Number(view.getBigUint64(record + 32, true));
+    p = Number(view.getBigUint64(record + 48, true));
+  }
   const out = new Map<string, Uint8Array>();
   for (let k = 0; k < count; k++) {
     if (p + 46 > bytes.byteLength || view.getUint32(p, true) !== 0x02014b50) {
@@ -118,24 +158,31 @@ export function readZipEntries(bytes: Uint8Array, name = '<zip>'): Map<string, U
     const raw = bytes.subarray(dataStart, dataStart + compSize);
     if (raw.byteLength < compSize) throw new DatasetError(`truncated zip member '${entryName}'`, name);
     if (method === 0) out.set(entryName, raw);
-    else if (method === 8) out.set(entryName, new Uint8Array(inflateRawSync(raw)));
+    else if (method === 8) {
+      const inflated = inflateRawSync(raw); // wrapped, not copied: GT caches inflate to GBs
+      out.set(entryName, new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength));
+    }
     else throw new DatasetError(`zip member '${entryName}' uses compression method ${method}: expected 0 (stored) or 8 (deflate)`, name);
     p += 46 + nameLen + extraLen + commentLen;
   }
   return out;
 }
 
-/** Parses `.npz` bytes into arrays keyed by name (without `.npy`). */
-export function parseNpz(bytes: Uint8Array, name = '<npz>'): Map<string, NpyArray> {
+/**
+ * Parses `.npz` bytes into arrays keyed by name (without `.npy`). With `view`, stored members are views into `bytes`
+ * (deflated members are always fresh buffers, so they are never copied twice).
+ */
+export function parseNpz(bytes: Uint8Array, name = '<npz>', options: NpyParseOptions = {}): Map<string, NpyArray> {
   const out = new Map<string, NpyArray>();
   for (const [entry, data] of readZipEntries(bytes, name)) {
-    out.set(entry.replace(/\.npy$/, ''), parseNpy(data, `${name}:${entry}`));
+    const owned = options.view || data.buffer !== bytes.buffer;
+    out.set(entry.replace(/\.npy$/, ''), parseNpy(data, `${name}:${entry}`, { view: owned }));
   }
   return out;
 }
 
 export async function readNpz(path: string): Promise<Map<string, NpyArray>> {
-  return parseNpz(await readRequired(path, '.npz archive'), path);
+  return parseNpz(await readRequired(path, '.npz archive'), path, { view: true });
 }
 
 /** Reads one key of an `.npz`; a wrong key lists the keys present. */
@@ -162,24 +209,34 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Encodes arrays as an uncompressed `.npz` (what `numpy.savez` writes). */
-export function encodeNpz(arrays: Record<string, NpyArray>): Uint8Array {
+export interface NpzWriteOptions {
+  /** Deflate members like `numpy.savez_compressed` (sparse velodyne GT shrinks ~20x); default stored like `numpy.savez`. */
+  compress?: boolean;
+}
+
+/** Encodes arrays as an `.npz` readable by `numpy.load` (no zip64: each member and the archive stay under 4 GB). */
+export function encodeNpz(arrays: Record<string, NpyArray>, options: NpzWriteOptions = {}): Uint8Array {
+  const method = options.compress ? 8 : 0;
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
   let offset = 0;
   for (const [key, arr] of Object.entries(arrays)) {
     const nameBytes = new TextEncoder().encode(`${key}.npy`);
-    const data = encodeNpy(arr);
-    const crc = crc32(data);
+    const raw = encodeNpy(arr);
+    const data = method === 8 ? new Uint8Array(deflateRawSync(raw, { level: 6 })) : raw;
+    if (raw.length >= 0xffffffff || offset + data.length >= 0xffffffff) {
+      throw new Error(`encodeNpz: member '${key}' (${raw.length} bytes) would need zip64, which is not written; split the arrays`);
+    }
+    const crc = crc32(raw);
     const local = new Uint8Array(30 + nameBytes.length);
     const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true); lv.setUint16(4, 20, true); lv.setUint32(14, crc, true);
-    lv.setUint32(18, data.length, true); lv.setUint32(22, data.length, true); lv.setUint16(26, nameBytes.length, true);
+    lv.setUint32(0, 0x04034b50, true); lv.setUint16(4, 20, true); lv.setUint16(8, method, true); lv.setUint32(14, crc, true);
+    lv.setUint32(18, data.length, true); lv.setUint32(22, raw.length, true); lv.setUint16(26, nameBytes.length, true);
     local.set(nameBytes, 30);
     const central = new Uint8Array(46 + nameBytes.length);
     const cv = new DataView(central.buffer);
-    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true); cv.setUint32(16, crc, true);
-    cv.setUint32(20, data.length, true); cv.setUint32(24, data.length, true); cv.setUint16(28, nameBytes.length, true);
+    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true); cv.setUint16(10, method, true);
+    cv.setUint32(16, crc, true); cv.setUint32(20, data.length, true); cv.setUint32(24, raw.length, true); cv.setUint16(28, nameBytes.length, true);
     cv.setUint32(42, offset, true);
     central.set(nameBytes, 46);
     locals.push(local, data);
@@ -198,6 +255,6 @@ export function encodeNpz(arrays: Record<string, NpyArray>): Uint8Array {
   return out;
 }
 
-export async function writeNpz(path: string, arrays: Record<string, NpyArray>): Promise<void> {
-  await writeFileAtomic(path, encodeNpz(arrays));
+export async function writeNpz(path: string, arrays: Record<string, NpyArray>, options: NpzWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, encodeNpz(arrays, options));
 }

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { encodeNpy, parseNpy, encodeNpz, parseNpz } from '../../eval/npy.js';
+import { encodeNpy, parseNpy, encodeNpz, parseNpz } from '../../src/io/npy.js';
 import { encodeGtFile, readGtFile, readScaledPng16 } from '../../eval/gt.js';
 import { runEvaluation } from '../../eval/run.js';
 import { evaluateDepthImage, evaluateKittiStereoImage } from '../../eval/protocols.js';
-import { velodyneToDepthMap, readVelodyneBin, roundHalfEven } from '../../eval/velodyne_gt.js';
-import { kittiFocalBaseline } from '../../eval/kitti_calib.js';
+import { generateDepthMap, roundHalfEven } from '../../src/data/velodyne_depth.js';
+import { readRawStereoRig } from '../../src/io/kitti_calib.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = resolve(repoRoot, '../shared');
@@ -24,17 +24,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const writeNpy = (name: string, shape: number[], values: ArrayLike<number>) => {
   const path = join(dir, name);
-  writeFileSync(path, encodeNpy({ dtype: '<f4', shape, data: Float32Array.from(values) }));
+  writeFileSync(path, encodeNpy({ shape, data: Float32Array.from(values) }));
   return path;
 };
 
 describe('npy / npz / GT cache', () => {
   it('round-trips arrays and GT maps of mixed sizes', () => {
-    const a = { dtype: '<f4' as const, shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6.5]) };
+    const a = { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6.5]) };
     const back = parseNpy(encodeNpy(a), 'mem');
     expect(back.shape).toEqual([2, 3]);
     expect([...back.data]).toEqual([1, 2, 3, 4, 5, 6.5]);
-    const npz = parseNpz(encodeNpz(new Map([['data', a]])), 'mem.npz');
+    const npz = parseNpz(encodeNpz({ data: a }, { compress: true }), 'mem.npz');
     expect([...npz.get('data')!.data]).toEqual([1, 2, 3, 4, 5, 6.5]);
     const maps = [
       { data: new Float32Array([1, 2]), height: 1, width: 2 },
@@ -112,8 +112,8 @@ describe('runEvaluation on crafted files', () => {
 });
 
 describe.skipIf(!hasShared)('real KITTI samples (../shared/data)', () => {
-  it('velodyne GT of the real scan matches the monodepth2 generate_depth_map reference (count, sum, first/last point)', () => {
-    const d = velodyneToDepthMap(join(shared, 'data/kitti_raw/2011_09_26'), readVelodyneBin(join(shared, 'data/kitti_object/training/velodyne/000001.bin')));
+  it('velodyne GT of the real scan matches the monodepth2 generate_depth_map reference (count, sum, first/last point)', async () => {
+    const d = await generateDepthMap(join(shared, 'data/kitti_raw/2011_09_26'), join(shared, 'data/kitti_object/training/velodyne/000001.bin'));
     expect([d.height, d.width]).toEqual([375, 1242]);
     let nz = 0;
     let sum = 0;
@@ -125,8 +125,8 @@ describe.skipIf(!hasShared)('real KITTI samples (../shared/data)', () => {
     expect(d.data[374 * 1242 + 1187]).toBe(Math.fround(5.539999961853027));
   });
 
-  it('reads focal and baseline from the raw calibration', () => {
-    const { focal, baseline } = kittiFocalBaseline(join(shared, 'data/kitti_raw/2011_09_26'));
+  it('reads focal and baseline from the raw calibration', async () => {
+    const { focal, baseline } = await readRawStereoRig(join(shared, 'data/kitti_raw/2011_09_26/calib_cam_to_cam.txt'));
     expect(focal).toBeCloseTo(721.5377, 4);
     expect(baseline).toBeGreaterThan(0.53);
     expect(baseline).toBeLessThan(0.55);
@@ -192,7 +192,7 @@ describe('DistDepth NYUv2 layout', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'NYUv2/depth_val'), { recursive: true });
     const full = new Float32Array(480 * 640).map((_, i) => (i % 640) + 1000 * Math.floor(i / 640));
-    writeFileSync(join(dir, 'NYUv2/depth_val/00001.npy'), encodeNpy({ dtype: '<f4', shape: [480, 640], data: full }));
+    writeFileSync(join(dir, 'NYUv2/depth_val/00001.npy'), encodeNpy({ shape: [480, 640], data: full }));
     writeFileSync(join(dir, 'NYUv2.txt'), 'NYUv2/img_val/00001\n');
     const [m] = readDistDepthNyuGt(dir, join(dir, 'NYUv2.txt'));
     expect([m!.height, m!.width]).toEqual([448, 608]);

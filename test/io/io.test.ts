@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { decodeRgb, readPng16, readRgb, uint16ToFloatMap, writePng16, floatMapToUint16 } from '../../src/io/image.js';
-import { encodeNpy, encodeNpz, parseNpy, parseNpz, readNpzKey } from '../../src/io/npy.js';
+import { encodeNpy, encodeNpz, parseNpy, parseNpz, readNpzKey, PickledArrayError } from '../../src/io/npy.js';
 import { encodePfm, parsePfm } from '../../src/io/pfm.js';
 import { parseVelodyne } from '../../src/io/velodyne.js';
 import { calibKey, parseCalibText, readRawStereoRig, readRawVeloCalib } from '../../src/io/kitti_calib.js';
@@ -113,6 +113,81 @@ describe('npy / npz', () => {
     const p = join(tmp, 'x.npz');
     writeFileSync(p, npz);
     await expect(readNpzKey(p, 'depth')).rejects.toThrow(/no key 'depth': keys present are a, b/);
+  });
+  /** A .npy v1 with a hand-written header, as numpy writes dtypes this project never writes itself. */
+  const rawNpy = (descr: string, shape: string, body: Uint8Array): Uint8Array => {
+    let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+    const out = new Uint8Array(10 + header.length + body.length);
+    out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+    out.set(new TextEncoder().encode(header), 10);
+    out.set(body, 10 + header.length);
+    return out;
+  };
+  it('reads int64 and bool, refuses object arrays with the pickle bytes attached', () => {
+    const i8 = parseNpy(rawNpy('<i8', '(3,)', new Uint8Array(new BigInt64Array([-2n, 0n, 70000n]).buffer)));
+    expect(i8.data).toBeInstanceOf(Float64Array);
+    expect([...i8.data]).toEqual([-2, 0, 70000]);
+    expect([...parseNpy(rawNpy('|b1', '(2,)', new Uint8Array([1, 0]))).data]).toEqual([1, 0]);
+    const pickle = new Uint8Array([0x80, 0x04, 0x2e]);
+    let caught: unknown;
+    try { parseNpy(rawNpy('|O', '(2,)', pickle), 'gt.npz:data.npy'); } catch (err) { caught = err; }
+    expect(caught).toBeInstanceOf(PickledArrayError);
+    expect((caught as Error).message).toMatch(/object \(pickled\).*gt\.npz:data\.npy/);
+    expect([...(caught as PickledArrayError).payload]).toEqual([...pickle]);
+    expect(() => parseNpy(rawNpy('>f4', '(1,)', new Uint8Array(4)), 'be.npy')).toThrow(/unsupported .npy dtype '>f4'.*be\.npy/);
+  });
+  it('views instead of copies only when asked and aligned', () => {
+    const bytes = encodeNpy({ data: new Float32Array([1, 2, 3]), shape: [3] });
+    const view = parseNpy(bytes, 'v', { view: true });
+    const copy = parseNpy(bytes, 'c');
+    expect(view.data.buffer).toBe(bytes.buffer);
+    expect(copy.data.buffer).not.toBe(bytes.buffer);
+    // misaligned (odd byteOffset): a copy even when a view is asked for
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const odd = parseNpy(shifted.subarray(1), 'odd', { view: true });
+    expect(odd.data.buffer).not.toBe(shifted.buffer);
+    expect([...odd.data]).toEqual([1, 2, 3]);
+  });
+  it('npz deflated like savez_compressed: method 8, smaller, same values', () => {
+    const sparse = new Float32Array(10000);
+    sparse[17] = 4.5;
+    const stored = encodeNpz({ depth: { data: sparse, shape: [100, 100] } });
+    const deflated = encodeNpz({ depth: { data: sparse, shape: [100, 100] } }, { compress: true });
+    const method = (zip: Uint8Array) => new DataView(zip.buffer, zip.byteOffset).getUint16(8, true);
+    expect([method(stored), method(deflated)]).toEqual([0, 8]);
+    expect(deflated.length).toBeLessThan(stored.length / 20);
+    const back = parseNpz(deflated).get('depth')!;
+    expect(back.shape).toEqual([100, 100]);
+    expect(back.data[17]).toBe(4.5);
+    expect([...back.data].reduce((a, b) => a + b, 0)).toBe(4.5);
+  });
+  it('npz with a zip64 end-of-central-directory (Python zipfile on large archives)', () => {
+    const zip = encodeNpz({ a: { data: new Int32Array([5, 6]), shape: [2] }, b: { data: new Uint8Array([9]), shape: [1] } });
+    const eocd = zip.length - 22;
+    const v = new DataView(zip.buffer, zip.byteOffset);
+    const entries = v.getUint16(eocd + 10, true);
+    const cdSize = v.getUint32(eocd + 12, true);
+    const cdOffset = v.getUint32(eocd + 16, true);
+    // zip64 EOCD record (56 bytes) + locator (20) before a classic EOCD whose count/offset are saturated
+    const z64 = new DataView(new ArrayBuffer(56 + 20 + 22));
+    z64.setUint32(0, 0x06064b50, true); z64.setBigUint64(4, 44n, true); z64.setUint16(12, 45, true); z64.setUint16(14, 45, true);
+    z64.setBigUint64(24, BigInt(entries), true); z64.setBigUint64(32, BigInt(entries), true);
+    z64.setBigUint64(40, BigInt(cdSize), true); z64.setBigUint64(48, BigInt(cdOffset), true);
+    z64.setUint32(56, 0x07064b50, true); z64.setBigUint64(64, BigInt(eocd), true); z64.setUint32(72, 1, true);
+    z64.setUint32(76, 0x06054b50, true); z64.setUint16(84, 0xffff, true); z64.setUint16(86, 0xffff, true);
+    z64.setUint32(88, 0xffffffff, true); z64.setUint32(92, 0xffffffff, true);
+    const out = new Uint8Array(eocd + z64.byteLength);
+    out.set(zip.subarray(0, eocd));
+    out.set(new Uint8Array(z64.buffer), eocd);
+    const m = parseNpz(out, 'big.npz');
+    expect([...m.get('a')!.data]).toEqual([5, 6]);
+    expect([...m.get('b')!.data]).toEqual([9]);
+    // without its locator the archive is refused, naming the file
+    const broken = out.slice();
+    new DataView(broken.buffer).setUint32(eocd + 56, 0, true);
+    expect(() => parseNpz(broken, 'big.npz')).toThrow(/zip64.*locator.*big\.npz/);
   });
   it.skipIf(!haveShared)('reads the packnet-sfm projected velodyne npz (375x1242 metres)', async () => {
     const a = await readNpzKey(join(sharedData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/proj_depth/velodyne/image_02/0000000000.npz'), 'velodyne_depth');
