@@ -13,7 +13,7 @@ import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { resizeBilinearCv2 } from '../../eval/resize.js';
 import { predictionValueToDepth, type ConversionContext, type PredictionConvention, type TrainedWith } from '../../eval/convert.js';
-import { colourMapDisparity } from './colour.js';
+import { colourMapDisparity } from '../util/colormap.js';
 import { predictDisparity, rgbToNetInput } from './predict.js';
 
 /** uint16 PNG value = depth x 256 (KITTI depth maps; 1/256 m steps, up to 256 m). */
@@ -37,7 +37,7 @@ export interface PredictImageFilesOptions {
    * For pixel-disparity conventions: focal in pixels AT EACH IMAGE'S OWN SIZE and the baseline (m) of the rig the net
    * was trained on (the disparity it predicts is that rig's). Without it depth is relative.
    */
-  camera?: { focal: number; baseline: number } | null;
+  camera?: { focal: number; baseline: number } | { focalOverWidth: number; baseline: number } | null;
   postProcess: boolean;
   onProgress?: (done: number, total: number) => void;
 }
@@ -67,7 +67,7 @@ export interface ImagePredictionIndex {
   netHeight: number;
   netWidth: number;
   depthPngScale: number;
-  camera: { focal: number; baseline: number } | null;
+  camera: PredictImageFilesOptions['camera'] | null;
   notes: string[];
   images: ImagePredictionRecord[];
 }
@@ -91,6 +91,9 @@ export function depthPlanFor(opts: Pick<PredictImageFilesOptions, 'convention' |
   const scaleFactor = opts.scaleFactor ?? 1;
   if (PIXEL_CONVENTIONS.has(opts.convention)) {
     const cam = opts.camera;
+    if (cam && 'focalOverWidth' in cam) {
+      return { kind: 'metric', units: `metres: focal x baseline / pixel disparity (focal = ${cam.focalOverWidth.toFixed(4)} x image width, the training rig's field of view)`, focalTimesBaseline: (w) => cam.focalOverWidth * w * cam.baseline, scaleFactor };
+    }
     if (cam) {
       return { kind: 'metric', units: 'metres: focal x baseline / pixel disparity (camera given)', focalTimesBaseline: () => cam.focal * cam.baseline, scaleFactor };
     }

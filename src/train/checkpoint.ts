@@ -37,6 +37,8 @@ export interface CheckpointState {
   /** Last validation metrics, if any. */
   metrics?: Record<string, number>;
   config: RunConfig;
+  /** The training rig (first training sample): |baseline| in metres and focal / image width, for predict's metric depth. */
+  rig?: { baseline: number; focalOverWidth: number };
   savedAt: string;
 }
 

@@ -13,6 +13,8 @@ import type { Dataset } from '../data/types.js';
 import { createModel } from '../models/registry.js';
 import type { DepthNet } from '../models/types.js';
 import { PoseNet } from '../models/pose.js';
+import { loadInto } from '../models/weights.js';
+import { loadCheckpoint } from './checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import { metresPerTrainingUnit } from '../losses/objective.js';
 import type { PredictionConvention, TrainedWith } from '../../eval/convert.js';
@@ -114,4 +116,22 @@ export function outputConvention(config: RunConfig, baselineMetres: number): Out
   if (config.loss.kind === 'monodepth') return { convention: 'widthFraction', trainedWith, scaleFactor: 1 };
   const scaleFactor = config.eval.scale_factor ?? (config.loss.mode === 'mono' ? 1 : metresPerTrainingUnit(config.loss.training_baseline, baselineMetres));
   return { convention: 'sigmoid', trainedWith, minDepth: config.loss.min_depth, maxDepth: config.loss.max_depth, scaleFactor };
+}
+
+/** A trained depth network from a checkpoint (or run directory), with the config it was trained with. */
+export async function netFromCheckpoint(path: string): Promise<{ net: DepthNet; config: RunConfig; dir: string; step: number; rig?: { baseline: number; focalOverWidth: number } }> {
+  const ckpt = await loadCheckpoint(path, { optimizer: false });
+  try {
+    const config = ckpt.state.config;
+    const net = modelFromConfig(config.model, config.loss, config.seed);
+    try {
+      loadInto(net.allVariables(), ckpt.model, { strict: true, prefixes: ['encoder/', 'depth/'] });
+    } catch (err) {
+      net.dispose();
+      throw new Error(`checkpoint ${ckpt.dir}: ${(err as Error).message}`);
+    }
+    return { net, config, dir: ckpt.dir, step: ckpt.state.step, ...(ckpt.state.rig ? { rig: ckpt.state.rig } : {}) };
+  } finally {
+    ckpt.dispose();
+  }
 }

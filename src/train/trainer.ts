@@ -125,6 +125,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     onBadSample: config.data.on_bad_sample,
     maxSamples: config.data.train.max_samples,
   });
+  const first = await trainSet.get(0);
+  const rig = { baseline: Math.abs(first.camera.baseline), focalOverWidth: first.camera.focal / first.camera.width };
   let valSamples: ValSample[] = [];
   if (config.data.val) {
     const valSet = await datasetFromConfig(config.data.val, 'data.val', log);
@@ -168,6 +170,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     best,
     ...(lastMetrics ? { metrics: lastMetrics } : {}),
     config,
+    rig,
     savedAt: new Date().toISOString(),
   });
   const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last);

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+
+import { initBackend } from '../backend/index.js';
+import type { DatasetConfig } from '../config/schema.js';
+import { predictSplit, type SplitImage } from '../infer/predict.js';
+import { writePredictionsNpy } from '../infer/write.js';
+import { datasetFromConfig, netFromCheckpoint, outputConvention } from '../train/setup.js';
+import { ProgressBar } from '../util/progress.js';
+
+interface TestArgs {
+  checkpoint: string;
+  'split-file'?: string;
+  'data-path'?: string;
+  dataset?: string;
+  out: string;
+  'post-process': boolean;
+  'batch-size': number;
+  backend: string;
+}
+
+/** `stereodepth test`: predicted disparities of a split to .npy with the sidecar that tells eval their convention. */
+export const testCommand: CommandModule<object, TestArgs> = {
+  command: 'test',
+  describe: "Predict a split's disparities with a checkpoint into disparities.npy (+ sidecar JSON for `eval`)",
+  builder: (y) =>
+    y
+      .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or run directory (its latest checkpoint)' })
+      .option('split-file', { type: 'string', describe: "split list (default: the run config's data.test, else data.val)" })
+      .option('data-path', { type: 'string', describe: 'dataset root (default: from the run config)' })
+      .option('dataset', { type: 'string', describe: 'dataset adapter name (default: from the run config)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
+      .option('post-process', { type: 'boolean', default: false, describe: "also write disparities_pp.npy (monodepth's flip averaging with edge ramps)" })
+      .option('batch-size', { type: 'number', default: 4 })
+      .option('backend', { choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }) as never,
+  handler: async (argv) => {
+    await initBackend(argv.backend as never);
+    const { net, config, dir, step } = await netFromCheckpoint(argv.checkpoint);
+    try {
+      const base = config.data.test ?? config.data.val ?? config.data.train;
+      const entry: DatasetConfig = {
+        ...base,
+        dataset: (argv.dataset ?? base.dataset) as DatasetConfig['dataset'],
+        path: argv['data-path'] ?? base.path,
+        ...(argv['split-file'] ? { split: argv['split-file'] } : {}),
+        options: { ...base.options, gt: 'none' },
+        max_samples: null,
+        synthesize: null,
+      };
+      if (entry.dataset !== 'kitti_raw') delete (entry.options as Record<string, unknown>).gt;
+      const dataset = await datasetFromConfig(entry, '--split-file/--data-path');
+      let baseline = 0;
+      async function* images(): AsyncGenerator<SplitImage> {
+        for (let i = 0; i < dataset.length; i++) {
+          const s = await dataset.get(i);
+          if (i === 0) baseline = s.camera.baseline;
+          yield { id: s.id, rgb: s.left };
+        }
+      }
+      const bar = new ProgressBar({ label: 'test', total: dataset.length, unit: 'img' });
+      let shown = 0;
+      const preds = await predictSplit(net, images(), {
+        height: config.data.height,
+        width: config.data.width,
+        batchSize: argv['batch-size'],
+        postProcess: argv['post-process'],
+        onProgress: (done) => {
+          bar.tick(done - shown);
+          shown = done;
+        },
+      });
+      bar.finish();
+      const conv = outputConvention(config, baseline);
+      const written = await writePredictionsNpy(argv.out, preds, {
+        convention: conv.convention,
+        trainedWith: conv.trainedWith,
+        ...(conv.minDepth !== undefined ? { minDepth: conv.minDepth, maxDepth: conv.maxDepth } : {}),
+        ...(conv.convention === 'sigmoid' ? { scaleFactor: conv.scaleFactor } : {}),
+        split: entry.split ?? entry.path,
+      });
+      process.stdout.write(
+        `test: ${preds.n} predictions (${preds.height}x${preds.width}, ${conv.convention}, trained ${conv.trainedWith}) from ${dir} (step ${step}) -> ${written.disparities}` +
+          `${written.pp ? ` and ${written.pp}` : ''}\n  evaluate: stereodepth eval --pred ${join(argv.out, 'disparities.npy')} --split <eigen|...> --data-path <root>\n`,
+      );
+    } finally {
+      net.dispose();
+    }
+  },
+};
