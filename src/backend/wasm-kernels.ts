@@ -17,22 +17,11 @@
  * ResizeBilinearGrad is replaced because the stock one ignores halfPixelCenters.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { arrayKernelReplacements } from './wasm-array-kernels.js';
 import { resizeBilinearAdjoint } from './cpu-kernels.js';
+import { heap, runWasm, type Info, type WasmBackend } from './wasm-util.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type WasmBackend = any;
-type Info = tf.TensorInfo;
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
-
-function runWasm(name: string, backend: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: object = {}): Info {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (!kernel) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
-}
-
-function heap(backend: WasmBackend, t: Info): Float32Array {
-  return backend.typedArrayFromHeap(t) as Float32Array;
-}
 
 interface Conv2DAttrs {
   strides: number | [number, number];
@@ -322,68 +311,6 @@ function resizeBilinearGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensor
 }
 
 /**
- * Copies x[begin : begin+size] run by run between heap views. The stock wasm Slice reads the whole input
- * (`readSync`) on every call and loops per element for rank > 4; concat and pad gradients slice large tensors.
- */
-function sliceHeap(x: Info, begin: number[], size: number[], backend: WasmBackend): Info {
-  const out = backend.makeOutput(size, x.dtype) as Info;
-  const total = tf.util.sizeFromShape(size);
-  if (total === 0) return out;
-  const rank = x.shape.length;
-  // Merge trailing axes taken whole into one contiguous run.
-  let inner = rank - 1;
-  let run = size[rank - 1] ?? 1;
-  while (inner > 0 && size[inner] === x.shape[inner] && begin[inner] === 0) {
-    inner--;
-    run *= size[inner]!;
-  }
-  const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array | Uint8Array;
-  const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array | Uint8Array;
-  if (rank === 0) {
-    dst.set(src);
-    return out;
-  }
-  const strides = tf.util.computeStrides(x.shape);
-  const stride = (axis: number): number => (axis === rank - 1 ? 1 : strides[axis]!);
-  // Each run covers axis `inner` (its sliced part) and the whole axes after it; an odometer walks the axes before.
-  const index = new Array<number>(inner).fill(0);
-  const base = begin[inner]! * stride(inner);
-  for (let written = 0; written < total; written += run) {
-    let offset = base;
-    for (let a = 0; a < inner; a++) offset += (begin[a]! + index[a]!) * stride(a);
-    dst.set(src.subarray(offset, offset + run), written);
-    for (let a = inner - 1; a >= 0; a--) {
-      if (++index[a]! < size[a]!) break;
-      index[a] = 0;
-    }
-  }
-  return out;
-}
-
-function sliceKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
-  const { x } = inputs as { x: Info };
-  const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
-  const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
-  tf.slice_util.assertParamsValid(x, begin_, size_);
-  return sliceHeap(x, begin_, size_, backend);
-}
-
-function splitVKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info[] {
-  const { x } = inputs as { x: Info };
-  const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
-  const axis_ = tf.util.parseAxisParam(axis, x.shape)[0]!;
-  const splitSizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, axis_);
-  const begin = new Array<number>(x.shape.length).fill(0);
-  return splitSizes.map((part) => {
-    const size = [...x.shape];
-    size[axis_] = part;
-    const piece = sliceHeap(x, [...begin], size, backend);
-    begin[axis_] += part;
-    return piece;
-  });
-}
-
-/**
  * MaxPoolGrad as a JS argmax scatter: each dy value goes to the first maximum of its window in row-major
  * order, the tie rule of the cpu backend's maxPoolPositions (TF MaxPoolGrad).
  */
@@ -433,21 +360,31 @@ let wasmKernelsRegistered = false;
 /** Registers the training kernels for 'wasm' (idempotent; replaces stock kernels where listed). */
 export function registerWasmKernels(): void {
   if (wasmKernelsRegistered) return;
-  const stock = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  stockConv2DBackpropInput = stock?.kernelFunc;
-  const replace = (kernelName: string, kernelFunc: unknown): void => {
-    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+  // A replaced stock kernel keeps its setupFunc (it binds the C++ function the stock kernelFunc calls), so the
+  // replacement can still fall back to it.
+  const replace = (kernelName: string, kernelFunc: (stock: tf.KernelFunc) => unknown): void => {
+    const stock = tf.getKernel(kernelName, 'wasm');
+    if (stock) tf.unregisterKernel(kernelName, 'wasm');
+    const fallback: tf.KernelFunc = stock?.kernelFunc ?? (() => {
+      throw new Error(`wasm kernel '${kernelName}': no stock kernel to fall back to`);
+    });
+    tf.registerKernel({ kernelName, backendName: 'wasm', setupFunc: stock?.setupFunc, kernelFunc: kernelFunc(fallback) as tf.KernelFunc });
   };
-  replace(tf.Conv2DBackpropFilter, conv2DBackpropFilter);
-  if (stock) replace(tf.Conv2DBackpropInput, conv2DBackpropInput);
-  replace(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput);
-  replace(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter);
-  replace(tf.UnsortedSegmentSum, unsortedSegmentSum);
-  replace(tf.Identity, identityShared);
-  replace(tf.ResizeBilinearGrad, resizeBilinearGrad);
-  replace(tf.Slice, sliceKernel);
-  replace(tf.SplitV, splitVKernel);
-  replace(tf.MaxPoolGrad, maxPoolGrad);
+  replace(tf.Conv2DBackpropFilter, () => conv2DBackpropFilter);
+  if (tf.getKernel(tf.Conv2DBackpropInput, 'wasm')) {
+    replace(tf.Conv2DBackpropInput, (stock) => {
+      stockConv2DBackpropInput = stock;
+      return conv2DBackpropInput;
+    });
+  }
+  replace(tf.DepthwiseConv2dNativeBackpropInput, () => depthwiseBackpropInput);
+  replace(tf.DepthwiseConv2dNativeBackpropFilter, () => depthwiseBackpropFilter);
+  replace(tf.UnsortedSegmentSum, () => unsortedSegmentSum);
+  replace(tf.Identity, () => identityShared);
+  replace(tf.ResizeBilinearGrad, () => resizeBilinearGrad);
+  replace(tf.MaxPoolGrad, () => maxPoolGrad);
+  for (const [name, kernel] of arrayKernelReplacements()) {
+    replace(name, (stock) => (args: Parameters<typeof kernel>[0]) => kernel(args, stock));
+  }
   wasmKernelsRegistered = true;
 }

@@ -83,7 +83,17 @@ async function countForwardConvFlops(run: () => tf.Tensor | tf.Tensor[]): Promis
   return flops;
 }
 
-export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<TrainStepBench> {
+/** A ready-to-run training step of the bench model on a fixed synthetic batch (also used to profile kernels). */
+export interface PreparedTrainStep {
+  /** Runs one full step (forward, loss, backward, Adam update) and returns the loss. */
+  step: () => number;
+  /** Runs the forward pass alone (inference mode) and waits for its result. */
+  forward: () => void;
+  model: ReturnType<typeof createModel>;
+  dispose: () => void;
+}
+
+export function prepareTrainStep(opts: Pick<TrainStepBenchOptions, 'height' | 'width' | 'batchSize' | 'microBatches' | 'model'>): PreparedTrainStep {
   const { height: h, width: w, batchSize: b } = opts;
   const model = createModel(opts.model ?? 'monodepth2_resnet18', { decoder: { dispBiasInit: -2 } });
   const variables = model.trainableVariables();
@@ -111,22 +121,42 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
       tf.dispose(Object.values(result.parts));
       return { total: result.total, parts: {} };
     });
+  return {
+    step: () => trainStep(variables, adam, lossOf, b, 1e-4, { microBatches: opts.microBatches }).loss,
+    forward: () => {
+      const o = model.apply(left, { training: false });
+      o.disparities[0]!.dataSync();
+      tf.dispose([...o.disparities, ...o.features]);
+    },
+    model,
+    dispose: () => {
+      tf.dispose([left, right, ...leftPyramid.slice(1)]);
+      adam.dispose();
+      model.dispose();
+    },
+  };
+}
+
+export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<TrainStepBench> {
+  const { height: h, width: w, batchSize: b } = opts;
+  const prepared = prepareTrainStep(opts);
+  const { model } = prepared;
+  const input = tf.randomUniform([b, h, w, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   try {
     const forwardFlops = await countForwardConvFlops(() => {
-      const o = model.apply(left, { training: false });
+      const o = model.apply(input, { training: false });
       return [...o.disparities, ...o.features];
     });
     // Warm-up (kernel compilation, heap growth) is not timed.
-    trainStep(variables, adam, lossOf, b, 1e-4, { microBatches: opts.microBatches });
+    prepared.step();
     const times: number[] = [];
     const losses: number[] = [];
     let first: MemorySnapshot | undefined;
     let last: MemorySnapshot | undefined;
     for (let i = 0; i < opts.steps; i++) {
       const t0 = performance.now();
-      const r = trainStep(variables, adam, lossOf, b, 1e-4, { microBatches: opts.microBatches });
+      losses.push(prepared.step());
       times.push(performance.now() - t0);
-      losses.push(r.loss);
       const m = tf.memory();
       const snap = { numTensors: m.numTensors, numBytes: m.numBytes };
       if (!first) first = snap;
@@ -135,10 +165,8 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
     const fwd: number[] = [];
     for (let i = 0; i < opts.forwardRuns; i++) {
       const t0 = performance.now();
-      const o = model.apply(left, { training: false });
-      o.disparities[0]!.dataSync();
+      prepared.forward();
       fwd.push(performance.now() - t0);
-      tf.dispose([...o.disparities, ...o.features]);
     }
     const stepMedian = median(times);
     return {
@@ -157,8 +185,7 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
       losses,
     };
   } finally {
-    tf.dispose([left, right, ...leftPyramid.slice(1)]);
-    adam.dispose();
-    model.dispose();
+    input.dispose();
+    prepared.dispose();
   }
 }
