@@ -14,6 +14,7 @@ import { initBackend, shutdownBackend, type BackendName } from '../backend/index
 import { benchConvLayer, benchMatMul } from '../backend/bench-ops.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { benchTrainStep, type TrainStepBench } from '../train/bench.js';
+import { benchLoader, type LoaderBench } from '../data/loader_bench.js';
 
 interface BenchArgs {
   backends: string;
@@ -22,6 +23,7 @@ interface BenchArgs {
   out?: string;
   child?: string;
   threads?: number;
+  loader: boolean;
 }
 
 interface BackendReport {
@@ -123,6 +125,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
       .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
       .option('threads', { type: 'number', describe: 'wasm threads (default: cores, max 8)' })
+      .option('loader', { type: 'boolean', default: true, describe: 'also time the data loader (decode + augment + batch 192x640 JPEG pairs; --no-loader to skip)' })
       .option('child', { type: 'string', hidden: true }) as never,
   handler: async (args) => {
     if (args.child) {
@@ -144,8 +147,21 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         reports.push({ backend, threads: 0, matmulGflops: NaN, steps: [], error: why || `exit ${res.status}` });
       }
     }
-    const result = { date: new Date().toISOString(), quick: args.quick, reports };
+    let loader: LoaderBench | undefined;
+    if (args.loader) {
+      process.stderr.write('bench: loader (wasm) ...\n');
+      await initBackend('wasm');
+      loader = await benchLoader({ batches: args.quick ? 4 : 8 });
+      shutdownBackend();
+    }
+    const result = { date: new Date().toISOString(), quick: args.quick, reports, ...(loader ? { loader } : {}) };
     if (args.out) await writeFileAtomic(args.out, JSON.stringify(result, null, 2) + '\n');
-    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatTable(reports) + '\n');
+    let text = formatTable(reports);
+    if (loader) {
+      const step = reports.find((r) => r.backend === 'wasm')?.steps.find((s) => s.height === 192) ?? reports.find((r) => r.backend === 'wasm')?.steps[0];
+      const stepNote = step ? `; the wasm train step at ${step.height}x${step.width} batch 4 takes ${(step.stepMs.median / 1000).toFixed(2)} s, i.e. needs ${((4 * 1000) / step.stepMs.median).toFixed(2)} pairs/s` : '';
+      text += `\nloader (wasm, decode JPEG ${loader.sourceHeight}x${loader.sourceWidth} + flip/crop/colour + batch to ${loader.height}x${loader.width}): ${loader.pairsPerSecond.toFixed(1)} pairs/s (${loader.msPerBatch.toFixed(0)} ms per batch of ${loader.batchSize})${stepNote}`;
+    }
+    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : text + '\n');
   },
 };

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 
 import { MONODEPTH2_AUGMENTATION } from './augment.js';
 import { KittiRawDataset } from './kitti_raw.js';
@@ -46,7 +45,6 @@ export async function benchLoader(opts: { height?: number; width?: number; batch
     const t0 = performance.now();
     for (let b = 1; b < batches; b++) {
       const batch = await loader.next();
-      await tf.nextFrame();
       batch.dispose();
     }
     const ms = (performance.now() - t0) / (batches - 1);
