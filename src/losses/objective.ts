@@ -4,7 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { transformationFromParameters, type Mat4 } from '../geometry/camera.js';
+import { batchMat4, dispToDepth, invertMat4, scaleIntrinsics, transformationFromParameters, warpByDepth, type Mat4 } from '../geometry/camera.js';
+import { bilinearSampler1dH } from '../geometry/sampler.js';
+import { minReprojection, photometricError } from './photometric.js';
 import type { PoseNet } from '../models/pose.js';
 import { monodepthLoss } from './monodepth.js';
 import { monodepth2Loss, type LossResult } from './monodepth2.js';
@@ -209,4 +211,26 @@ export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSetti
   } finally {
     tf.dispose([...pyrL.slice(1), ...pyrR.slice(1), ...split.flat()]);
   }
+}
+
+/**
+ * What the loss sees at full resolution, for TensorBoard: the source view warped into the target by the predicted
+ * disparity, and (monodepth2 with auto-masking) the pixels the auto-mask keeps (1 = reprojection beats identity).
+ */
+export function stereoPreview(inputs: StereoObjectiveInputs, s: ObjectiveSettings): { warped: tf.Tensor4D; automask?: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const [b, h, w] = inputs.left.shape;
+    const d0 = inputs.disparities[0]!;
+    const disp = d0.shape[3] === 1 ? d0 : (tf.slice(d0, [0, 0, 0, 0], [-1, -1, -1, 1]) as tf.Tensor4D);
+    if (s.kind === 'monodepth') {
+      return { warped: bilinearSampler1dH(inputs.right, tf.neg(disp) as tf.Tensor4D, s.monodepth.samplerMode, false) };
+    }
+    const depth = dispToDepth(disp, s.minDepth, s.maxDepth).depth as tf.Tensor4D;
+    const K = scaleIntrinsics(normaliseIntrinsics(inputs.K[0]!, w, h), w, h);
+    const T = stereoTransforms(inputs.baseline, inputs.focal, s.trainingBaseline);
+    const { warped } = warpByDepth(inputs.right, depth, batchMat4(K, b), batchMat4(invertMat4(K), b), T, { alignCorners: s.monodepth2.alignCorners, padding: 'border', imageGradient: false });
+    if (!s.monodepth2.automask) return { warped };
+    const sel = minReprojection([photometricError(warped, inputs.left)], [photometricError(inputs.right, inputs.left)], { avgReprojection: false, automask: true, tieBreakRng: null });
+    return sel.identitySelection ? { warped, automask: sel.identitySelection } : { warped };
+  });
 }

@@ -13,8 +13,8 @@ import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
-import { predictFirstChannel } from './validate.js';
 import type { CheckpointState } from './checkpoint.js';
+import { stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
 
 export interface ScalarRecord {
   split: string;
@@ -71,16 +71,30 @@ export class RunLogger {
     appendFileSync(this.scalarPath, JSON.stringify({ split, step, time: Date.now() / 1000, values: finite }) + '\n');
   }
 
-  /** Input image and colour-mapped disparity of the first sample of a training batch (one extra forward pass). */
-  async trainImages(net: DepthNet, batch: Batch, step: number): Promise<void> {
-    const first = tf.tidy(() => tf.slice(batch.leftInput, [0, 0, 0, 0], [1, -1, -1, -1]));
-    const disp = predictFirstChannel(net, first);
-    const coloured = tf.tidy(() => colourMapDisparity(tf.squeeze(disp, [0]) as tf.Tensor2D));
-    const image = tf.tidy(() => tf.squeeze(tf.slice(batch.left, [0, 0, 0, 0], [1, -1, -1, -1]), [0]) as tf.Tensor3D);
+  /**
+   * First sample of a training batch (one extra forward pass): the input, the colour-mapped disparity, the other view
+   * warped by it and the auto-mask, as the loss sees them.
+   */
+  async trainImages(net: DepthNet, batch: Batch, step: number, objective: ObjectiveSettings): Promise<void> {
+    const first = (t: tf.Tensor4D): tf.Tensor4D => tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]);
+    const images = tf.tidy(() => {
+      const out = net.apply(first(batch.leftInput), { training: false });
+      const d0 = out.disparities[0]!;
+      const disp = tf.squeeze(d0.shape[3] === 1 ? d0 : tf.slice(d0, [0, 0, 0, 0], [-1, -1, -1, 1]), [0, 3]) as tf.Tensor2D;
+      const shown: Record<string, tf.Tensor3D> = {
+        'input/0': tf.squeeze(first(batch.left), [0]) as tf.Tensor3D,
+        'disparity/0': colourMapDisparity(disp),
+      };
+      if (batch.right && batch.baseline[0]! !== 0 && (objective.kind === 'monodepth2' || batch.baseline[0]! > 0)) {
+        const p = stereoPreview({ left: first(batch.left), right: first(batch.right), K: batch.K.slice(0, 1), focal: batch.focal.slice(0, 1), baseline: batch.baseline.slice(0, 1), disparities: out.disparities.map(first) }, objective);
+        shown['warped/0'] = tf.squeeze(p.warped, [0]) as tf.Tensor3D;
+        if (p.automask) shown['automask/0'] = tf.squeeze(p.automask, [0]) as tf.Tensor3D;
+      }
+      return shown;
+    });
     const w = this.writer('train');
-    await w.imageFromTensor('input/0', image, step);
-    await w.imageFromTensor('disparity/0', coloured, step);
-    tf.dispose([first, disp, coloured, image]);
+    for (const [tag, img] of Object.entries(images)) await w.imageFromTensor(tag, img, step);
+    tf.dispose(Object.values(images));
   }
 
   /** Validation previews: TensorBoard images and PNGs under <run>/images (the report shows the latest). */

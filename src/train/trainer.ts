@@ -213,7 +213,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       batch.dispose();
       throw new Error(`batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')} (a swap flip drops them: use data.augment.flip.mode negate_baseline)`);
     }
-    if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) await logger.trainImages(net, batch, step + 1);
+    if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) await logger.trainImages(net, batch, step + 1, objective);
     const lr = learningRateAt(step, totalSteps, config.optim.lr, schedule, config.optim.warmup_steps);
     const micro = batch.size % microBatches === 0 ? microBatches : 1;
     let result;

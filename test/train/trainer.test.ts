@@ -79,7 +79,7 @@ describe('trainer (tiny synthetic config, wasm)', () => {
     const train = events('train');
     expect(train[0]!.fileVersion).toBe('brain.Event:2');
     const tags = new Set(train.flatMap((e) => e.values.map((v) => v.tag)));
-    for (const t of ['loss', 'lr', 'images_per_sec', 'loss_parts/reprojection/0', 'loss_parts/smoothness/3', 'memory/num_tensors', 'input/0', 'disparity/0']) expect(tags).toContain(t);
+    for (const t of ['loss', 'lr', 'images_per_sec', 'loss_parts/reprojection/0', 'loss_parts/smoothness/3', 'memory/num_tensors', 'input/0', 'disparity/0', 'warped/0', 'automask/0']) expect(tags).toContain(t);
     const lossSteps = train.filter((e) => e.values.some((v) => v.tag === 'loss')).map((e) => e.step);
     expect(lossSteps).toEqual([1, 2, 3, 4, 5, 6]);
     const image = train.flatMap((e) => e.values).find((v) => v.tag === 'disparity/0')!.image!;
