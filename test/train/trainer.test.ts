@@ -2,6 +2,7 @@
  * The trainer end to end on the tiny synthetic config (64x192, batch 2): exact resume, logs TensorBoard reads,
  * checkpoints kept as configured, flat memory, a report, and NaN detection.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,27 @@ describe('trainer (tiny synthetic config, wasm)', () => {
     const val = events('val');
     const absRel = val.filter((e) => e.values.some((v) => v.tag === 'metrics/absRel')).map((e) => e.step);
     expect(absRel).toEqual([3, 6]);
+  });
+
+  it('`stereodepth test` + `stereodepth eval` on the run reproduce the trainer\'s own test metrics (one metric implementation)', () => {
+    const bin = join(process.cwd(), 'bin', 'stereodepth.js');
+    const out = join(root, 'preds');
+    const run = (args: string[]): string => {
+      // The child is a plain Node process, not a vitest worker: drop VITEST so it installs its own resolve hook.
+      const { VITEST: _vitest, VITEST_WORKER_ID: _worker, ...env } = process.env;
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
+      if (r.status !== 0) throw new Error(`stereodepth ${args.join(' ')} failed: ${r.stderr}`);
+      return r.stdout;
+    };
+    run(['test', '--checkpoint', full, '--out', out, '--backend', 'wasm']);
+    const sidecar = JSON.parse(readFileSync(join(out, 'disparities.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ convention: 'sigmoid', trainedWith: 'stereo', count: 8, height: 64, width: 192 });
+    run(['eval', '--split', 'eigen', '--pred', join(out, 'disparities.npy'), '--data-path', world, '--split-file', join(world, 'splits/synthetic/test_files.txt'), '--crop', 'eigen']);
+    const evaluated = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const trainer = JSON.parse(readFileSync(join(full, 'test_metrics.json'), 'utf8')).metrics;
+    const metrics = evaluated.metrics ?? evaluated;
+    expect(metrics.absRel).toBeCloseTo(trainer.absRel, 5);
+    expect(metrics.a1).toBeCloseTo(trainer.a1, 5);
   });
 
   it('an interrupted run resumed from its checkpoint gives the same losses step for step', async () => {
