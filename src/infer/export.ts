@@ -1,0 +1,76 @@
+/**
+ * Deployable model export: a folder with `model.json` (the network's config, its output convention and rig, and a
+ * standard tfjs weights manifest) and `weights.bin` (tfjs's weight encoding). A browser or device app loads it with
+ * tfjs-core alone (tf.io.decodeWeights) and rebuilds the same network with `loadExportedModel`. Only the depth
+ * network is exported: no optimiser state, no pose net, no distillation adapters.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+
+import type { ModelConfig, LossConfig } from '../config/schema.js';
+import type { DepthNet } from '../models/types.js';
+import { loadInto } from '../models/weights.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { modelFromConfig, type OutputConvention } from '../train/setup.js';
+
+export const EXPORT_FORMAT = 'stereodepth-depthnet/1';
+
+export interface ExportedModelJson {
+  format: typeof EXPORT_FORMAT;
+  /** How to rebuild the network (the run config's model and loss kind). */
+  model: ModelConfig;
+  lossKind: LossConfig['kind'];
+  /** Input size the network was trained at (NHWC float32 in [0,1]); any multiple of 32 runs. */
+  inputHeight: number;
+  inputWidth: number;
+  output: OutputConvention;
+  rig?: { baseline: number; focalOverWidth: number };
+  weightsManifest: tf.io.WeightsManifestConfig;
+}
+
+/** Writes model.json + weights.bin for the depth net's variables (encoder/ and depth/ only). */
+export async function exportDepthNet(
+  net: DepthNet,
+  dir: string,
+  meta: Omit<ExportedModelJson, 'format' | 'weightsManifest'>,
+): Promise<{ modelJson: string; weights: string; bytes: number }> {
+  const vars = Object.fromEntries(Object.entries(net.allVariables()).filter(([k]) => k.startsWith('encoder/') || k.startsWith('depth/')));
+  const { data, specs } = await tf.io.encodeWeights(vars);
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data));
+  const json: ExportedModelJson = { format: EXPORT_FORMAT, ...meta, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] };
+  const weights = join(dir, 'weights.bin');
+  const modelJson = join(dir, 'model.json');
+  await writeFileAtomic(weights, bytes);
+  await writeFileAtomic(modelJson, JSON.stringify(json, null, 1));
+  return { modelJson, weights, bytes: bytes.byteLength };
+}
+
+/** Rebuilds an exported network (Node: from a folder). */
+export async function loadExportedModel(dir: string): Promise<{ net: DepthNet; meta: ExportedModelJson }> {
+  const path = join(dir, 'model.json');
+  if (!existsSync(path)) throw new Error(`exported model not found: expected ${path}`);
+  let meta: ExportedModelJson;
+  try {
+    meta = JSON.parse(readFileSync(path, 'utf8')) as ExportedModelJson;
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (meta.format !== EXPORT_FORMAT) throw new Error(`${path}: format '${String(meta.format)}', expected '${EXPORT_FORMAT}'`);
+  const group = meta.weightsManifest[0];
+  if (!group || group.paths.length !== 1) throw new Error(`${path}: expected one weights group with one file`);
+  const binPath = join(dir, group.paths[0]!);
+  if (!existsSync(binPath)) throw new Error(`${path}: weights file ${binPath} is missing`);
+  const buf = readFileSync(binPath);
+  const tensors = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), group.weights);
+  const net = modelFromConfig(meta.model, { kind: meta.lossKind } as LossConfig, 0);
+  try {
+    loadInto(net.allVariables(), tensors, { strict: true });
+  } catch (err) {
+    net.dispose();
+    throw new Error(`${path}: ${(err as Error).message}`);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  return { net, meta };
+}
