@@ -160,15 +160,76 @@ export function conv2dBackpropFilterGemm(x: Info, dy: Info, g: ConvGeometry, bac
 }
 
 /**
+ * Filter gradient of a stride-1, undilated conv as one matrix product per tap with a shared packed operand, for layers
+ * with many output positions (where im2col would be large): on the zero-padded input grid of Q = B*Hp*Wp positions,
+ *   dW[i, j]^T [Co, Ci] = A_ij [Co, Q] @ X [Q, Ci],   A_ij[co, q] = dyP[co, q - (i*Wp + j)],
+ * X the padded input and dyP the output gradient placed on the same grid (channel-major, zero elsewhere). X is packed
+ * once for all taps (the packed-operand cache is keyed by tensor id); each A_ij is a shifted copy of dyP's rows. The
+ * padding ring costs Q/N - 1 extra arithmetic (2-11% on the layers it is used for).
+ */
+export function conv2dBackpropFilterShifted(x: Info, dy: Info, g: ConvGeometry, backend: WasmBackend): Info {
+  const { batch, inH, inW, ci, co, kh, kw, oh, ow, pt, pl } = g;
+  const hp = Math.max(pt + inH, oh + kh - 1);
+  const wp = Math.max(pl + inW, ow + kw - 1);
+  const Q = batch * hp * wp;
+  // X: the input on the padded grid (rows of Ci channels).
+  const X = backend.makeOutput([Q, ci], 'float32') as Info;
+  {
+    const xv = heap(backend, x);
+    const Xv = heap(backend, X);
+    Xv.fill(0);
+    const run = inW * ci;
+    for (let b = 0; b < batch; b++) for (let h = 0; h < inH; h++) {
+      const src = (b * inH + h) * run;
+      Xv.set(xv.subarray(src, src + run), ((b * hp + h + pt) * wp + pl) * ci);
+    }
+  }
+  // dyP [Co, Q]: dy at grid position (b, oh, ow), channel-major.
+  const dyP = new Float32Array(co * Q);
+  {
+    const dyv = heap(backend, dy);
+    for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) {
+      const src = ((b * oh + r) * ow + q) * co;
+      const pos = (b * hp + r) * wp + q;
+      for (let c = 0; c < co; c++) dyP[c * Q + pos] = dyv[src + c]!;
+    }
+  }
+  const out = backend.makeOutput([kh, kw, ci, co], 'float32') as Info;
+  const A = backend.makeOutput([co, Q], 'float32') as Info;
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    const shift = i * wp + j;
+    {
+      const Av = heap(backend, A);
+      for (let c = 0; c < co; c++) {
+        const row = c * Q;
+        Av.fill(0, row, row + shift);
+        Av.set(dyP.subarray(row, row + Q - shift), row + shift);
+      }
+    }
+    const tap = matMul(A, X, backend); // [Co, Ci]
+    const tv = heap(backend, tap);
+    const ov = heap(backend, out);
+    const base = (i * kw + j) * ci * co;
+    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) ov[base + c * co + o] = tv[o * ci + c]!;
+    backend.disposeData(tap.dataId);
+  }
+  backend.disposeData(A.dataId);
+  backend.disposeData(X.dataId);
+  return out;
+}
+
+/**
  * Whether the GEMM formulation beats the conv-based one, per pass, from a cost model fitted to single-thread
  * measurements of every ResNet18 + monodepth2 layer at 96x320 batch 4 (fresh weights each call, as in training). Costs
  * are in ns beyond the arithmetic both share: the stock conv repacks its filter at ~8 ns per weight, ~20 ns once the
  * filter exceeds ~1M weights (its strided transpose leaves the cache); the GEMM path builds, packs or scatters the
  * [K, N] im2col matrix at ~12 ns (forward) / ~3 ns (col2im) per element and packs the [Co, N] operand at ~7 ns.
- * The dilated-conv filter gradient runs a conv with only B input channels, slow for Co >= 128; the GEMM one is
- * worth it there while the im2col matrix stays moderate.
+ * The dilated-conv filter gradient runs a conv with only B input channels, slow for Co >= 128; the im2col GEMM one is
+ * worth it there while the im2col matrix stays moderate, and the per-tap shifted GEMM (stride 1 only) on large maps
+ * with few output or many input channels (decoder stages 0-3: 56 -> 51 ms for upconv_0_1, 115 -> 98 ms for upconv_1_1,
+ * 22 -> 14 ms for dispconv_0).
  */
-export function preferGemm(g: ConvGeometry): { forward: boolean; inputGrad: boolean; filterGrad: boolean } {
+export function preferGemm(g: ConvGeometry): { forward: boolean; inputGrad: boolean; filterGrad: boolean; filterGradShifted: boolean } {
   const K = g.kh * g.kw * g.ci;
   const N = g.batch * g.oh * g.ow;
   const weights = K * g.co;
@@ -177,5 +238,6 @@ export function preferGemm(g: ConvGeometry): { forward: boolean; inputGrad: bool
     forward: 12 * K * N + 3 * weights < repack,
     inputGrad: 7 * g.co * N + 3 * K * N < repack + 3 * weights,
     filterGrad: g.co >= 128 && K * N <= 8e6,
+    filterGradShifted: N >= 1000 && (g.co <= 32 || g.ci >= 2 * g.co || (g.co >= 128 && K * N > 4e6)),
   };
 }

@@ -20,7 +20,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { arrayKernelReplacements } from './wasm-array-kernels.js';
 import { resizeBilinearAdjoint } from './cpu-kernels.js';
 import {
-  conv2dBackpropFilterGemm, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm, type ConvGeometry,
+  conv2dBackpropFilterGemm, conv2dBackpropFilterShifted, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm,
+  type ConvGeometry,
 } from './wasm-conv-gemm.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm-util.js';
 
@@ -33,8 +34,12 @@ interface Conv2DAttrs {
   dilations?: number | [number, number];
 }
 
-/** Which formulation the conv kernels use: 'auto' picks per layer by `preferGemm`; the others force one (tests, benches). */
-export type ConvFormulation = 'auto' | 'gemm' | 'conv';
+/**
+ * Which formulation the conv kernels use: 'auto' picks per layer by `preferGemm`; the others force one (tests, benches):
+ * 'conv' = stock forward, flipped-filter conv input grad, dilated-conv filter grad; 'gemm' = the im2col matrix products;
+ * 'shifted' = the per-tap filter gradient where it applies (stride 1), 'auto' for the rest.
+ */
+export type ConvFormulation = 'auto' | 'gemm' | 'conv' | 'shifted';
 let convFormulation: ConvFormulation = 'auto';
 
 export function setWasmConvFormulation(f: ConvFormulation): void {
@@ -74,7 +79,12 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
     x.shape as [number, number, number, number], filterShape as [number, number, number, number],
     strides, 1, pad, dimRoundingMode);
   const g: ConvGeometry = convGeometry(info);
-  if (useGemm(preferGemm(g).filterGrad)) return conv2dBackpropFilterGemm(x, dy, g, backend);
+  const unitStride = g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1;
+  const preferred = preferGemm(g);
+  if (unitStride && (convFormulation === 'shifted' || (convFormulation === 'auto' && preferred.filterGradShifted))) {
+    return conv2dBackpropFilterShifted(x, dy, g, backend);
+  }
+  if (useGemm(preferred.filterGrad)) return conv2dBackpropFilterGemm(x, dy, g, backend);
   const [, inH, inW] = x.shape as number[];
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
   const pt = info.padInfo.top;

@@ -49,8 +49,9 @@ function explicit(t: number, b: number, l: number, r: number): ConvPad {
 }
 
 // Each case runs under every formulation of src/backend/wasm-kernels.ts ('auto' picks per layer; 'conv' and 'gemm'
-// force the conv-based and the matrix-product kernels), always against the cpu backend.
-describe.each(['auto', 'conv', 'gemm'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {
+// force the conv-based and the matrix-product kernels, 'shifted' the per-tap filter gradient for stride 1), always
+// against the cpu backend.
+describe.each(['auto', 'conv', 'gemm', 'shifted'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {
   const cases: [number, number, number, number, number, number, number, ConvPad][] = [
     // batch, H, W, Ci, Co, k, stride, pad
     [1, 5, 7, 3, 4, 3, 1, 'same'],
