@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
+import { registerBatchNormKernels } from './batchnorm-kernels.js';
 import { registerCpuKernels } from './cpu-kernels.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { setWasmBackendThreaded } from './wasm-threads.js';
@@ -46,6 +47,7 @@ export function defaultWasmThreads(): number {
 async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu');
   registerCpuKernels();
+  registerBatchNormKernels('cpu');
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   return { threads: 1 };
 }
@@ -55,6 +57,7 @@ let wasmLoaded: Loaded | undefined;
 async function loadWasm(options: BackendOptions): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
+  registerBatchNormKernels('wasm');
   const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };
   // The wasm module is instantiated once per process: the first successful load fixes the build and threads.
   if (wasmLoaded) {

@@ -19,6 +19,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { arrayKernelReplacements } from './wasm-array-kernels.js';
 import { resizeBilinearAdjoint } from './cpu-kernels.js';
+import {
+  conv2dBackpropFilterGemm, conv2dBackpropFilterShifted, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm,
+  type ConvGeometry,
+} from './wasm-conv-gemm.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm-util.js';
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -28,6 +32,39 @@ interface Conv2DAttrs {
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   dilations?: number | [number, number];
+}
+
+/**
+ * Which formulation the conv kernels use: 'auto' picks per layer by `preferGemm`; the others force one (tests, benches):
+ * 'conv' = stock forward, flipped-filter conv input grad, dilated-conv filter grad; 'gemm' = the im2col matrix products;
+ * 'shifted' = the per-tap filter gradient where it applies (stride 1), 'auto' for the rest.
+ */
+export type ConvFormulation = 'auto' | 'gemm' | 'conv' | 'shifted';
+let convFormulation: ConvFormulation = 'auto';
+
+export function setWasmConvFormulation(f: ConvFormulation): void {
+  convFormulation = f;
+}
+
+function useGemm(preferred: boolean): boolean {
+  return convFormulation === 'gemm' || (convFormulation === 'auto' && preferred);
+}
+
+function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
+  const { strides, pad, dimRoundingMode, dilations } = attrs as unknown as Conv2DAttrs;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, dilations ?? 1, pad, dimRoundingMode);
+}
+
+/** Conv2D: the GEMM formulation (wasm-conv-gemm.ts) for layers where repacking the filter would dominate, else stock. */
+function conv2D(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }, stock: tf.KernelFunc): Info {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs as { x: Info; filter: Info };
+  const format = (attrs as unknown as { dataFormat?: string }).dataFormat ?? 'NHWC';
+  if (format !== 'NHWC' || x.dtype !== 'float32') return stock(args as never) as Info;
+  const g = convGeometry(conv2DInfo(x.shape, filter.shape, attrs));
+  return useGemm(preferGemm(g).forward) ? conv2dGemm(x, filter, g, backend) : stock(args as never) as Info;
 }
 
 /**
@@ -41,6 +78,13 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filterShape as [number, number, number, number],
     strides, 1, pad, dimRoundingMode);
+  const g: ConvGeometry = convGeometry(info);
+  const unitStride = g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1;
+  const preferred = preferGemm(g);
+  if (unitStride && (convFormulation === 'shifted' || (convFormulation === 'auto' && preferred.filterGradShifted))) {
+    return conv2dBackpropFilterShifted(x, dy, g, backend);
+  }
+  if (useGemm(preferred.filterGrad)) return conv2dBackpropFilterGemm(x, dy, g, backend);
   const [, inH, inW] = x.shape as number[];
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
   const pt = info.padInfo.top;
@@ -79,6 +123,8 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
   const info = tf.backend_util.computeConv2DInfo(
     inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
     strides, 1, pad, dimRoundingMode);
+  const g: ConvGeometry = convGeometry(info);
+  if (useGemm(preferGemm(g).inputGrad)) return conv2dBackpropInputGemm(dy, filter, g, backend);
   const [batch, inH, inW, ci] = inputShape as [number, number, number, number];
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const zh = (oh - 1) * sh + 1;
@@ -370,6 +416,7 @@ export function registerWasmKernels(): void {
     });
     tf.registerKernel({ kernelName, backendName: 'wasm', setupFunc: stock?.setupFunc, kernelFunc: kernelFunc(fallback) as tf.KernelFunc });
   };
+  replace(tf.Conv2D, (stock) => (args: Parameters<typeof conv2D>[0]) => conv2D(args, stock));
   replace(tf.Conv2DBackpropFilter, () => conv2DBackpropFilter);
   if (tf.getKernel(tf.Conv2DBackpropInput, 'wasm')) {
     replace(tf.Conv2DBackpropInput, (stock) => {

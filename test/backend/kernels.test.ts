@@ -1,6 +1,7 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm-kernels.js';
 import { Rng } from '../../src/util/random.js';
 
 /** Runs fn on a backend and returns the flattened outputs as plain arrays. */
@@ -40,8 +41,18 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-describe('wasm conv2d gradients vs cpu', () => {
-  const cases: [number, number, number, number, number, number, number, 'same' | 'valid' | number][] = [
+type ConvPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** Explicit [top, bottom] x [left, right] padding in tfjs's NHWC form. */
+function explicit(t: number, b: number, l: number, r: number): ConvPad {
+  return [[0, 0], [t, b], [l, r], [0, 0]];
+}
+
+// Each case runs under every formulation of src/backend/wasm-kernels.ts ('auto' picks per layer; 'conv' and 'gemm'
+// force the conv-based and the matrix-product kernels, 'shifted' the per-tap filter gradient for stride 1), always
+// against the cpu backend.
+describe.each(['auto', 'conv', 'gemm', 'shifted'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {
+  const cases: [number, number, number, number, number, number, number, ConvPad][] = [
     // batch, H, W, Ci, Co, k, stride, pad
     [1, 5, 7, 3, 4, 3, 1, 'same'],
     [2, 7, 6, 2, 3, 3, 2, 'same'],
@@ -51,9 +62,15 @@ describe('wasm conv2d gradients vs cpu', () => {
     [1, 8, 8, 3, 2, 1, 2, 'same'],
     [2, 10, 7, 2, 2, 3, 2, 'valid'],
     [1, 11, 9, 2, 3, 5, 2, 2],
+    [2, 6, 8, 5, 4, 3, 1, explicit(1, 1, 1, 1)],
+    [2, 8, 6, 3, 6, 3, 2, explicit(1, 1, 1, 1)],
+    [1, 7, 9, 4, 3, 3, 2, explicit(0, 2, 2, 1)],
+    [2, 3, 5, 6, 4, 3, 1, explicit(1, 1, 1, 1)],
   ];
+  beforeAll(() => setWasmConvFormulation(formulation));
+  afterAll(() => setWasmConvFormulation('auto'));
   for (const [b, h, w, ci, co, k, s, pad] of cases) {
-    it(`B${b} ${h}x${w} ${ci}->${co} k${k} s${s} pad ${pad}`, async () => {
+    it(`B${b} ${h}x${w} ${ci}->${co} k${k} s${s} pad ${JSON.stringify(pad)}`, async () => {
       const rng = new Rng(b * 1000 + h * 100 + k * 10 + s);
       const xv = randomArray(rng, b * h * w * ci);
       const wv = randomArray(rng, k * k * ci * co);
@@ -69,6 +86,13 @@ describe('wasm conv2d gradients vs cpu', () => {
       await compare(fn);
     });
   }
+
+  it('forward with dilation 2 matches cpu', async () => {
+    const rng = new Rng(5);
+    const xv = randomArray(rng, 2 * 9 * 8 * 3);
+    const wv = randomArray(rng, 3 * 3 * 3 * 4);
+    await compare(() => [tf.conv2d(tf.tensor4d(xv, [2, 9, 8, 3]), tf.tensor4d(wv, [3, 3, 3, 4]), 1, 'same', 'NHWC', 2)]);
+  });
 });
 
 describe('wasm depthwise gradients vs reference', () => {

@@ -1,0 +1,170 @@
+/**
+ * Training-mode batch norm as two fused kernels (forward and gradient) for the wasm and cpu backends.
+ *
+ * Why: composed from tfjs ops, one BatchNorm layer in training costs about 25 kernels forward and backward (moments,
+ * four broadcasting ops, their reductions in the gradient), ~75 ns per element on wasm: 37 ms for a [4,24,80,64]
+ * activation, ~480 ms per ResNet18 step at 96x320 batch 4. Each fused kernel is two or three passes over the data.
+ *
+ * Semantics (torch.nn.BatchNorm2d in training, per channel c over the N = B*H*W positions):
+ *   mean = sum x / N,  var = sum (x - mean)^2 / N (biased),  xhat = (x - mean) / sqrt(var + eps),  y = gamma*xhat + beta
+ *   dbeta = sum dy,  dgamma = sum dy*xhat,  dx = gamma / sqrt(var + eps) * (dy - dbeta/N - xhat*dgamma/N)
+ * Sums are accumulated in float64. Inputs are NHWC (channels last), any rank >= 1.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Kernel names (registered by initBackend for 'wasm' and 'cpu'; other backends compose the same maths from tf ops). */
+export const BATCH_NORM_TRAIN = 'StereodepthBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD = 'StereodepthBatchNormTrainGrad';
+
+/** Per-channel mean and biased variance of x viewed as [N, C] (two passes). */
+export function channelMoments(x: Float32Array, channels: number): { mean: Float64Array; variance: Float64Array } {
+  const n = x.length / channels;
+  const mean = new Float64Array(channels);
+  for (let base = 0; base < x.length; base += channels) {
+    for (let c = 0; c < channels; c++) mean[c] += x[base + c]!;
+  }
+  for (let c = 0; c < channels; c++) mean[c] /= n;
+  const variance = new Float64Array(channels);
+  for (let base = 0; base < x.length; base += channels) {
+    for (let c = 0; c < channels; c++) {
+      const d = x[base + c]! - mean[c]!;
+      variance[c] += d * d;
+    }
+  }
+  for (let c = 0; c < channels; c++) variance[c] /= n;
+  return { mean, variance };
+}
+
+/** y = gamma * (x - mean) / sqrt(var + eps) + beta written into `y`; returns the batch mean and biased variance. */
+export function batchNormTrainForward(
+  x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array,
+): { mean: Float64Array; variance: Float64Array } {
+  const channels = gamma.length;
+  const { mean, variance } = channelMoments(x, channels);
+  const scale = new Float64Array(channels);
+  const shift = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = gamma[c]! / Math.sqrt(variance[c]! + eps);
+    shift[c] = beta[c]! - mean[c]! * scale[c]!;
+  }
+  for (let base = 0; base < x.length; base += channels) {
+    for (let c = 0; c < channels; c++) y[base + c] = x[base + c]! * scale[c]! + shift[c]!;
+  }
+  return { mean, variance };
+}
+
+/** Writes dx and returns dgamma, dbeta for the forward above (mean/variance as it returned them). */
+export function batchNormTrainBackward(
+  dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, eps: number,
+  dx: Float32Array,
+): { dgamma: Float64Array; dbeta: Float64Array } {
+  const channels = gamma.length;
+  const n = x.length / channels;
+  const inv = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) inv[c] = 1 / Math.sqrt(variance[c]! + eps);
+  // Raw sums (sum dy, sum dy*x) in one pass; dgamma = (sum dy*x - mean * sum dy) * inv.
+  const dbeta = new Float64Array(channels);
+  const dyx = new Float64Array(channels);
+  for (let base = 0; base < x.length; base += channels) {
+    for (let c = 0; c < channels; c++) {
+      const g = dy[base + c]!;
+      dbeta[c] += g;
+      dyx[c] += g * x[base + c]!;
+    }
+  }
+  const dgamma = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) dgamma[c] = (dyx[c]! - mean[c]! * dbeta[c]!) * inv[c]!;
+  // dx = k * dy + a * x + b per channel, with k = gamma*inv, a = -k*inv*dgamma/N, b = -k*dbeta/N - a*mean.
+  const k = new Float64Array(channels);
+  const a = new Float64Array(channels);
+  const b = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    k[c] = gamma[c]! * inv[c]!;
+    a[c] = (-k[c]! * inv[c]! * dgamma[c]!) / n;
+    b[c] = (-k[c]! * dbeta[c]!) / n - a[c]! * mean[c]!;
+  }
+  for (let base = 0; base < x.length; base += channels) {
+    for (let c = 0; c < channels; c++) dx[base + c] = k[c]! * dy[base + c]! + a[c]! * x[base + c]! + b[c]!;
+  }
+  return { dgamma, dbeta };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyBackend = any;
+
+/** How a backend exposes tensor memory: read a float32 view, allocate an output and fill it. */
+interface Memory {
+  read(t: tf.TensorInfo): Float32Array;
+  output(shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo;
+}
+
+function wasmMemory(backend: AnyBackend): Memory {
+  return {
+    read: (t) => backend.typedArrayFromHeap(t) as Float32Array,
+    output: (shape, fill) => {
+      const out = backend.makeOutput(shape, 'float32') as tf.TensorInfo;
+      fill(backend.typedArrayFromHeap(out) as Float32Array);
+      return out;
+    },
+  };
+}
+
+function cpuMemory(backend: AnyBackend): Memory {
+  return {
+    read: (t) => backend.data.get(t.dataId).values as Float32Array,
+    output: (shape, fill) => {
+      const values = new Float32Array(tf.util.sizeFromShape(shape));
+      fill(values);
+      return backend.makeTensorInfo(shape, 'float32', values) as tf.TensorInfo;
+    },
+  };
+}
+
+function checkInputs(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): void {
+  const channels = x.shape[x.shape.length - 1];
+  if (x.dtype !== 'float32' || gamma.shape.length !== 1 || gamma.shape[0] !== channels) {
+    throw new Error(`${kernel}: expected float32 x [..., C] and gamma [C], got x ${x.dtype} [${x.shape}] and gamma [${gamma.shape}]`);
+  }
+}
+
+function forwardKernel(memoryOf: (backend: AnyBackend) => Memory): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+    checkInputs(x, gamma, BATCH_NORM_TRAIN);
+    const eps = (attrs as unknown as { eps: number }).eps;
+    const mem = memoryOf(backend);
+    let stats: { mean: Float64Array; variance: Float64Array } | undefined;
+    const y = mem.output([...x.shape], (out) => {
+      stats = batchNormTrainForward(mem.read(x), mem.read(gamma), mem.read(beta), eps, out);
+    });
+    const mean = mem.output([...gamma.shape], (out) => out.set(stats!.mean));
+    const variance = mem.output([...gamma.shape], (out) => out.set(stats!.variance));
+    return [y, mean, variance];
+  };
+}
+
+function gradKernel(memoryOf: (backend: AnyBackend) => Memory): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, x, gamma, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+    checkInputs(x!, gamma!, BATCH_NORM_TRAIN_GRAD);
+    const eps = (attrs as unknown as { eps: number }).eps;
+    const mem = memoryOf(backend);
+    let sums: { dgamma: Float64Array; dbeta: Float64Array } | undefined;
+    const dx = mem.output([...x!.shape], (out) => {
+      sums = batchNormTrainBackward(mem.read(dy!), mem.read(x!), mem.read(gamma!), mem.read(mean!), mem.read(variance!), eps, out);
+    });
+    const dgamma = mem.output([...gamma!.shape], (out) => out.set(sums!.dgamma));
+    const dbeta = mem.output([...gamma!.shape], (out) => out.set(sums!.dbeta));
+    return [dx, dgamma, dbeta];
+  };
+}
+
+const MEMORY: Record<string, (backend: AnyBackend) => Memory> = { wasm: wasmMemory, cpu: cpuMemory };
+
+/** Registers both kernels for 'wasm' or 'cpu' (idempotent). */
+export function registerBatchNormKernels(backendName: 'wasm' | 'cpu'): void {
+  const memoryOf = MEMORY[backendName]!;
+  for (const [kernelName, kernelFunc] of [[BATCH_NORM_TRAIN, forwardKernel(memoryOf)], [BATCH_NORM_TRAIN_GRAD, gradKernel(memoryOf)]] as const) {
+    if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
+}
