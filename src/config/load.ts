@@ -32,11 +32,17 @@ function isPlainObject(v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Deep merge: maps merge key by key, everything else (arrays included) is replaced by `over`. */
+/**
+ * Deep merge: maps merge key by key, everything else (arrays included) is replaced by `over`. A map whose `kind`
+ * differs from the inherited one (e.g. a schedule switched from piecewise to cosine) replaces it whole: the old
+ * kind's keys would not apply.
+ */
 export function deepMerge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+    const old = out[k];
+    const sameKind = isPlainObject(old) && isPlainObject(v) && (v.kind === undefined || v.kind === old.kind);
+    out[k] = isPlainObject(v) && isPlainObject(old) && sameKind ? deepMerge(old, v) : v;
   }
   return out;
 }

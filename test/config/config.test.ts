@@ -58,6 +58,9 @@ describe('config loading', () => {
     expect(applySet({}, 'x.y=null')).toEqual({ x: { y: null } });
     expect(applySet({}, 'x=true')).toEqual({ x: true });
     expect(deepMerge({ a: [1, 2], m: { k: 1 } }, { a: [3], m: { j: 2 } })).toEqual({ a: [3], m: { k: 1, j: 2 } });
+    // another kind replaces the inherited map whole
+    expect(deepMerge({ s: { kind: 'piecewise', factors: [1] } }, { s: { kind: 'cosine', min_lr: 0 } })).toEqual({ s: { kind: 'cosine', min_lr: 0 } });
+    expect(deepMerge({ s: { kind: 'step', gamma: 0.5 } }, { s: { gamma: 0.1 } })).toEqual({ s: { kind: 'step', gamma: 0.1 } });
   });
 
   it('resolves stages as the base with the stage overrides', () => {
