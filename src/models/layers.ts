@@ -90,12 +90,18 @@ export function createConv2d(store: ParamStore, name: string, inC: number, outC:
  * passed to the conv itself rather than materialised, so the input gradient is computed for the real input only
  * (materialising it made the deepest layers' input gradient twice as large: 5x12 padded vs 3x10).
  */
+/** libtensorflow's Conv2D (tfjs-node) refuses EXPLICIT padding; wasm and cpu take it without materialising the pad. */
+function explicitPaddingSupported(): boolean {
+  return tf.getBackend() !== 'tensorflow';
+}
+
 export function conv2d(x: tf.Tensor4D, p: Conv2dParams, stride: number, pad: number, mode: PaddingMode): tf.Tensor4D {
   return tf.tidy(() => {
     const kernel = p.kernel as tf.Tensor4D;
     const y = pad === 0 ? tf.conv2d(x, kernel, stride, 'valid')
       : mode === 'reflect' ? tf.conv2d(reflectPad(x, pad), kernel, stride, 'valid')
-        : tf.conv2d(x, kernel, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+        : explicitPaddingSupported() ? tf.conv2d(x, kernel, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+          : tf.conv2d(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), kernel, stride, 'valid');
     return p.bias ? tf.add(y, p.bias) : y;
   });
 }

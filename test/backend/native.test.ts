@@ -24,4 +24,21 @@ describe.skipIf(!hasNative)('tensorflow backend (tfjs-node; skipped when not ins
     const scale = Math.max(...ref.map(Math.abs));
     for (let i = 0; i < ref.length; i++) expect(Math.abs(native[i]! - ref[i]!)).toBeLessThanOrEqual(1e-4 * scale);
   });
+
+  it('runs the depth net (zero-padded and reflection-padded convs, BN) like wasm', async () => {
+    const { createDepthNet } = await import('../../src/models/registry.js');
+    const run = async (backend: 'tensorflow' | 'wasm'): Promise<Float32Array> => {
+      await initBackend(backend);
+      const net = createDepthNet({ encoder: { seed: 1 }, decoder: { seed: 2, numChDec: [8, 16, 32, 64, 128] } });
+      const x = tf.tensor4d(Float32Array.from({ length: 64 * 64 * 3 }, (_, i) => 0.5 + 0.5 * Math.sin(i / 7)), [1, 64, 64, 3]);
+      const out = net.apply(x, { training: true });
+      const d = (await out.disparities[0]!.data()) as Float32Array;
+      tf.dispose([x, ...out.disparities, ...out.features]);
+      net.dispose();
+      return d;
+    };
+    const native = await run('tensorflow');
+    const ref = await run('wasm');
+    for (let i = 0; i < ref.length; i += 97) expect(Math.abs(native[i]! - ref[i]!)).toBeLessThanOrEqual(1e-4);
+  });
 });
