@@ -72,6 +72,12 @@ export interface CityscapesOptions {
 
 interface Entry { ref: SplitLineRef; left: string; right: string; cameraCandidates: string[]; disparityCandidates: string[] }
 
+/** For a left path in the official tree (leftImg8bit/<split>/<city>/<stem>_leftImg8bit.ext), its camera/disparity sibling. */
+function officialSibling(leftRel: string, folder: 'camera' | 'disparity', suffix: string, root: string): string[] {
+  if (!/^leftImg8bit\//.test(leftRel)) return [];
+  return [join(root, leftRel.replace(/^leftImg8bit\//, `${folder}/`).replace(/_leftImg8bit\.\w+$/, suffix))];
+}
+
 export class CityscapesDataset implements Dataset {
   readonly name = 'cityscapes';
   private readonly entries: Entry[];
@@ -86,8 +92,18 @@ export class CityscapesDataset implements Dataset {
           ref: { file: l.file, line: l.line, text: l.text },
           left: join(root, l.fields[0]!),
           right: join(root, l.fields[1]!),
-          cameraCandidates: [join(root, 'camera', city, `${stem}_camera.json`), join(root, 'camera', `${stem}_camera.json`)],
-          disparityCandidates: [join(root, 'disparity', city, `${stem}_disparity.png`), join(root, 'disparity', `${stem}_disparity.png`)],
+          // A line may name the official tree (leftImg8bit/<split>/<city>/...: camera/<split>/<city>/...) or
+          // monodepth's flattened folders (<city>/...: camera/<city>/... or camera/...).
+          cameraCandidates: [
+            ...officialSibling(l.fields[0]!, 'camera', '_camera.json', root),
+            join(root, 'camera', city, `${stem}_camera.json`),
+            join(root, 'camera', `${stem}_camera.json`),
+          ],
+          disparityCandidates: [
+            ...officialSibling(l.fields[0]!, 'disparity', '_disparity.png', root),
+            join(root, 'disparity', city, `${stem}_disparity.png`),
+            join(root, 'disparity', `${stem}_disparity.png`),
+          ],
         };
       });
     } else {

@@ -191,6 +191,11 @@ describe('stereodepth synth layouts', () => {
     const csSample = await cs.get(0);
     expect(csSample.camera.baseline).toBeCloseTo(0.209313, 6);
     expect(csSample.gtDisparity!.data.some((d) => d > 0)).toBe(true);
+    // the world's split list names official-tree paths: the camera json is found beside them
+    const listed = await createDataset('cityscapes', { dataPath: join(root, 'cs'), split: { file: join(root, 'cs/splits/synthetic/train_files.txt') }, cropBottomFraction: 0.2 });
+    const listedSample = await listed.get(0);
+    expect(listedSample.camera.baseline).toBeCloseTo(0.209313, 6);
+    expect(listedSample.left.height).toBe(Math.round(16 * 0.8));
 
     await generateWorld({ world: 'simsin', out: join(root, 'ss'), count: 3, height: 16, width: 16, framesPerScene: 3, progress: false, jobs: 1 });
     expect(readFileSync(join(root, 'ss/splits/synthetic/train_files.txt'), 'utf8')).toBe('replica/scene_0000/001_0 1 l\n');
