@@ -13,6 +13,8 @@ export interface AdamOptions {
   epsilon?: number;
 }
 
+let instances = 0;
+
 export class Adam {
   readonly beta1: number;
   readonly beta2: number;
@@ -21,6 +23,9 @@ export class Adam {
   step = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
+
+  /** tf variable names are global: each optimiser's moments get their own prefix (two runs in one process). */
+  private readonly prefix = `adam${instances++}`;
 
   constructor(opts: AdamOptions = {}) {
     this.beta1 = opts.beta1 ?? 0.9;
@@ -43,8 +48,8 @@ export class Adam {
       let m = this.m.get(name);
       let v = this.v.get(name);
       if (!m || !v) {
-        m = tf.variable(tf.zerosLike(variable), false, `adam/m/${name}`);
-        v = tf.variable(tf.zerosLike(variable), false, `adam/v/${name}`);
+        m = tf.variable(tf.zerosLike(variable), false, `${this.prefix}/m/${name}`);
+        v = tf.variable(tf.zerosLike(variable), false, `${this.prefix}/v/${name}`);
         this.m.set(name, m);
         this.v.set(name, v);
       }
@@ -77,7 +82,7 @@ export class Adam {
       const kind = key.slice(0, slash);
       const name = key.slice(slash + 1);
       if (kind !== 'm' && kind !== 'v') throw new Error(`Adam state: unexpected entry '${key}' (expected m/<name> or v/<name>)`);
-      (kind === 'm' ? this.m : this.v).set(name, tf.variable(tf.clone(t), false, `adam/${kind}/${name}`));
+      (kind === 'm' ? this.m : this.v).set(name, tf.variable(tf.clone(t), false, `${this.prefix}/${kind}/${name}`));
     }
     this.step = step;
   }

@@ -138,202 +138,206 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}) };
   const allVariables = (): Record<string, tf.Variable> => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) });
   const optimizer = new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 });
-  const objective = objectiveFromConfig(config.loss);
-  const totalSteps = config.train.steps ?? config.train.epochs * loader.batchesPerEpoch;
-  const schedule = scheduleOf(config, loader.batchesPerEpoch);
+  let logger: RunLogger | undefined;
+  try {
+    const objective = objectiveFromConfig(config.loss);
+    const totalSteps = config.train.steps ?? config.train.epochs * loader.batchesPerEpoch;
+    const schedule = scheduleOf(config, loader.batchesPerEpoch);
 
-  let step = 0;
-  let best: CheckpointState['best'] = null;
-  let lastMetrics: Record<string, number> | undefined;
-  if (resumeFrom) {
-    loadInto(allVariables(), resumeFrom.model);
-    if (resumeFrom.optimizer) optimizer.loadState(resumeFrom.optimizer, resumeFrom.state.optimizerStep);
-    loader.restore(resumeFrom.state.loader);
-    step = resumeFrom.state.step;
-    best = resumeFrom.state.best;
-    lastMetrics = resumeFrom.state.metrics;
-    resumeFrom.dispose();
-  } else if (config.init) {
-    const loaded = await initFromCheckpoint(net, config.init.checkpoint, config.init.models);
-    log(`initialised ${loaded.length} variables (${config.init.models.join(', ')}) from ${config.init.checkpoint}`);
-  }
-
-  const logger = new RunLogger(runDir, { resumed: Boolean(options.resume) });
-  log(`${net.summary()}`);
-  log(`run ${runDir}: ${trainSet.name} ${loader.numSamples} samples, ${loader.batchesPerEpoch} batches/epoch, ${totalSteps} steps, ${config.data.height}x${config.data.width} batch ${config.data.batch_size}`);
-
-  const state = (): CheckpointState => ({
-    format: 'stereodepth-checkpoint/1',
-    step,
-    optimizerStep: optimizer.step,
-    loader: loader.state(),
-    best,
-    ...(lastMetrics ? { metrics: lastMetrics } : {}),
-    config,
-    rig,
-    savedAt: new Date().toISOString(),
-  });
-  const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last);
-
-  const runValidation = async (): Promise<ValidationResult | null> => {
-    if (valSamples.length === 0) return null;
-    const r = await validate(net, valSamples, config, config.data.batch_size);
-    lastMetrics = { ...r.metrics };
-    logger.scalars('val', Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`metrics/${k}`, v])), step);
-    logger.disparityImages('val', r.preview, step);
-    return r;
-  };
-
-  const bar = new ProgressBar({ label: config.name, total: totalSteps, unit: 'step', initial: step, stream: options.progressStream });
-  const microBatches = config.optim.micro_batches;
-  const startedAt = Date.now();
-  let lastLoss = NaN;
-  let stepsThisRun = 0;
-  let epochLossSum = 0;
-  let epochSteps = 0;
-  let currentEpoch = loader.state().epoch;
-  let imagesSinceLog = 0;
-  let lastLogTime = Date.now();
-
-  while (step < totalSteps) {
-    if (interrupt.requested) break;
-    if (options.stopAfter !== undefined && stepsThisRun >= options.stopAfter) break;
-    const batch: Batch = await loader.next();
-    if (batch.epoch !== currentEpoch) {
-      if (epochSteps > 0) log(`epoch ${currentEpoch + 1} done: mean loss ${(epochLossSum / epochSteps).toFixed(4)} over ${epochSteps} steps, elapsed ${formatDuration((Date.now() - startedAt) / 1000)}`);
-      currentEpoch = batch.epoch;
-      epochLossSum = 0;
-      epochSteps = 0;
+    let step = 0;
+    let best: CheckpointState['best'] = null;
+    let lastMetrics: Record<string, number> | undefined;
+    if (resumeFrom) {
+      loadInto(allVariables(), resumeFrom.model);
+      if (resumeFrom.optimizer) optimizer.loadState(resumeFrom.optimizer, resumeFrom.state.optimizerStep);
+      loader.restore(resumeFrom.state.loader);
+      step = resumeFrom.state.step;
+      best = resumeFrom.state.best;
+      lastMetrics = resumeFrom.state.metrics;
+      resumeFrom.dispose();
+    } else if (config.init) {
+      const loaded = await initFromCheckpoint(net, config.init.checkpoint, config.init.models);
+      log(`initialised ${loaded.length} variables (${config.init.models.join(', ')}) from ${config.init.checkpoint}`);
     }
-    if (!batch.right && config.loss.mode !== 'mono') {
-      batch.dispose();
-      throw new Error(`sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`);
-    }
-    if (temporal && !batch.neighbours) {
-      batch.dispose();
-      throw new Error(`batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')} (a swap flip drops them: use data.augment.flip.mode negate_baseline)`);
-    }
-    if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) await logger.trainImages(net, batch, step + 1, objective);
-    const lr = learningRateAt(step, totalSteps, config.optim.lr, schedule, config.optim.warmup_steps);
-    const micro = batch.size % microBatches === 0 ? microBatches : 1;
-    let result;
-    try {
-      result = trainStep(
-        variables,
-        optimizer,
-        (start, size) => {
-          const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
-          const out = net.apply(sl(batch.leftInput), { training: true });
-          for (const f of out.features) f.dispose();
-          if (poseNet && batch.neighbours) {
-            const offsets = Object.keys(batch.neighbours).map(Number);
-            const inputs = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.inputs)]));
-            const images = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.images)]));
-            const poses = temporalPoses(poseNet, sl(batch.leftInput), inputs, true);
-            return monoObjective(
+
+    const runLog = new RunLogger(runDir, { resumed: Boolean(options.resume) });
+    logger = runLog;
+    log(`${net.summary()}`);
+    log(`run ${runDir}: ${trainSet.name} ${loader.numSamples} samples, ${loader.batchesPerEpoch} batches/epoch, ${totalSteps} steps, ${config.data.height}x${config.data.width} batch ${config.data.batch_size}`);
+
+    const state = (): CheckpointState => ({
+      format: 'stereodepth-checkpoint/1',
+      step,
+      optimizerStep: optimizer.step,
+      loader: loader.state(),
+      best,
+      ...(lastMetrics ? { metrics: lastMetrics } : {}),
+      config,
+      rig,
+      savedAt: new Date().toISOString(),
+    });
+    const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last);
+
+    const runValidation = async (): Promise<ValidationResult | null> => {
+      if (valSamples.length === 0) return null;
+      const r = await validate(net, valSamples, config, config.data.batch_size);
+      lastMetrics = { ...r.metrics };
+      runLog.scalars('val', Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`metrics/${k}`, v])), step);
+      runLog.disparityImages('val', r.preview, step);
+      return r;
+    };
+
+    const bar = new ProgressBar({ label: config.name, total: totalSteps, unit: 'step', initial: step, stream: options.progressStream });
+    const microBatches = config.optim.micro_batches;
+    const startedAt = Date.now();
+    let lastLoss = NaN;
+    let stepsThisRun = 0;
+    let epochLossSum = 0;
+    let epochSteps = 0;
+    let currentEpoch = loader.state().epoch;
+    let imagesSinceLog = 0;
+    let lastLogTime = Date.now();
+
+    while (step < totalSteps) {
+      if (interrupt.requested) break;
+      if (options.stopAfter !== undefined && stepsThisRun >= options.stopAfter) break;
+      const batch: Batch = await loader.next();
+      if (batch.epoch !== currentEpoch) {
+        if (epochSteps > 0) log(`epoch ${currentEpoch + 1} done: mean loss ${(epochLossSum / epochSteps).toFixed(4)} over ${epochSteps} steps, elapsed ${formatDuration((Date.now() - startedAt) / 1000)}`);
+        currentEpoch = batch.epoch;
+        epochLossSum = 0;
+        epochSteps = 0;
+      }
+      if (!batch.right && config.loss.mode !== 'mono') {
+        batch.dispose();
+        throw new Error(`sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`);
+      }
+      if (temporal && !batch.neighbours) {
+        batch.dispose();
+        throw new Error(`batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')} (a swap flip drops them: use data.augment.flip.mode negate_baseline)`);
+      }
+      if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) await runLog.trainImages(net, batch, step + 1, objective);
+      const lr = learningRateAt(step, totalSteps, config.optim.lr, schedule, config.optim.warmup_steps);
+      const micro = batch.size % microBatches === 0 ? microBatches : 1;
+      let result;
+      try {
+        result = trainStep(
+          variables,
+          optimizer,
+          (start, size) => {
+            const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
+            const out = net.apply(sl(batch.leftInput), { training: true });
+            for (const f of out.features) f.dispose();
+            if (poseNet && batch.neighbours) {
+              const offsets = Object.keys(batch.neighbours).map(Number);
+              const inputs = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.inputs)]));
+              const images = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.images)]));
+              const poses = temporalPoses(poseNet, sl(batch.leftInput), inputs, true);
+              return monoObjective(
+                {
+                  left: sl(batch.left),
+                  ...(config.loss.mode === 'mono_stereo' ? { right: sl(batch.right!) } : {}),
+                  K: batch.K.slice(start, start + size),
+                  focal: batch.focal.slice(start, start + size),
+                  baseline: batch.baseline.slice(start, start + size),
+                  disparities: out.disparities,
+                  neighbours: images,
+                  poses,
+                },
+                objective,
+              );
+            }
+            return stereoObjective(
               {
                 left: sl(batch.left),
-                ...(config.loss.mode === 'mono_stereo' ? { right: sl(batch.right!) } : {}),
+                right: sl(batch.right!),
                 K: batch.K.slice(start, start + size),
                 focal: batch.focal.slice(start, start + size),
                 baseline: batch.baseline.slice(start, start + size),
                 disparities: out.disparities,
-                neighbours: images,
-                poses,
               },
               objective,
             );
-          }
-          return stereoObjective(
-            {
-              left: sl(batch.left),
-              right: sl(batch.right!),
-              K: batch.K.slice(start, start + size),
-              focal: batch.focal.slice(start, start + size),
-              baseline: batch.baseline.slice(start, start + size),
-              disparities: out.disparities,
-            },
-            objective,
-          );
-        },
-        batch.size,
-        lr,
-        { microBatches: micro, ...(config.optim.grad_clip !== null ? { gradClip: config.optim.grad_clip } : {}) },
-      );
-    } finally {
-      batch.dispose();
-    }
-    if (!Number.isFinite(result.loss)) {
-      logger.close();
-      throw new Error(
-        `loss is ${result.loss} at step ${step + 1} (batch ${batch.ids.join(', ')}); stopped without saving this state. ` +
-          `The last good checkpoint is in ${checkpointsDir(runDir)}; lower optim.lr or set optim.grad_clip`,
-      );
-    }
-    step += 1;
-    stepsThisRun += 1;
-    lastLoss = result.loss;
-    epochLossSum += result.loss;
-    epochSteps += 1;
-    imagesSinceLog += batch.size;
-
-    if (step % config.train.log_every === 0 || step === totalSteps) {
-      const now = Date.now();
-      const imagesPerSec = imagesSinceLog / Math.max(1e-3, (now - lastLogTime) / 1000);
-      imagesSinceLog = 0;
-      lastLogTime = now;
-      const mem = tf.memory();
-      logger.scalars('train', { loss: result.loss, lr, ...prefixed('loss_parts', result.parts), ...(Number.isFinite(result.gradNorm) ? { grad_norm: result.gradNorm } : {}), images_per_sec: imagesPerSec, 'memory/num_tensors': mem.numTensors, 'memory/mib': mem.numBytes / 2 ** 20, 'memory/rss_mib': process.memoryUsage().rss / 2 ** 20 }, step);
-    }
-    bar.tick(1, { loss: result.loss.toFixed(4), lr: lr.toExponential(1), ...(lastMetrics ? { abs_rel: lastMetrics.absRel!.toFixed(3) } : {}) });
-
-    const valNow = config.train.val_every > 0 && step % config.train.val_every === 0;
-    const ckptNow = step % config.train.checkpoint_every === 0 || step === totalSteps;
-    let validated: ValidationResult | null = null;
-    if (valNow || step === totalSteps) validated = await runValidation();
-    if (ckptNow || validated) {
-      const metricValue = validated ? validated.metrics[config.train.best_metric] : NaN;
-      const improved = validated !== null && isBetter(config.train.best_metric, metricValue, best);
-      if (improved) best = { metric: config.train.best_metric, value: metricValue, step };
-      if (ckptNow || improved) {
-        const dir = await save();
-        if (improved) await markBest(runDir, dir);
+          },
+          batch.size,
+          lr,
+          { microBatches: micro, ...(config.optim.grad_clip !== null ? { gradClip: config.optim.grad_clip } : {}) },
+        );
+      } finally {
+        batch.dispose();
       }
-      logger.flush();
-    }
-  }
-  bar.finish({ loss: Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : '-' });
+      if (!Number.isFinite(result.loss)) {
+        throw new Error(
+          `loss is ${result.loss} at step ${step + 1} (batch ${batch.ids.join(', ')}); stopped without saving this state. ` +
+            `The last good checkpoint is in ${checkpointsDir(runDir)}; lower optim.lr or set optim.grad_clip`,
+        );
+      }
+      step += 1;
+      stepsThisRun += 1;
+      lastLoss = result.loss;
+      epochLossSum += result.loss;
+      epochSteps += 1;
+      imagesSinceLog += batch.size;
 
-  const interrupted = step < totalSteps;
-  if (interrupted && stepsThisRun > 0) {
-    const dir = await save();
-    log(`${interrupt.requested ? 'interrupted' : 'stopped'} at step ${step}: checkpoint ${dir}; continue with --resume`);
+      if (step % config.train.log_every === 0 || step === totalSteps) {
+        const now = Date.now();
+        const imagesPerSec = imagesSinceLog / Math.max(1e-3, (now - lastLogTime) / 1000);
+        imagesSinceLog = 0;
+        lastLogTime = now;
+        const mem = tf.memory();
+        runLog.scalars('train', { loss: result.loss, lr, ...prefixed('loss_parts', result.parts), ...(Number.isFinite(result.gradNorm) ? { grad_norm: result.gradNorm } : {}), images_per_sec: imagesPerSec, 'memory/num_tensors': mem.numTensors, 'memory/mib': mem.numBytes / 2 ** 20, 'memory/rss_mib': process.memoryUsage().rss / 2 ** 20 }, step);
+      }
+      bar.tick(1, { loss: result.loss.toFixed(4), lr: lr.toExponential(1), ...(lastMetrics ? { abs_rel: lastMetrics.absRel!.toFixed(3) } : {}) });
+
+      const valNow = config.train.val_every > 0 && step % config.train.val_every === 0;
+      const ckptNow = step % config.train.checkpoint_every === 0 || step === totalSteps;
+      let validated: ValidationResult | null = null;
+      if (valNow || step === totalSteps) validated = await runValidation();
+      if (ckptNow || validated) {
+        const metricValue = validated ? validated.metrics[config.train.best_metric] : NaN;
+        const improved = validated !== null && isBetter(config.train.best_metric, metricValue, best);
+        if (improved) best = { metric: config.train.best_metric, value: metricValue, step };
+        if (ckptNow || improved) {
+          const dir = await save();
+          if (improved) await markBest(runDir, dir);
+        }
+        runLog.flush();
+      }
+    }
+    bar.finish({ loss: Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : '-' });
+
+    const interrupted = step < totalSteps;
+    if (interrupted && stepsThisRun > 0) {
+      const dir = await save();
+      log(`${interrupt.requested ? 'interrupted' : 'stopped'} at step ${step}: checkpoint ${dir}; continue with --resume`);
+    }
+    if (!interrupted && epochSteps > 0) log(`epoch ${currentEpoch + 1} done: mean loss ${(epochLossSum / epochSteps).toFixed(4)} over ${epochSteps} steps`);
+    if (loader.badSamples.length > 0) {
+      log(`skipped ${loader.badSamples.length} bad sample(s):`);
+      for (const b of loader.badSamples.slice(0, 20)) log(`  ${b.id}: ${b.message}`);
+      await writeFileAtomic(join(runDir, 'bad_samples.json'), JSON.stringify(loader.badSamples, null, 1));
+    }
+    loader.close();
+    let testMetrics: Record<string, number> | undefined;
+    if (!interrupted && config.data.test) {
+      const testSet = await datasetFromConfig(config.data.test, 'data.test', log);
+      const samples = await loadValSamples(testSet, config.data.test.max_samples);
+      const r = await validate(net, samples, config, config.data.batch_size, 0);
+      testMetrics = { ...r.metrics };
+      runLog.scalars('test', Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`metrics/${k}`, v])), step);
+      await writeFileAtomic(join(runDir, 'test_metrics.json'), JSON.stringify({ step, count: r.count, protocol: config.eval, metrics: r.metrics }, null, 1));
+      log(formatMetricsTable(`test (${r.count} images, ${config.eval.protocol} protocol, ${config.eval.crop} crop, ${config.eval.median_scaling ? 'median scaling' : 'no median scaling'})`, { ...r.metrics }));
+    }
+    await runLog.writeReport(config, { steps: step, totalSteps, best, metrics: lastMetrics });
+    if (lastMetrics) log(`final validation: ${Object.entries(lastMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
+    log(`run directory: ${runDir} (TensorBoard: tensorboard --logdir ${runDir}; report: ${join(runDir, 'report.html')})`);
+    return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), ...(testMetrics ? { testMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };
+  } finally {
+    logger?.close();
+    optimizer.dispose();
+    net.dispose();
+    poseNet?.dispose();
   }
-  if (!interrupted && epochSteps > 0) log(`epoch ${currentEpoch + 1} done: mean loss ${(epochLossSum / epochSteps).toFixed(4)} over ${epochSteps} steps`);
-  if (loader.badSamples.length > 0) {
-    log(`skipped ${loader.badSamples.length} bad sample(s):`);
-    for (const b of loader.badSamples.slice(0, 20)) log(`  ${b.id}: ${b.message}`);
-    await writeFileAtomic(join(runDir, 'bad_samples.json'), JSON.stringify(loader.badSamples, null, 1));
-  }
-  loader.close();
-  let testMetrics: Record<string, number> | undefined;
-  if (!interrupted && config.data.test) {
-    const testSet = await datasetFromConfig(config.data.test, 'data.test', log);
-    const samples = await loadValSamples(testSet, config.data.test.max_samples);
-    const r = await validate(net, samples, config, config.data.batch_size, 0);
-    testMetrics = { ...r.metrics };
-    logger.scalars('test', Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`metrics/${k}`, v])), step);
-    await writeFileAtomic(join(runDir, 'test_metrics.json'), JSON.stringify({ step, count: r.count, protocol: config.eval, metrics: r.metrics }, null, 1));
-    log(formatMetricsTable(`test (${r.count} images, ${config.eval.protocol} protocol, ${config.eval.crop} crop, ${config.eval.median_scaling ? 'median scaling' : 'no median scaling'})`, { ...r.metrics }));
-  }
-  await logger.writeReport(config, { steps: step, totalSteps, best, metrics: lastMetrics });
-  logger.close();
-  optimizer.dispose();
-  net.dispose();
-  poseNet?.dispose();
-  if (lastMetrics) log(`final validation: ${Object.entries(lastMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
-  log(`run directory: ${runDir} (TensorBoard: tensorboard --logdir ${runDir}; report: ${join(runDir, 'report.html')})`);
-  return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), ...(testMetrics ? { testMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };
 }
 
 /** The references' metric table: abs_rel sq_rel rmse rmse_log a1 a2 a3. */

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -48,12 +48,11 @@ function lossesByStep(runDir: string): Map<number, number> {
   return out;
 }
 
-describe('trainer (tiny synthetic config, wasm)', () => {
+describe('trainer (tiny synthetic config, wasm)', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     await initBackend('wasm');
     await generateWorld({ world: 'kitti', out: world, count: 24, height: 64, width: 192, seed: '0', framesPerScene: 8, progress: false });
-  });
-  afterAll(() => undefined);
+  }, 600_000);
 
   const full = join(root, 'full');
   it('runs, validates with the eval protocol, keeps checkpoints as configured and writes a report', async () => {
