@@ -168,11 +168,9 @@ export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
-/** 3x3 stride-2 max pool with torch padding=1 (pad with -inf, then 'valid'): out = floor((H+2-3)/2)+1. tfjs 'same'
- *  pooling pads asymmetrically for even sizes and picks different windows, so it is not used. */
+/** 3x3 stride-2 max pool with torch padding=1 (padding never wins the max): out = floor((H+2-3)/2)+1. tfjs 'same'
+ *  pooling pads asymmetrically for even sizes and picks different windows, so explicit padding 1 with floor rounding
+ *  is used (no padded copy of the input, and its gradient is computed for the real input only). */
 export function maxPool3x3s2Torch(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38);
-    return tf.maxPool(padded, 3, 2, 'valid');
-  });
+  return tf.maxPool(x, 3, 2, 1, 'floor');
 }
