@@ -12,6 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel-memory.js';
+
 /** Kernel names (registered by initBackend for 'wasm' and 'cpu'; other backends compose the same maths from tf ops). */
 export const BATCH_NORM_TRAIN = 'StereodepthBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'StereodepthBatchNormTrainGrad';
@@ -89,37 +91,6 @@ export function batchNormTrainBackward(
   return { dgamma, dbeta };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyBackend = any;
-
-/** How a backend exposes tensor memory: read a float32 view, allocate an output and fill it. */
-interface Memory {
-  read(t: tf.TensorInfo): Float32Array;
-  output(shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo;
-}
-
-function wasmMemory(backend: AnyBackend): Memory {
-  return {
-    read: (t) => backend.typedArrayFromHeap(t) as Float32Array,
-    output: (shape, fill) => {
-      const out = backend.makeOutput(shape, 'float32') as tf.TensorInfo;
-      fill(backend.typedArrayFromHeap(out) as Float32Array);
-      return out;
-    },
-  };
-}
-
-function cpuMemory(backend: AnyBackend): Memory {
-  return {
-    read: (t) => backend.data.get(t.dataId).values as Float32Array,
-    output: (shape, fill) => {
-      const values = new Float32Array(tf.util.sizeFromShape(shape));
-      fill(values);
-      return backend.makeTensorInfo(shape, 'float32', values) as tf.TensorInfo;
-    },
-  };
-}
-
 function checkInputs(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): void {
   const channels = x.shape[x.shape.length - 1];
   if (x.dtype !== 'float32' || gamma.shape.length !== 1 || gamma.shape[0] !== channels) {
@@ -127,44 +98,34 @@ function checkInputs(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): vo
   }
 }
 
-function forwardKernel(memoryOf: (backend: AnyBackend) => Memory): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
-    checkInputs(x, gamma, BATCH_NORM_TRAIN);
-    const eps = (attrs as unknown as { eps: number }).eps;
-    const mem = memoryOf(backend);
-    let stats: { mean: Float64Array; variance: Float64Array } | undefined;
-    const y = mem.output([...x.shape], (out) => {
-      stats = batchNormTrainForward(mem.read(x), mem.read(gamma), mem.read(beta), eps, out);
-    });
-    const mean = mem.output([...gamma.shape], (out) => out.set(stats!.mean));
-    const variance = mem.output([...gamma.shape], (out) => out.set(stats!.variance));
-    return [y, mean, variance];
-  };
+function forwardKernel(mem: KernelMemory, { inputs, attrs }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
+  const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+  checkInputs(x, gamma, BATCH_NORM_TRAIN);
+  const eps = (attrs as unknown as { eps: number }).eps;
+  let stats: { mean: Float64Array; variance: Float64Array } | undefined;
+  const y = mem.output([...x.shape], (out) => {
+    stats = batchNormTrainForward(mem.read(x), mem.read(gamma), mem.read(beta), eps, out);
+  });
+  const mean = mem.output([...gamma.shape], (out) => out.set(stats!.mean));
+  const variance = mem.output([...gamma.shape], (out) => out.set(stats!.variance));
+  return [y, mean, variance];
 }
 
-function gradKernel(memoryOf: (backend: AnyBackend) => Memory): tf.KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const { dy, x, gamma, mean, variance } = inputs as Record<string, tf.TensorInfo>;
-    checkInputs(x!, gamma!, BATCH_NORM_TRAIN_GRAD);
-    const eps = (attrs as unknown as { eps: number }).eps;
-    const mem = memoryOf(backend);
-    let sums: { dgamma: Float64Array; dbeta: Float64Array } | undefined;
-    const dx = mem.output([...x!.shape], (out) => {
-      sums = batchNormTrainBackward(mem.read(dy!), mem.read(x!), mem.read(gamma!), mem.read(mean!), mem.read(variance!), eps, out);
-    });
-    const dgamma = mem.output([...gamma!.shape], (out) => out.set(sums!.dgamma));
-    const dbeta = mem.output([...gamma!.shape], (out) => out.set(sums!.dbeta));
-    return [dx, dgamma, dbeta];
-  };
+function gradKernel(mem: KernelMemory, { inputs, attrs }: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
+  const { dy, x, gamma, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+  checkInputs(x!, gamma!, BATCH_NORM_TRAIN_GRAD);
+  const eps = (attrs as unknown as { eps: number }).eps;
+  let sums: { dgamma: Float64Array; dbeta: Float64Array } | undefined;
+  const dx = mem.output([...x!.shape], (out) => {
+    sums = batchNormTrainBackward(mem.read(dy!), mem.read(x!), mem.read(gamma!), mem.read(mean!), mem.read(variance!), eps, out);
+  });
+  const dgamma = mem.output([...gamma!.shape], (out) => out.set(sums!.dgamma));
+  const dbeta = mem.output([...gamma!.shape], (out) => out.set(sums!.dbeta));
+  return [dx, dgamma, dbeta];
 }
-
-const MEMORY: Record<string, (backend: AnyBackend) => Memory> = { wasm: wasmMemory, cpu: cpuMemory };
 
 /** Registers both kernels for 'wasm' or 'cpu' (idempotent). */
-export function registerBatchNormKernels(backendName: 'wasm' | 'cpu'): void {
-  const memoryOf = MEMORY[backendName]!;
-  for (const [kernelName, kernelFunc] of [[BATCH_NORM_TRAIN, forwardKernel(memoryOf)], [BATCH_NORM_TRAIN_GRAD, gradKernel(memoryOf)]] as const) {
-    if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
-  }
+export function registerBatchNormKernels(backendName: JsKernelBackend): void {
+  registerJsKernel(BATCH_NORM_TRAIN, backendName, forwardKernel);
+  registerJsKernel(BATCH_NORM_TRAIN_GRAD, backendName, gradKernel);
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
 import { registerBatchNormKernels } from './batchnorm-kernels.js';
 import { registerCpuKernels } from './cpu-kernels.js';
+import { registerReflectPadKernels } from './reflect-pad.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { setWasmBackendThreaded } from './wasm-threads.js';
 import os from 'node:os';
@@ -48,6 +49,7 @@ async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu');
   registerCpuKernels();
   registerBatchNormKernels('cpu');
+  registerReflectPadKernels('cpu');
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   return { threads: 1 };
 }
@@ -58,6 +60,7 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
   registerBatchNormKernels('wasm');
+  registerReflectPadKernels('wasm');
   const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };
   // The wasm module is instantiated once per process: the first successful load fixes the build and threads.
   if (wasmLoaded) {

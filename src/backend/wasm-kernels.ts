@@ -377,24 +377,31 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   dx.fill(0);
   const xv = heap(backend, input);
   const dyv = heap(backend, dy);
+  // Channels innermost: the running maximum of every channel of one window at once.
+  const best = new Float32Array(channels);
+  const bestIdx = new Int32Array(channels);
   for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) {
     const h0 = Math.max(0, r * sh - pt);
     const h1 = Math.min(inH, r * sh - pt + kh);
     for (let c = 0; c < ow; c++) {
       const w0 = Math.max(0, c * sw - pl);
       const w1 = Math.min(inW, c * sw - pl + kw);
-      const dyBase = ((b * oh + r) * ow + c) * channels;
-      for (let d = 0; d < channels; d++) {
-        let best = -Infinity;
-        let bestIdx = -1;
-        for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
-          const idx = ((b * inH + h) * inW + w) * channels + d;
-          if (xv[idx]! > best) {
-            best = xv[idx]!;
-            bestIdx = idx;
+      best.fill(-Infinity);
+      bestIdx.fill(-1);
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
+        const base = ((b * inH + h) * inW + w) * channels;
+        for (let d = 0; d < channels; d++) {
+          const v = xv[base + d]!;
+          if (v > best[d]!) {
+            best[d] = v;
+            bestIdx[d] = base + d;
           }
         }
-        if (bestIdx >= 0) dx[bestIdx] += dyv[dyBase + d]!;
+      }
+      const dyBase = ((b * oh + r) * ow + c) * channels;
+      for (let d = 0; d < channels; d++) {
+        const idx = bestIdx[d]!;
+        if (idx >= 0) dx[idx] += dyv[dyBase + d]!;
       }
     }
   }

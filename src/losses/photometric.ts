@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { reflectPad } from '../backend/reflect-pad.js';
 import type { Rng } from '../util/random.js';
 
 export type SsimPadding = 'reflect' | 'valid';
@@ -34,15 +35,11 @@ export function ssim(x: tf.Tensor4D, y: tf.Tensor4D, padding: SsimPadding = 'ref
 }
 
 /**
- * ReflectionPad2d(1) from slices + concat: tfjs's MirrorPad gradient gave wrong SSIM gradients in our finite-difference
- * checks (4.22.0), slices/concat differentiate exactly.
+ * ReflectionPad2d(1). tfjs's MirrorPad gradient is wrong (4.22.0), so this is src/backend/reflect-pad.ts: one kernel each
+ * way on wasm/cpu with gradients bit-identical to the slices + concat it replaces (which other backends still use).
  */
 export function reflectPad1(t: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [b, h, w, c] = t.shape;
-    const rows = tf.concat([tf.slice(t, [0, 1, 0, 0], [b, 1, w, c]), t, tf.slice(t, [0, h - 2, 0, 0], [b, 1, w, c])], 1);
-    return tf.concat([tf.slice(rows, [0, 0, 1, 0], [b, h + 2, 1, c]), rows, tf.slice(rows, [0, 0, w - 2, 0], [b, h + 2, 1, c])], 2) as tf.Tensor4D;
-  });
+  return reflectPad(t, 1);
 }
 
 export interface PhotometricOptions {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/batchnorm-kernels.js';
+import { reflectPad as reflectPadOp } from '../backend/reflect-pad.js';
 import { Rng } from '../util/random.js';
 
 export type PaddingMode = 'reflect' | 'zero';
@@ -51,24 +52,10 @@ export function torchDefaultUniform(shape: number[], fanIn: number, rng: Rng): t
   return tf.tensor(data, shape);
 }
 
-/** Reflection pad of H and W by `p` (torch ReflectionPad2d semantics: edge pixel not repeated). Built from slices +
- *  concat rather than tf.mirrorPad because the MirrorPad gradient is wrong in this tfjs build (see src/losses). */
+/** Reflection pad of H and W by `p` (torch ReflectionPad2d semantics: edge pixel not repeated); differentiable. One
+ *  kernel each way where the backend has them, slices + concat elsewhere (tfjs's MirrorPad gradient is wrong). */
 export function reflectPad(x: tf.Tensor4D, p: number): tf.Tensor4D {
-  if (p === 0) return x;
-  return tf.tidy(() => {
-    const [, h, w] = x.shape;
-    if (p >= h || p >= w) throw new Error(`reflectPad: pad ${p} needs H,W > ${p}, got ${h}x${w}`);
-    const rows: tf.Tensor4D[] = [];
-    for (let i = p; i >= 1; i--) rows.push(tf.slice(x, [0, i, 0, 0], [-1, 1, -1, -1]));
-    rows.push(x);
-    for (let i = 1; i <= p; i++) rows.push(tf.slice(x, [0, h - 1 - i, 0, 0], [-1, 1, -1, -1]));
-    const xh = tf.concat(rows, 1);
-    const cols: tf.Tensor4D[] = [];
-    for (let i = p; i >= 1; i--) cols.push(tf.slice(xh, [0, 0, i, 0], [-1, -1, 1, -1]));
-    cols.push(xh);
-    for (let i = 1; i <= p; i++) cols.push(tf.slice(xh, [0, 0, w - 1 - i, 0], [-1, -1, 1, -1]));
-    return tf.concat(cols, 2);
-  });
+  return reflectPadOp(x, p);
 }
 
 export interface Conv2dParams { kernel: tf.Variable; bias?: tf.Variable }
@@ -187,11 +174,9 @@ export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
-/** 3x3 stride-2 max pool with torch padding=1 (pad with -inf, then 'valid'): out = floor((H+2-3)/2)+1. tfjs 'same'
- *  pooling pads asymmetrically for even sizes and picks different windows, so it is not used. */
+/** 3x3 stride-2 max pool with torch padding=1 (padding never wins the max): out = floor((H+2-3)/2)+1. tfjs 'same'
+ *  pooling pads asymmetrically for even sizes and picks different windows, so explicit padding 1 with floor rounding
+ *  is used (no padded copy of the input, and its gradient is computed for the real input only). */
 export function maxPool3x3s2Torch(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38);
-    return tf.maxPool(padded, 3, 2, 'valid');
-  });
+  return tf.maxPool(x, 3, 2, 1, 'floor');
 }

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm-kernels.js';
+import { maxPool3x3s2Torch } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
 
 /** Runs fn on a backend and returns the flattened outputs as plain arrays. */
@@ -260,10 +261,11 @@ describe('Slice and SplitV on wasm', () => {
 });
 
 describe('MaxPoolGrad on wasm', () => {
-  const cases: [number[], number, number, 'same' | 'valid'][] = [
+  const cases: [number[], number, number, 'same' | 'valid' | number][] = [
     [[2, 7, 6, 3], 3, 2, 'same'],
     [[1, 8, 9, 2], 2, 2, 'valid'],
     [[1, 5, 5, 1], 3, 1, 'same'],
+    [[2, 8, 7, 5], 3, 2, 1],
   ];
   for (const [shape, k, s, pad] of cases) {
     it(`${shape.join('x')} k${k} s${s} ${pad} matches cpu (ties included)`, async () => {
@@ -271,15 +273,38 @@ describe('MaxPoolGrad on wasm', () => {
       const rng = new Rng(n);
       // Quantised values create ties, where the first maximum must win as on cpu.
       const xv = Float32Array.from({ length: n }, () => Math.round(rng.uniform(0, 4)));
+      const pool = (t: tf.Tensor4D): tf.Tensor4D => tf.maxPool(t, k, s, pad, typeof pad === 'number' ? 'floor' : undefined);
       const fn = (): tf.Tensor[] => {
         const x = tf.tensor4d(xv, shape as [number, number, number, number]);
-        const y = tf.maxPool(x, k, s, pad);
+        const y = pool(x);
         const dy = tf.tensor(randomArray(new Rng(2), y.size), y.shape);
-        return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), dy)))(x)];
+        return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t as tf.Tensor4D), dy)))(x)];
       };
       const [ref] = await on('cpu', fn);
       const [got] = await on('wasm', fn);
       expect(relErr(got!, ref!)).toBeLessThanOrEqual(1e-6);
+    });
+  }
+});
+
+describe('maxPool3x3s2Torch (explicit padding 1, floor)', () => {
+  for (const shape of [[2, 8, 10, 3], [1, 7, 9, 2]] as [number, number, number, number][]) {
+    it(`${shape.join('x')}: equals padding with -3.4e38 then a 'valid' pool, values and gradient, on cpu and wasm`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xv = Float32Array.from({ length: n }, (_, i) => Math.round(new Rng(i).uniform(-4, 4)));
+      const fn = (): tf.Tensor[] => {
+        const x = tf.tensor4d(xv, shape);
+        const padded = (t: tf.Tensor4D): tf.Tensor4D => tf.maxPool(tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38), 3, 2, 'valid');
+        const y = maxPool3x3s2Torch(x);
+        const dy = tf.tensor(randomArray(new Rng(4), y.size), y.shape);
+        const grad = (f: (t: tf.Tensor4D) => tf.Tensor4D): tf.Tensor => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t as tf.Tensor4D), dy)))(x);
+        return [y, padded(x), grad(maxPool3x3s2Torch), grad(padded)];
+      };
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const [y, yRef, g, gRef] = await on(backend, fn);
+        expect(Array.from(y!)).toEqual(Array.from(yRef!));
+        expect(Array.from(g!)).toEqual(Array.from(gRef!));
+      }
     });
   }
 });
