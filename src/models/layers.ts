@@ -178,5 +178,6 @@ export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
  *  pooling pads asymmetrically for even sizes and picks different windows, so explicit padding 1 with floor rounding
  *  is used (no padded copy of the input, and its gradient is computed for the real input only). */
 export function maxPool3x3s2Torch(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.maxPool(x, 3, 2, 1, 'floor');
+  if (explicitPaddingSupported()) return tf.maxPool(x, 3, 2, 1, 'floor');
+  return tf.tidy(() => tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -3.4e38), 3, 2, 'valid'));
 }
