@@ -7,7 +7,8 @@ import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { testCommand } from './test.js';
 import { predictCommand } from './predict.js';
+import { teacherCacheCommand } from './teacher-cache.js';
 
 /** Every sub-command of the CLI; each lives in its own module beside this file. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [trainCommand, testCommand, predictCommand, benchCommand, synthCommand, evalCommand, exportGtCommand, infoCommand];
+export const commands: CommandModule<any, any>[] = [trainCommand, testCommand, predictCommand, benchCommand, synthCommand, evalCommand, exportGtCommand, infoCommand, teacherCacheCommand];
