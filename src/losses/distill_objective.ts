@@ -46,6 +46,7 @@ export function distDepthObjective(selfSupervised: LossResult, teacherDepth: tf.
   try {
     return addTerm(selfSupervised, distDepthLoss(teacher, student, o), 'distill');
   } finally {
+    student.dispose();
     if (teacher !== teacherDepth) teacher.dispose();
   }
 }
