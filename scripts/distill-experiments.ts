@@ -44,16 +44,22 @@ interface Arm {
   name: string;
   config: string;
   sets?: string[];
-  seeded: boolean;
+  /** null: one unseeded run (the teacher); 'all': every --seeds value; 'first': the first only (ablations). */
+  seeds: 'all' | 'first' | null;
   after?: string;
 }
 const ARMS: Arm[] = [
-  { name: 'hint_teacher', config: `${EXP}/hint_teacher.yaml`, seeded: false },
-  { name: 'student', config: `${EXP}/student.yaml`, seeded: true },
-  { name: 'student_distdepth', config: `${EXP}/student_distdepth.yaml`, seeded: true },
-  { name: 'student_distdepth_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.dist_weight=1'], seeded: true },
-  { name: 'student_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeded: true, after: 'hint_teacher' },
+  { name: 'hint_teacher', config: `${EXP}/hint_teacher.yaml`, seeds: null },
+  { name: 'student', config: `${EXP}/student.yaml`, seeds: 'all' },
+  // DistDepth HEAD: row-wise least-squares alignment, dist_weight 0.05.
+  { name: 'student_distdepth', config: `${EXP}/student_distdepth.yaml`, seeds: 'all' },
+  // One least-squares alignment per batch and dist_weight 1 (see docs/experiments.md for why), and each change alone.
+  { name: 'student_distdepth_lstsq_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq', 'distill.dist_weight=1'], seeds: 'all' },
+  { name: 'student_distdepth_rows_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.dist_weight=1'], seeds: 'first' },
+  { name: 'student_distdepth_lstsq_w005', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq'], seeds: 'first' },
+  { name: 'student_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: 'hint_teacher' },
 ];
+const seedsOf = (arm: Arm): (number | null)[] => (arm.seeds === null ? [null] : arm.seeds === 'first' ? seeds.slice(0, 1) : seeds);
 
 /** The expert: inverse depth d = 1000 z^-0.7 · exp(smooth field) · (1 + 3% noise), DPT-like magnitudes (hundreds). */
 function expertInverseDepth(depth: Float32Array, height: number, width: number, rng: Rng): Float32Array {
@@ -103,7 +109,7 @@ function runTrain(arm: Arm, seed: number | null): Promise<void> {
 
 async function trainAll(): Promise<void> {
   const done = new Map<string, Promise<void>>();
-  const queue = ARMS.flatMap((arm) => (arm.seeded ? seeds : [null]).map((seed) => ({ arm, seed })));
+  const queue = ARMS.flatMap((arm) => seedsOf(arm).map((seed) => ({ arm, seed })));
   let next = 0;
   const teacherOf = (arm: Arm): Promise<void> => done.get(arm.after!) ?? Promise.resolve();
   const worker = async (): Promise<void> => {
@@ -210,7 +216,7 @@ async function main(): Promise<void> {
   const results: Record<string, { seed: number | null; all: Metrics; textureless: Metrics }[]> = {};
   for (const arm of ARMS) {
     results[arm.name] = [];
-    for (const seed of arm.seeded ? seeds : [null]) {
+    for (const seed of seedsOf(arm)) {
       const runDir = join(out, seed === null ? arm.name : `${arm.name}_seed${seed}`);
       results[arm.name]!.push({ seed, ...(await evaluateRun(runDir)) });
     }
