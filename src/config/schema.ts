@@ -206,6 +206,59 @@ export const initSchema = z
   })
   .strict();
 
+/**
+ * Where a distillation teacher comes from: `maps` = precomputed maps under `path` (one per sample, written by
+ * `stereodepth teacher-cache`); `checkpoint` = a stereodepth checkpoint (or run directory) run frozen in the loop.
+ * (TensorFlow.js graph models are not supported: tfjs-core has no loadGraphModel. Export such a model's predictions as maps.)
+ */
+export const teacherSchema = z
+  .object({
+    source: z.enum(['maps', 'checkpoint']),
+    path: z.string().min(1),
+    /** maps: what the values are; inverse_depth (DPT/MiDaS) becomes depth = 1 / (d + 1) as DistDepth does. */
+    map_kind: z.enum(['depth', 'inverse_depth']).default('depth'),
+    /** maps stored as 16-bit PNG: value / png_divisor. */
+    png_divisor: z.number().positive().default(1),
+  })
+  .strict();
+
+/** DistDepth (Wu et al. 2022): self-supervised loss + dist_weight x (statistical + spatial) against a relative-depth expert. */
+export const distDepthSchema = z
+  .object({
+    kind: z.literal('distdepth'),
+    teacher: teacherSchema,
+    dist_weight: z.number().min(0).default(0.05),
+    /** Teacher -> student scale and shift (detached): lstsq_rows = DistDepth HEAD, lstsq = one fit per batch, median_ratio = DistDepth <= 2023. */
+    alignment: z.enum(['lstsq_rows', 'lstsq', 'median_ratio']).default('lstsq_rows'),
+    spatial: z
+      .object({
+        /** one_sided = DistDepth code (only teacher-edge pixels); two_sided = soft Hamming distance of the edge maps. */
+        variant: z.enum(['one_sided', 'two_sided']).default('one_sided'),
+        quantile: z.number().gt(0).lt(1).default(0.95),
+        weight: z.number().min(0).default(0.02),
+        huber_delta: z.number().positive().default(0.8),
+        /** two_sided only: softsign sharpness. */
+        sharpness: z.number().positive().default(10),
+        /** Frame cut from the edge maps (pixels). */
+        border: z.number().int().min(0).default(5),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** Hint-feature KD (FitNets): a frozen teacher checkpoint's decoder features, 1x1 adapters on the student's, per-scale weights. */
+export const hintSchema = z
+  .object({
+    kind: z.literal('hint'),
+    teacher: teacherSchema.refine((t) => t.source === 'checkpoint', { message: 'hint KD needs teacher.source checkpoint (its decoder features)' }),
+    /** Weight of the hint loss at decoder scales 0..3. */
+    weights: z.array(z.number().min(0)).length(4).default([1, 1, 1, 1]),
+  })
+  .strict();
+
+export const distillSchema = z.discriminatedUnion('kind', [distDepthSchema, hintSchema]);
+
 const runFields = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('run'),
   /** Run directory (default runs/<name>). */
@@ -220,6 +273,8 @@ const runFields = {
   train: trainSchema.prefault({}),
   eval: evalSchema.prefault({}),
   init: initSchema.nullable().default(null),
+  /** Distillation from a teacher (null = none). */
+  distill: distillSchema.nullable().default(null),
 };
 
 /** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
@@ -235,3 +290,5 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type OptimConfig = z.infer<typeof optimSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
 export type EvalConfig = z.infer<typeof evalSchema>;
+export type DistillConfig = z.infer<typeof distillSchema>;
+export type TeacherConfig = z.infer<typeof teacherSchema>;

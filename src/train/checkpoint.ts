@@ -4,6 +4,7 @@
  *   <run>/checkpoints/step_000500/
  *     model.sdt       every model variable (BN running statistics included), names like encoder/layer1/0/conv1/kernel
  *     optimizer.sdt   Adam moments (m/<name>, v/<name>)
+ *     adapters.sdt    training-only variables that are not part of the model (hint-KD adapters), when there are any
  *     state.json      step, Adam step, loader position, stage, best metric so far, the resolved config
  *   <run>/checkpoints/latest        name of the newest complete checkpoint
  *   <run>/checkpoints/best/         a copy of the checkpoint with the best validation metric
@@ -23,6 +24,8 @@ import type { RunConfig } from '../config/schema.js';
 
 export const MODEL_FILE = 'model.sdt';
 export const OPTIMIZER_FILE = 'optimizer.sdt';
+/** Training-only variables kept apart from the model (hint-KD adapters): model.sdt stays the deployable network. */
+export const ADAPTERS_FILE = 'adapters.sdt';
 export const STATE_FILE = 'state.json';
 
 export interface CheckpointState {
@@ -47,6 +50,8 @@ export interface LoadedCheckpoint {
   state: CheckpointState;
   model: Record<string, tf.Tensor>;
   optimizer: Record<string, tf.Tensor> | null;
+  /** adapters.sdt, when the run had training-only variables. */
+  adapters: Record<string, tf.Tensor> | null;
   dispose(): void;
 }
 
@@ -64,12 +69,14 @@ export async function writeCheckpointDir(
   model: Record<string, tf.Tensor>,
   optimizer: Record<string, tf.Tensor> | null,
   state: CheckpointState,
+  adapters: Record<string, tf.Tensor> | null = null,
 ): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await saveTensors(join(tmp, MODEL_FILE), model);
   if (optimizer) await saveTensors(join(tmp, OPTIMIZER_FILE), optimizer);
+  if (adapters && Object.keys(adapters).length > 0) await saveTensors(join(tmp, ADAPTERS_FILE), adapters);
   await writeFile(join(tmp, STATE_FILE), JSON.stringify(state, null, 1));
   if (existsSync(dir)) {
     const old = `${dir}.old-${process.pid}`;
@@ -88,11 +95,12 @@ export async function saveCheckpoint(
   optimizer: Record<string, tf.Tensor> | null,
   state: CheckpointState,
   keepLast: number,
+  adapters: Record<string, tf.Tensor> | null = null,
 ): Promise<string> {
   const root = checkpointsDir(runDir);
   const name = stepDirName(state.step);
   const dir = join(root, name);
-  await writeCheckpointDir(dir, model, optimizer, state);
+  await writeCheckpointDir(dir, model, optimizer, state, adapters);
   await writeFileAtomic(join(root, 'latest'), name + '\n');
   const steps = listStepCheckpoints(runDir);
   for (const old of steps.slice(0, Math.max(0, steps.length - keepLast))) await rm(join(root, old), { recursive: true, force: true });
@@ -139,6 +147,7 @@ export function resolveCheckpointDir(path: string): string {
   throw new Error(`no checkpoint in ${path}: expected ${STATE_FILE} there, or ${join(root, 'latest')}, or ${join(root, 'step_*')}`);
 }
 
+/** Reads a checkpoint; `optimizer: false` skips the training-only state (optimizer.sdt and adapters.sdt). */
 export async function loadCheckpoint(path: string, opts: { optimizer?: boolean } = {}): Promise<LoadedCheckpoint> {
   const dir = resolveCheckpointDir(path);
   let state: CheckpointState;
@@ -151,14 +160,17 @@ export async function loadCheckpoint(path: string, opts: { optimizer?: boolean }
   const model = await loadTensors(join(dir, MODEL_FILE));
   const wantOptimizer = opts.optimizer ?? true;
   const optimizer = wantOptimizer && existsSync(join(dir, OPTIMIZER_FILE)) ? await loadTensors(join(dir, OPTIMIZER_FILE)) : null;
+  const adapters = wantOptimizer && existsSync(join(dir, ADAPTERS_FILE)) ? await loadTensors(join(dir, ADAPTERS_FILE)) : null;
   return {
     dir,
     state,
     model,
     optimizer,
+    adapters,
     dispose() {
       for (const t of Object.values(model)) t.dispose();
       for (const t of Object.values(optimizer ?? {})) t.dispose();
+      for (const t of Object.values(adapters ?? {})) t.dispose();
     },
   };
 }

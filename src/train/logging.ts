@@ -97,6 +97,16 @@ export class RunLogger {
     tf.dispose(Object.values(images));
   }
 
+  /** Single-channel maps [H,W,1] colour-mapped (magma, min to 95th percentile), as TensorBoard images `<group>/<name>`; disposes them. */
+  async mapImages(split: string, group: string, maps: Record<string, tf.Tensor3D>, step: number): Promise<void> {
+    const w = this.writer(split);
+    for (const [name, map] of Object.entries(maps)) {
+      const coloured = colourMapDisparity(map);
+      await w.imageFromTensor(`${group}/${name}`, coloured, step);
+      tf.dispose([coloured, map]);
+    }
+  }
+
   /** Validation previews: TensorBoard images and PNGs under <run>/images (the report shows the latest). */
   disparityImages(split: string, preview: { id: string; disparity: Float32Array; height: number; width: number }[], step: number): void {
     mkdirSync(this.imagesDir, { recursive: true });

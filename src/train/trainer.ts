@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configToYaml } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { Loader, type Batch } from '../data/loader.js';
-import { monoObjective, stereoObjective, temporalPoses } from '../losses/objective.js';
+import { monoObjective, stereoObjective, temporalPoses, type ObjectiveSettings } from '../losses/objective.js';
+import type { PoseNet } from '../models/pose.js';
+import type { LossResult } from '../losses/monodepth2.js';
 import { loadInto } from '../models/weights.js';
 import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -19,6 +21,7 @@ import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
 import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
 import { trainStep } from './step.js';
+import { Distillation, disposeSignal, withTeacherMaps, type TeacherSignal } from './distill.js';
 import { loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
 import { RunLogger } from './logging.js';
 
@@ -90,6 +93,23 @@ export async function initFromCheckpoint(net: DepthNet, path: string, models: ('
   }
 }
 
+/** The config's self-supervised loss on batch samples [start, start + size): stereo, or temporal (+ stereo) with the pose net. */
+function selfSupervisedLoss(config: RunConfig, objective: ObjectiveSettings, batch: Batch, disparities: tf.Tensor4D[], poseNet: PoseNet | null, start: number, size: number): LossResult {
+  const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
+  const cameras = { K: batch.K.slice(start, start + size), focal: batch.focal.slice(start, start + size), baseline: batch.baseline.slice(start, start + size) };
+  if (poseNet && batch.neighbours) {
+    const offsets = Object.keys(batch.neighbours).map(Number);
+    const inputs = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.inputs)]));
+    const images = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.images)]));
+    const poses = temporalPoses(poseNet, sl(batch.leftInput), inputs, true);
+    return monoObjective(
+      { left: sl(batch.left), ...(config.loss.mode === 'mono_stereo' ? { right: sl(batch.right!) } : {}), ...cameras, disparities, neighbours: images, poses },
+      objective,
+    );
+  }
+  return stereoObjective({ left: sl(batch.left), right: sl(batch.right!), ...cameras, disparities }, objective);
+}
+
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = runDirOf(config);
@@ -112,7 +132,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     throw new Error(`data.augment.crop.probability must be 0 with loss.mode ${config.loss.mode}: the temporal warp uses one intrinsic matrix per batch`);
   }
   const trainEntry = temporal ? { ...config.data.train, options: { neighbours: config.loss.neighbours, ...config.data.train.options } } : config.data.train;
-  const trainSet = await datasetFromConfig(trainEntry, 'data.train', log);
+  const trainSet = withTeacherMaps(config, await datasetFromConfig(trainEntry, 'data.train', log));
   const loader = new Loader(trainSet, {
     batchSize: config.data.batch_size,
     height: config.data.height,
@@ -135,7 +155,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
   const net = modelFromConfig(config.model, config.loss, config.seed);
   const poseNet = temporal ? poseNetFromConfig(config.model, config.seed) : null;
-  const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}) };
+  const distillation = await Distillation.create(config, net, log);
+  // Adapters train with the student but are saved apart (adapters.sdt): allVariables() is the deployable model only.
+  const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}), ...(distillation?.variables() ?? {}) };
   const allVariables = (): Record<string, tf.Variable> => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) });
   const optimizer = new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 });
   let logger: RunLogger | undefined;
@@ -149,6 +171,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     let lastMetrics: Record<string, number> | undefined;
     if (resumeFrom) {
       loadInto(allVariables(), resumeFrom.model);
+      if (distillation?.adapters) {
+        if (!resumeFrom.adapters) throw new Error(`--resume: ${resumeFrom.dir} has no adapters.sdt for the hint-KD adapters`);
+        loadInto(distillation.variables(), resumeFrom.adapters);
+      }
       if (resumeFrom.optimizer) optimizer.loadState(resumeFrom.optimizer, resumeFrom.state.optimizerStep);
       loader.restore(resumeFrom.state.loader);
       step = resumeFrom.state.step;
@@ -176,7 +202,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       rig,
       savedAt: new Date().toISOString(),
     });
-    const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last);
+    const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last, distillation?.variables() ?? null);
 
     const runValidation = async (): Promise<ValidationResult | null> => {
       if (valSamples.length === 0) return null;
@@ -216,54 +242,32 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         batch.dispose();
         throw new Error(`batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')} (a swap flip drops them: use data.augment.flip.mode negate_baseline)`);
       }
-      if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) await runLog.trainImages(net, batch, step + 1, objective);
+      if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) {
+        await runLog.trainImages(net, batch, step + 1, objective);
+        if (distillation) await runLog.mapImages('train', 'distill', distillation.previews(net, batch), step + 1);
+      }
       const lr = learningRateAt(step, totalSteps, config.optim.lr, schedule, config.optim.warmup_steps);
       const micro = batch.size % microBatches === 0 ? microBatches : 1;
       let result;
+      let signal: TeacherSignal = {};
       try {
+        if (distillation) signal = distillation.signal(batch);
         result = trainStep(
           variables,
           optimizer,
           (start, size) => {
             const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
             const out = net.apply(sl(batch.leftInput), { training: true });
-            for (const f of out.features) f.dispose();
-            if (poseNet && batch.neighbours) {
-              const offsets = Object.keys(batch.neighbours).map(Number);
-              const inputs = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.inputs)]));
-              const images = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.images)]));
-              const poses = temporalPoses(poseNet, sl(batch.leftInput), inputs, true);
-              return monoObjective(
-                {
-                  left: sl(batch.left),
-                  ...(config.loss.mode === 'mono_stereo' ? { right: sl(batch.right!) } : {}),
-                  K: batch.K.slice(start, start + size),
-                  focal: batch.focal.slice(start, start + size),
-                  baseline: batch.baseline.slice(start, start + size),
-                  disparities: out.disparities,
-                  neighbours: images,
-                  poses,
-                },
-                objective,
-              );
-            }
-            return stereoObjective(
-              {
-                left: sl(batch.left),
-                right: sl(batch.right!),
-                K: batch.K.slice(start, start + size),
-                focal: batch.focal.slice(start, start + size),
-                baseline: batch.baseline.slice(start, start + size),
-                disparities: out.disparities,
-              },
-              objective,
-            );
+            if (distillation?.config.kind !== 'hint') for (const f of out.features) f.dispose();
+            const selfSupervised = selfSupervisedLoss(config, objective, batch, out.disparities, poseNet, start, size);
+            return distillation ? distillation.loss(selfSupervised, out, signal, sl) : selfSupervised;
           },
           batch.size,
           lr,
           { microBatches: micro, ...(config.optim.grad_clip !== null ? { gradClip: config.optim.grad_clip } : {}) },
         );
       } finally {
+        disposeSignal(signal);
         batch.dispose();
       }
       if (!Number.isFinite(result.loss)) {
@@ -337,6 +341,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     optimizer.dispose();
     net.dispose();
     poseNet?.dispose();
+    distillation?.dispose();
   }
 }
 

@@ -77,6 +77,15 @@ describe('config loading', () => {
     expect(s1.stages).toEqual([]);
   });
 
+  it('distill: null by default, DistDepth defaults of DistDepth HEAD, hint KD refuses a teacher without features', () => {
+    const dir = files({ 'base.yaml': BASE });
+    expect(loadConfig(join(dir, 'base.yaml')).config.distill).toBeNull();
+    const d = loadConfig(join(dir, 'base.yaml'), ['distill={kind: distdepth, teacher: {source: maps, path: m, map_kind: inverse_depth}}']).config.distill!;
+    expect(d.kind === 'distdepth' && [d.dist_weight, d.alignment, d.spatial.variant, d.spatial.quantile, d.spatial.weight]).toEqual([0.05, 'lstsq_rows', 'one_sided', 0.95, 0.02]);
+    expect(() => loadConfig(join(dir, 'base.yaml'), ['distill={kind: hint, teacher: {source: maps, path: m}}'])).toThrow(/hint KD needs teacher.source checkpoint/);
+    expect(() => loadConfig(join(dir, 'base.yaml'), ['distill={kind: distdepth, teacher: {source: model_json, path: m}}'])).toThrow(/distill\.teacher\.source/);
+  });
+
   it('every shipped recipe in configs/ validates', () => {
     const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : n.endsWith('.yaml') ? [join(d, n)] : []));
     const recipes = walk('configs');
