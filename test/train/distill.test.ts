@@ -51,13 +51,13 @@ function roomsConfig(runDir: string, sets: string[] = []): RunConfig {
 
 const lastParts = (runDir: string): Record<string, number> => readScalarLog(runDir).filter((r) => r.split === 'train').at(-1)!.values;
 
-describe('distillation in the trainer (tiny rooms, wasm)', () => {
+describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 }, () => {
   const teacherRun = join(root, 'teacher');
   beforeAll(async () => {
     await initBackend('wasm');
     await generateWorld({ world: 'simsin', out: world, count: 24, height: 64, width: 96, seed: '0', framesPerScene: 8, progress: false });
     await train(roomsConfig(teacherRun, ['model.num_ch_dec=[8, 16, 32, 64, 128]', 'train.steps=1', 'train.image_every=0']), { log: quiet, progressStream: devNull });
-  }, 120_000);
+  }, 600_000);
 
   it('DistDepth from stored inverse-depth maps: logs the statistical and spatial parts and the teacher/student edge images', async () => {
     // Inverse-depth "expert" maps from the true depth, as a DPT/MiDaS cache would hold them.
