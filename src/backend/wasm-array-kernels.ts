@@ -12,7 +12,8 @@
  *   stock Transpose followed by an inner-axis reduction;
  * - Slice/SplitV/Concat/PadV2: run-wise copies with element loops for short runs (channel slices of NHWC tensors);
  * - Cast to the same dtype shares the buffer (as Identity does);
- * - AvgPoolGrad with stride 1: AvgPool of the zero-padded dy.
+ * - AvgPoolGrad with stride 1: AvgPool of the zero-padded dy;
+ * - BatchMatMul with a batch or transposes: one XNNPACK 2-D product per batch item instead of a naive loop.
  * Each falls back to the stock kernel for cases it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -402,6 +403,71 @@ function avgPoolGrad({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFun
   return out;
 }
 
+/** dst [cols, rows] = transpose of the rows x cols block of src starting at `offset`. */
+function transposeBlock(src: Float32Array, offset: number, rows: number, cols: number, dst: Float32Array): void {
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let c = c0; c < c1; c++) for (let r = r0; r < r1; r++) dst[c * rows + r] = src[offset + r * cols + c]!;
+    }
+  }
+}
+
+/** Left operands up to this many elements (camera matrices) stay on the stock loop: packing the wide right operand
+ *  for XNNPACK costs as much as the products (measured equal for [4,3,4]^T x [4,3,30720]). */
+const SMALL_LEFT_OPERAND = 64;
+
+/**
+ * BatchMatMul with a batch or transposed operands: the stock kernel runs those as a naive loop (0.5-2 GFLOP/s, ~100 ms
+ * per training step for the camera projections and the bilinear resize matrices); here each batch item becomes a
+ * plain 2-D product on the XNNPACK path, operands transposed or copied into fresh tensors first (the packed second
+ * operand is cached by tensor id, so it must not be a view of a tensor used elsewhere with another shape).
+ */
+function batchMatMul({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): Info {
+  const { a, b } = inputs as { a: Info; b: Info };
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const rankA = a.shape.length;
+  const rankB = b.shape.length;
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  const plain = batch === 1 && !transposeA && !transposeB;
+  const sameBatchDims = batchA === batchB || batchA === 1 || batchB === 1;
+  const M = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
+  const K = transposeA ? a.shape[rankA - 2]! : a.shape[rankA - 1]!;
+  const N = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
+  if (plain || a.dtype !== 'float32' || b.dtype !== 'float32' || !sameBatchDims || M * K <= SMALL_LEFT_OPERAND) {
+    return stock({ inputs, backend, attrs }) as Info;
+  }
+  const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), M, N];
+  const out = backend.makeOutput(outShape, 'float32') as Info;
+  const a2 = backend.makeOutput([M, K], 'float32') as Info;
+  const stage = (src: Info, index: number, rows: number, cols: number, transpose: boolean, dst: Info): void => {
+    const view = heap(backend, src);
+    const offset = index * rows * cols;
+    if (transpose) transposeBlock(view, offset, rows, cols, heap(backend, dst));
+    else heap(backend, dst).set(view.subarray(offset, offset + rows * cols));
+  };
+  // A b shared by every batch item is staged (and packed) once.
+  let b2: Info | undefined;
+  for (let i = 0; i < batch; i++) {
+    stage(a, batchA === 1 ? 0 : i, transposeA ? K : M, transposeA ? M : K, transposeA, a2);
+    if (!b2 || batchB > 1) {
+      if (b2) backend.disposeData(b2.dataId);
+      b2 = backend.makeOutput([K, N], 'float32') as Info;
+      stage(b, batchB === 1 ? 0 : i, transposeB ? N : K, transposeB ? K : N, transposeB, b2);
+    }
+    const product = stock({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA: false, transposeB: false } }) as Info;
+    heap(backend, out).set(heap(backend, product), i * M * N);
+    backend.disposeData(product.dataId);
+  }
+  backend.disposeData(a2.dataId);
+  if (b2) backend.disposeData(b2.dataId);
+  return out;
+}
+
 /** name -> replacement taking (args, stock kernel). */
 export function arrayKernelReplacements(): [string, (args: KernelArgs, stock: tf.KernelFunc) => Info | Info[]][] {
   return [
@@ -415,6 +481,7 @@ export function arrayKernelReplacements(): [string, (args: KernelArgs, stock: tf
     [tf.PadV2, padV2],
     [tf.Cast, cast],
     [tf.AvgPoolGrad, avgPoolGrad],
+    [tf.BatchMatMul, batchMatMul],
     ...BINARY_KERNELS.map((name) => [name, (args: KernelArgs, stock: tf.KernelFunc) => broadcastingBinary(stock)(args) as Info] as
       [string, (args: KernelArgs, stock: tf.KernelFunc) => Info]),
   ];

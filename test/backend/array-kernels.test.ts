@@ -200,3 +200,24 @@ describe('AvgPoolGrad on wasm', () => {
     });
   }
 });
+
+describe('BatchMatMul on wasm', () => {
+  // Left operands of more than 64 elements take the per-batch XNNPACK path; the small ones stay on the stock loop.
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[4, 9, 11], [4, 11, 7], false, false],
+    [[4, 11, 9], [4, 11, 7], true, false],
+    [[4, 9, 11], [4, 7, 11], false, true],
+    [[2, 11, 9], [2, 7, 11], true, true],
+    [[1, 9, 11], [4, 11, 7], false, false],
+    [[4, 9, 11], [1, 11, 7], false, false],
+    [[13, 8], [13, 9], true, false],
+    [[2, 3, 9, 10], [2, 3, 10, 2], false, false],
+    [[4, 3, 4], [4, 3, 50], true, false],
+    [[9, 10], [10, 4], false, false],
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    it(`[${sa}]${ta ? '^T' : ''} x [${sb}]${tb ? '^T' : ''} matches cpu`, async () => {
+      await compare(() => [tf.matMul(randomTensor(sa, 20), randomTensor(sb, 21), ta, tb)], 1e-6);
+    });
+  }
+});
