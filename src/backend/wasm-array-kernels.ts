@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heap, heapOf, runWasm, type HeapArray, type Info, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { heap, heapOf, heapWords, runWasm, type HeapWords, type Info, type KernelArgs, type WasmBackend } from './wasm-util.js';
 
 /** Runs shorter than this are copied element by element (a subarray + set costs more than a short loop). */
 const SHORT_RUN = 16;
@@ -27,7 +27,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function copyRun(src: HeapArray, srcOff: number, dst: HeapArray, dstOff: number, n: number): void {
+function copyRun(src: HeapWords, srcOff: number, dst: HeapWords, dstOff: number, n: number): void {
   if (n < SHORT_RUN) {
     for (let e = 0; e < n; e++) dst[dstOff + e] = src[srcOff + e]!;
   } else {
@@ -60,7 +60,7 @@ function collapseTiling(xShape: readonly number[], outShape: readonly number[]):
 }
 
 /** Repeats dst[off, off+period) until dst[off, off+total) is filled, doubling the copied block each time. */
-function repeatBlock(dst: HeapArray, off: number, period: number, total: number): void {
+function repeatBlock(dst: HeapWords, off: number, period: number, total: number): void {
   for (let filled = period; filled < total;) {
     const n = Math.min(filled, total - filled);
     dst.copyWithin(off + filled, off, off + n);
@@ -68,11 +68,39 @@ function repeatBlock(dst: HeapArray, off: number, period: number, total: number)
   }
 }
 
+/** Short rows (e.g. [N,1] -> [N,3]): row i of dst (`outLen` values) repeats src[srcOff + i*srcStride, +srcLen). */
+function tileShortRows(
+  src: HeapWords, srcOff: number, srcStride: number, srcLen: number, dst: HeapWords, dstOff: number, outLen: number, rows: number,
+): void {
+  let s = srcOff;
+  let d = dstOff;
+  if (srcLen === 1 && outLen === 3) {
+    // Unrolled for the common per-pixel weight broadcast to RGB (a loop of 3 costs ~4x more).
+    for (let i = 0; i < rows; i++, s += srcStride, d += 3) {
+      const v = src[s]!;
+      dst[d] = v;
+      dst[d + 1] = v;
+      dst[d + 2] = v;
+    }
+    return;
+  }
+  if (srcLen === 1) {
+    for (let i = 0; i < rows; i++, s += srcStride) {
+      const v = src[s]!;
+      for (let k = 0; k < outLen; k++) dst[d++] = v;
+    }
+    return;
+  }
+  for (let i = 0; i < rows; i++, s += srcStride) {
+    for (let k = 0; k < outLen; k++) dst[d++] = src[s + (k % srcLen)]!;
+  }
+}
+
 /**
  * dst[i] = src[i mod xShape] for every index of outShape (same rank; each out axis a multiple of the x axis): the
  * tfjs Tile / broadcastTo rule. The first period of each axis is written, then copied as a block.
  */
-export function tileInto(src: HeapArray, xShape: readonly number[], dst: HeapArray, outShape: readonly number[]): void {
+export function tileInto(src: HeapWords, xShape: readonly number[], dst: HeapWords, outShape: readonly number[]): void {
   const { x, out } = collapseTiling(xShape, outShape);
   const rank = x.length;
   const xStride = new Array<number>(rank);
@@ -101,17 +129,7 @@ export function tileInto(src: HeapArray, xShape: readonly number[], dst: HeapArr
     const n = x[axis]!;
     const block = outStride[axis]!;
     if (axis === rank - 2 && lastOut < SHORT_RUN) {
-      // Short rows (e.g. [N,1] -> [N,3]): inline loop instead of one call per row.
-      for (let i = 0; i < n; i++) {
-        const s = srcOff + i * xStride[axis]!;
-        const d = dstOff + i * block;
-        if (lastX === 1) {
-          const v = src[s]!;
-          for (let k = 0; k < lastOut; k++) dst[d + k] = v;
-        } else {
-          for (let k = 0; k < lastOut; k++) dst[d + k] = src[s + (k % lastX)]!;
-        }
-      }
+      tileShortRows(src, srcOff, xStride[axis]!, lastX, dst, dstOff, lastOut, n);
     } else {
       for (let i = 0; i < n; i++) visit(axis + 1, srcOff + i * xStride[axis]!, dstOff + i * block);
     }
@@ -124,7 +142,7 @@ export function tileInto(src: HeapArray, xShape: readonly number[], dst: HeapArr
 function broadcastTo(x: Info, outShape: number[], backend: WasmBackend): Info {
   const out = backend.makeOutput(outShape, x.dtype) as Info;
   const xShape = [...new Array<number>(outShape.length - x.shape.length).fill(1), ...x.shape];
-  tileInto(heapOf(backend, x), xShape, heapOf(backend, out), outShape);
+  tileInto(heapWords(backend, x), xShape, heapWords(backend, out), outShape);
   return out;
 }
 
@@ -180,8 +198,8 @@ function gatherV2({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc):
       throw new Error(`GatherV2: the index value ${v} is not in [0, ${dimSize - 1}]`);
     }
   }
-  const src = heapOf(backend, x);
-  const dst = heapOf(backend, out);
+  const src = heapWords(backend, x);
+  const dst = heapWords(backend, out);
   const { batchSize, outerSize, sliceSize } = info;
   const perBatch = indexCount / batchSize;
   let dstOff = 0;
@@ -242,8 +260,8 @@ export function sliceHeap(x: Info, begin: number[], size: number[], backend: Was
   const out = backend.makeOutput(size, x.dtype) as Info;
   const total = tf.util.sizeFromShape(size);
   if (total === 0) return out;
-  const src = heapOf(backend, x);
-  const dst = heapOf(backend, out);
+  const src = heapWords(backend, x);
+  const dst = heapWords(backend, out);
   const rank = x.shape.length;
   if (rank === 0) {
     dst.set(src);
@@ -323,8 +341,8 @@ function concat(args: KernelArgs, stock: tf.KernelFunc): Info {
   const outer = tf.util.sizeFromShape(nonEmpty[0]!.shape.slice(0, axis));
   const innerSizes = nonEmpty.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
   const rowSize = innerSizes.reduce((p, q) => p + q, 0);
-  const views = nonEmpty.map((t) => heapOf(backend, t));
-  const dst = heapOf(backend, out);
+  const views = nonEmpty.map((t) => heapWords(backend, t));
+  const dst = heapWords(backend, out);
   for (let b = 0; b < outer; b++) {
     let offset = b * rowSize;
     for (let i = 0; i < views.length; i++) {
@@ -344,9 +362,9 @@ function padV2({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): In
   if (x.dtype === 'string' || rank === 0 || tf.util.sizeFromShape(x.shape) === 0) return stock({ inputs, backend, attrs }) as Info;
   const outShape = x.shape.map((s, i) => paddings[i]![0] + s + paddings[i]![1]);
   const out = backend.makeOutput(outShape, x.dtype) as Info;
-  const src = heapOf(backend, x);
-  const dst = heapOf(backend, out);
-  dst.fill(constantValue);
+  heapOf(backend, out).fill(constantValue);
+  const src = heapWords(backend, x);
+  const dst = heapWords(backend, out);
   let inner = rank - 1;
   let run = x.shape[rank - 1]!;
   while (inner > 0 && paddings[inner]![0] === 0 && paddings[inner]![1] === 0) {
