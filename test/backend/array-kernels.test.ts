@@ -93,6 +93,26 @@ describe('broadcasting binary ops on wasm', () => {
     });
   }
 
+  it('comparisons and logical ops with same shapes or a one-element operand (either side, NaN, ties) match cpu', async () => {
+    await compare(() => {
+      const base = Float32Array.from([0.5, -1, NaN, 2, 0.5, 3, -0.25, 0.5, NaN, 1, 0, -2]);
+      const a = tf.tensor3d(base, [2, 3, 2]);
+      const b = tf.tensor3d(Float32Array.from(base).reverse(), [2, 3, 2]);
+      const s = tf.scalar(0.5);
+      const one = tf.tensor1d([0.5]);
+      const ints = tf.tensor2d([1, 5, -3, 5, 0, 2], [2, 3], 'int32');
+      const five = tf.scalar(5, 'int32');
+      const p = tf.greater(a, 0);
+      const q = tf.less(b, 1);
+      const ops = [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual];
+      return [
+        ...ops.flatMap((op) => [op(a, b), op(a, s), op(s, a), op(a, one), op(ints, five), op(five, ints)]),
+        tf.logicalAnd(p, q), tf.logicalOr(p, q), tf.logicalAnd(p, tf.scalar(true, 'bool')), tf.logicalOr(tf.scalar(false, 'bool'), q),
+        tf.logicalAnd(p, tf.scalar(false, 'bool')), tf.logicalOr(p, tf.scalar(true, 'bool')),
+      ];
+    });
+  });
+
   it('comparisons and logical ops broadcast on int32 and bool', async () => {
     await compare(() => {
       const a = randomTensor([2, 3, 1], 3, 'int32');
