@@ -12,12 +12,13 @@
  *   stock Transpose followed by an inner-axis reduction;
  * - Slice/SplitV/Concat/PadV2: run-wise copies with element loops for short runs (channel slices of NHWC tensors);
  * - Cast to the same dtype shares the buffer (as Identity does);
- * - AvgPoolGrad with stride 1: AvgPool of the zero-padded dy.
+ * - AvgPoolGrad with stride 1: AvgPool of the zero-padded dy;
+ * - BatchMatMul with a batch or transposes: one XNNPACK 2-D product per batch item instead of a naive loop.
  * Each falls back to the stock kernel for cases it does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heap, heapOf, runWasm, type HeapArray, type Info, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { heap, heapOf, heapWords, runWasm, type HeapWords, type Info, type KernelArgs, type WasmBackend } from './wasm-util.js';
 
 /** Runs shorter than this are copied element by element (a subarray + set costs more than a short loop). */
 const SHORT_RUN = 16;
@@ -26,7 +27,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function copyRun(src: HeapArray, srcOff: number, dst: HeapArray, dstOff: number, n: number): void {
+function copyRun(src: HeapWords, srcOff: number, dst: HeapWords, dstOff: number, n: number): void {
   if (n < SHORT_RUN) {
     for (let e = 0; e < n; e++) dst[dstOff + e] = src[srcOff + e]!;
   } else {
@@ -59,7 +60,7 @@ function collapseTiling(xShape: readonly number[], outShape: readonly number[]):
 }
 
 /** Repeats dst[off, off+period) until dst[off, off+total) is filled, doubling the copied block each time. */
-function repeatBlock(dst: HeapArray, off: number, period: number, total: number): void {
+function repeatBlock(dst: HeapWords, off: number, period: number, total: number): void {
   for (let filled = period; filled < total;) {
     const n = Math.min(filled, total - filled);
     dst.copyWithin(off + filled, off, off + n);
@@ -67,11 +68,39 @@ function repeatBlock(dst: HeapArray, off: number, period: number, total: number)
   }
 }
 
+/** Short rows (e.g. [N,1] -> [N,3]): row i of dst (`outLen` values) repeats src[srcOff + i*srcStride, +srcLen). */
+function tileShortRows(
+  src: HeapWords, srcOff: number, srcStride: number, srcLen: number, dst: HeapWords, dstOff: number, outLen: number, rows: number,
+): void {
+  let s = srcOff;
+  let d = dstOff;
+  if (srcLen === 1 && outLen === 3) {
+    // Unrolled for the common per-pixel weight broadcast to RGB (a loop of 3 costs ~4x more).
+    for (let i = 0; i < rows; i++, s += srcStride, d += 3) {
+      const v = src[s]!;
+      dst[d] = v;
+      dst[d + 1] = v;
+      dst[d + 2] = v;
+    }
+    return;
+  }
+  if (srcLen === 1) {
+    for (let i = 0; i < rows; i++, s += srcStride) {
+      const v = src[s]!;
+      for (let k = 0; k < outLen; k++) dst[d++] = v;
+    }
+    return;
+  }
+  for (let i = 0; i < rows; i++, s += srcStride) {
+    for (let k = 0; k < outLen; k++) dst[d++] = src[s + (k % srcLen)]!;
+  }
+}
+
 /**
  * dst[i] = src[i mod xShape] for every index of outShape (same rank; each out axis a multiple of the x axis): the
  * tfjs Tile / broadcastTo rule. The first period of each axis is written, then copied as a block.
  */
-export function tileInto(src: HeapArray, xShape: readonly number[], dst: HeapArray, outShape: readonly number[]): void {
+export function tileInto(src: HeapWords, xShape: readonly number[], dst: HeapWords, outShape: readonly number[]): void {
   const { x, out } = collapseTiling(xShape, outShape);
   const rank = x.length;
   const xStride = new Array<number>(rank);
@@ -100,17 +129,7 @@ export function tileInto(src: HeapArray, xShape: readonly number[], dst: HeapArr
     const n = x[axis]!;
     const block = outStride[axis]!;
     if (axis === rank - 2 && lastOut < SHORT_RUN) {
-      // Short rows (e.g. [N,1] -> [N,3]): inline loop instead of one call per row.
-      for (let i = 0; i < n; i++) {
-        const s = srcOff + i * xStride[axis]!;
-        const d = dstOff + i * block;
-        if (lastX === 1) {
-          const v = src[s]!;
-          for (let k = 0; k < lastOut; k++) dst[d + k] = v;
-        } else {
-          for (let k = 0; k < lastOut; k++) dst[d + k] = src[s + (k % lastX)]!;
-        }
-      }
+      tileShortRows(src, srcOff, xStride[axis]!, lastX, dst, dstOff, lastOut, n);
     } else {
       for (let i = 0; i < n; i++) visit(axis + 1, srcOff + i * xStride[axis]!, dstOff + i * block);
     }
@@ -123,7 +142,7 @@ export function tileInto(src: HeapArray, xShape: readonly number[], dst: HeapArr
 function broadcastTo(x: Info, outShape: number[], backend: WasmBackend): Info {
   const out = backend.makeOutput(outShape, x.dtype) as Info;
   const xShape = [...new Array<number>(outShape.length - x.shape.length).fill(1), ...x.shape];
-  tileInto(heapOf(backend, x), xShape, heapOf(backend, out), outShape);
+  tileInto(heapWords(backend, x), xShape, heapWords(backend, out), outShape);
   return out;
 }
 
@@ -135,12 +154,15 @@ function tile({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): Inf
 }
 
 /**
- * Wraps a stock binary kernel: an operand that needs broadcasting (and has more than one element, which the stock
+ * Wraps a stock binary kernel: comparisons and logical ops without real broadcasting run as JS loops
+ * (`elementwiseBool`); otherwise an operand that needs broadcasting (and has more than one element, which the stock
  * kernels handle fast) is materialised at the output shape first.
  */
-function broadcastingBinary(stock: tf.KernelFunc): tf.KernelFunc {
+function broadcastingBinary(name: string, stock: tf.KernelFunc): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: Info; b: Info };
+    const bool = elementwiseBool(name, a, b, backend);
+    if (bool) return bool;
     if (sameShape(a.shape, b.shape) || a.dtype === 'string' || b.dtype === 'string') return stock({ inputs, backend, attrs });
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const expand = (t: Info): Info =>
@@ -152,6 +174,89 @@ function broadcastingBinary(stock: tf.KernelFunc): tf.KernelFunc {
     if (b2 !== b) (backend as WasmBackend).disposeData(b2.dataId);
     return out;
   };
+}
+
+type CompareName = 'Greater' | 'GreaterEqual' | 'Less' | 'LessEqual' | 'Equal' | 'NotEqual';
+
+/** The comparison with its operands swapped (a op b == b swapped(op) a). */
+const SWAPPED: Record<CompareName, CompareName> = {
+  Greater: 'Less', GreaterEqual: 'LessEqual', Less: 'Greater', LessEqual: 'GreaterEqual', Equal: 'Equal', NotEqual: 'NotEqual',
+};
+
+/**
+ * out[i] = a[i] op b[i] (or op the scalar b[0]) as 0/1 bytes. The stock comparisons run ~4 ns/element (the
+ * sampler's validity masks: ~100 calls per step); one tight loop per operator keeps this ~1 ns/element. The results
+ * are written as +(comparison): branchless, where `cond ? 1 : 0` mispredicts on noisy data (8x slower).
+ */
+function compareInto(op: CompareName, a: Float32Array | Int32Array, b: Float32Array | Int32Array, scalar: boolean, out: Uint8Array): void {
+  const n = out.length;
+  const s = b[0]!;
+  switch (op) {
+    case 'Greater':
+      if (scalar) for (let i = 0; i < n; i++) out[i] = +(a[i]! > s);
+      else for (let i = 0; i < n; i++) out[i] = +(a[i]! > b[i]!);
+      break;
+    case 'GreaterEqual':
+      if (scalar) for (let i = 0; i < n; i++) out[i] = +(a[i]! >= s);
+      else for (let i = 0; i < n; i++) out[i] = +(a[i]! >= b[i]!);
+      break;
+    case 'Less':
+      if (scalar) for (let i = 0; i < n; i++) out[i] = +(a[i]! < s);
+      else for (let i = 0; i < n; i++) out[i] = +(a[i]! < b[i]!);
+      break;
+    case 'LessEqual':
+      if (scalar) for (let i = 0; i < n; i++) out[i] = +(a[i]! <= s);
+      else for (let i = 0; i < n; i++) out[i] = +(a[i]! <= b[i]!);
+      break;
+    case 'Equal':
+      if (scalar) for (let i = 0; i < n; i++) out[i] = +(a[i]! === s);
+      else for (let i = 0; i < n; i++) out[i] = +(a[i]! === b[i]!);
+      break;
+    case 'NotEqual':
+      if (scalar) for (let i = 0; i < n; i++) out[i] = +(a[i]! !== s);
+      else for (let i = 0; i < n; i++) out[i] = +(a[i]! !== b[i]!);
+      break;
+  }
+}
+
+/** out[i] = a[i] and/or b[i] (or the scalar b[0]) for bool bytes. */
+function logicalInto(and: boolean, a: Uint8Array, b: Uint8Array, scalar: boolean, out: Uint8Array): void {
+  const n = out.length;
+  if (scalar) {
+    const s = b[0]! !== 0;
+    if (and ? !s : s) out.fill(and ? 0 : 1);
+    else for (let i = 0; i < n; i++) out[i] = +(a[i]! !== 0);
+    return;
+  }
+  if (and) for (let i = 0; i < n; i++) out[i] = +(a[i]! !== 0) & +(b[i]! !== 0);
+  else for (let i = 0; i < n; i++) out[i] = +((a[i]! | b[i]!) !== 0);
+}
+
+/**
+ * Comparisons and logical and/or when both operands have the output's shape or one is a single element: JS loops
+ * into a bool output. Returns undefined for other cases (broadcasting, other dtypes).
+ */
+function elementwiseBool(name: string, a: Info, b: Info, backend: WasmBackend): Info | undefined {
+  const logical = name === tf.LogicalAnd || name === tf.LogicalOr;
+  if (!logical && !(name in SWAPPED)) return undefined;
+  const numeric = (t: Info): boolean => t.dtype === 'float32' || t.dtype === 'int32';
+  if (logical ? a.dtype !== 'bool' || b.dtype !== 'bool' : !numeric(a) || !numeric(b) || a.dtype !== b.dtype) return undefined;
+  const sizeA = tf.util.sizeFromShape(a.shape);
+  const sizeB = tf.util.sizeFromShape(b.shape);
+  const same = sameShape(a.shape, b.shape);
+  // Operands: `big` has the output's shape, `small` the same shape or one element.
+  const swap = !same && sizeA === 1 && sizeB > 1;
+  const [big, small] = swap ? [b, a] : [a, b];
+  if (!same && tf.util.sizeFromShape(small.shape) !== 1) return undefined;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  if (tf.util.sizeFromShape(outShape) !== tf.util.sizeFromShape(big.shape)) return undefined;
+  const out = backend.makeOutput(outShape, 'bool') as Info;
+  const o = backend.typedArrayFromHeap(out) as Uint8Array;
+  const x = backend.typedArrayFromHeap(big);
+  const y = backend.typedArrayFromHeap(small);
+  if (logical) logicalInto(name === tf.LogicalAnd, x as Uint8Array, y as Uint8Array, !same, o);
+  else compareInto(swap ? SWAPPED[name as CompareName] : (name as CompareName), x as Float32Array, y as Float32Array, !same, o);
+  return out;
 }
 
 /** Kernels built on the stock binary-op template (tfjs-backend-wasm binary_kernel.js). */
@@ -179,8 +284,8 @@ function gatherV2({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc):
       throw new Error(`GatherV2: the index value ${v} is not in [0, ${dimSize - 1}]`);
     }
   }
-  const src = heapOf(backend, x);
-  const dst = heapOf(backend, out);
+  const src = heapWords(backend, x);
+  const dst = heapWords(backend, out);
   const { batchSize, outerSize, sliceSize } = info;
   const perBatch = indexCount / batchSize;
   let dstOff = 0;
@@ -241,8 +346,8 @@ export function sliceHeap(x: Info, begin: number[], size: number[], backend: Was
   const out = backend.makeOutput(size, x.dtype) as Info;
   const total = tf.util.sizeFromShape(size);
   if (total === 0) return out;
-  const src = heapOf(backend, x);
-  const dst = heapOf(backend, out);
+  const src = heapWords(backend, x);
+  const dst = heapWords(backend, out);
   const rank = x.shape.length;
   if (rank === 0) {
     dst.set(src);
@@ -322,8 +427,8 @@ function concat(args: KernelArgs, stock: tf.KernelFunc): Info {
   const outer = tf.util.sizeFromShape(nonEmpty[0]!.shape.slice(0, axis));
   const innerSizes = nonEmpty.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
   const rowSize = innerSizes.reduce((p, q) => p + q, 0);
-  const views = nonEmpty.map((t) => heapOf(backend, t));
-  const dst = heapOf(backend, out);
+  const views = nonEmpty.map((t) => heapWords(backend, t));
+  const dst = heapWords(backend, out);
   for (let b = 0; b < outer; b++) {
     let offset = b * rowSize;
     for (let i = 0; i < views.length; i++) {
@@ -343,9 +448,9 @@ function padV2({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): In
   if (x.dtype === 'string' || rank === 0 || tf.util.sizeFromShape(x.shape) === 0) return stock({ inputs, backend, attrs }) as Info;
   const outShape = x.shape.map((s, i) => paddings[i]![0] + s + paddings[i]![1]);
   const out = backend.makeOutput(outShape, x.dtype) as Info;
-  const src = heapOf(backend, x);
-  const dst = heapOf(backend, out);
-  dst.fill(constantValue);
+  heapOf(backend, out).fill(constantValue);
+  const src = heapWords(backend, x);
+  const dst = heapWords(backend, out);
   let inner = rank - 1;
   let run = x.shape[rank - 1]!;
   while (inner > 0 && paddings[inner]![0] === 0 && paddings[inner]![1] === 0) {
@@ -402,6 +507,71 @@ function avgPoolGrad({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFun
   return out;
 }
 
+/** dst [cols, rows] = transpose of the rows x cols block of src starting at `offset`. */
+function transposeBlock(src: Float32Array, offset: number, rows: number, cols: number, dst: Float32Array): void {
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let c = c0; c < c1; c++) for (let r = r0; r < r1; r++) dst[c * rows + r] = src[offset + r * cols + c]!;
+    }
+  }
+}
+
+/** Left operands up to this many elements (camera matrices) stay on the stock loop: packing the wide right operand
+ *  for XNNPACK costs as much as the products (measured equal for [4,3,4]^T x [4,3,30720]). */
+const SMALL_LEFT_OPERAND = 64;
+
+/**
+ * BatchMatMul with a batch or transposed operands: the stock kernel runs those as a naive loop (0.5-2 GFLOP/s, ~100 ms
+ * per training step for the camera projections and the bilinear resize matrices); here each batch item becomes a
+ * plain 2-D product on the XNNPACK path, operands transposed or copied into fresh tensors first (the packed second
+ * operand is cached by tensor id, so it must not be a view of a tensor used elsewhere with another shape).
+ */
+function batchMatMul({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): Info {
+  const { a, b } = inputs as { a: Info; b: Info };
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const rankA = a.shape.length;
+  const rankB = b.shape.length;
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  const plain = batch === 1 && !transposeA && !transposeB;
+  const sameBatchDims = batchA === batchB || batchA === 1 || batchB === 1;
+  const M = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
+  const K = transposeA ? a.shape[rankA - 2]! : a.shape[rankA - 1]!;
+  const N = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
+  if (plain || a.dtype !== 'float32' || b.dtype !== 'float32' || !sameBatchDims || M * K <= SMALL_LEFT_OPERAND) {
+    return stock({ inputs, backend, attrs }) as Info;
+  }
+  const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), M, N];
+  const out = backend.makeOutput(outShape, 'float32') as Info;
+  const a2 = backend.makeOutput([M, K], 'float32') as Info;
+  const stage = (src: Info, index: number, rows: number, cols: number, transpose: boolean, dst: Info): void => {
+    const view = heap(backend, src);
+    const offset = index * rows * cols;
+    if (transpose) transposeBlock(view, offset, rows, cols, heap(backend, dst));
+    else heap(backend, dst).set(view.subarray(offset, offset + rows * cols));
+  };
+  // A b shared by every batch item is staged (and packed) once.
+  let b2: Info | undefined;
+  for (let i = 0; i < batch; i++) {
+    stage(a, batchA === 1 ? 0 : i, transposeA ? K : M, transposeA ? M : K, transposeA, a2);
+    if (!b2 || batchB > 1) {
+      if (b2) backend.disposeData(b2.dataId);
+      b2 = backend.makeOutput([K, N], 'float32') as Info;
+      stage(b, batchB === 1 ? 0 : i, transposeB ? N : K, transposeB ? K : N, transposeB, b2);
+    }
+    const product = stock({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA: false, transposeB: false } }) as Info;
+    heap(backend, out).set(heap(backend, product), i * M * N);
+    backend.disposeData(product.dataId);
+  }
+  backend.disposeData(a2.dataId);
+  if (b2) backend.disposeData(b2.dataId);
+  return out;
+}
+
 /** name -> replacement taking (args, stock kernel). */
 export function arrayKernelReplacements(): [string, (args: KernelArgs, stock: tf.KernelFunc) => Info | Info[]][] {
   return [
@@ -415,7 +585,8 @@ export function arrayKernelReplacements(): [string, (args: KernelArgs, stock: tf
     [tf.PadV2, padV2],
     [tf.Cast, cast],
     [tf.AvgPoolGrad, avgPoolGrad],
-    ...BINARY_KERNELS.map((name) => [name, (args: KernelArgs, stock: tf.KernelFunc) => broadcastingBinary(stock)(args) as Info] as
+    [tf.BatchMatMul, batchMatMul],
+    ...BINARY_KERNELS.map((name) => [name, (args: KernelArgs, stock: tf.KernelFunc) => broadcastingBinary(name, stock)(args) as Info] as
       [string, (args: KernelArgs, stock: tf.KernelFunc) => Info]),
   ];
 }

@@ -93,6 +93,26 @@ describe('broadcasting binary ops on wasm', () => {
     });
   }
 
+  it('comparisons and logical ops with same shapes or a one-element operand (either side, NaN, ties) match cpu', async () => {
+    await compare(() => {
+      const base = Float32Array.from([0.5, -1, NaN, 2, 0.5, 3, -0.25, 0.5, NaN, 1, 0, -2]);
+      const a = tf.tensor3d(base, [2, 3, 2]);
+      const b = tf.tensor3d(Float32Array.from(base).reverse(), [2, 3, 2]);
+      const s = tf.scalar(0.5);
+      const one = tf.tensor1d([0.5]);
+      const ints = tf.tensor2d([1, 5, -3, 5, 0, 2], [2, 3], 'int32');
+      const five = tf.scalar(5, 'int32');
+      const p = tf.greater(a, 0);
+      const q = tf.less(b, 1);
+      const ops = [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual];
+      return [
+        ...ops.flatMap((op) => [op(a, b), op(a, s), op(s, a), op(a, one), op(ints, five), op(five, ints)]),
+        tf.logicalAnd(p, q), tf.logicalOr(p, q), tf.logicalAnd(p, tf.scalar(true, 'bool')), tf.logicalOr(tf.scalar(false, 'bool'), q),
+        tf.logicalAnd(p, tf.scalar(false, 'bool')), tf.logicalOr(p, tf.scalar(true, 'bool')),
+      ];
+    });
+  });
+
   it('comparisons and logical ops broadcast on int32 and bool', async () => {
     await compare(() => {
       const a = randomTensor([2, 3, 1], 3, 'int32');
@@ -197,6 +217,27 @@ describe('AvgPoolGrad on wasm', () => {
         const dy = randomTensor(y.shape, 19);
         return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(t as tf.Tensor4D, k, s, pad), dy)))(x)];
       }, 1e-6);
+    });
+  }
+});
+
+describe('BatchMatMul on wasm', () => {
+  // Left operands of more than 64 elements take the per-batch XNNPACK path; the small ones stay on the stock loop.
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[4, 9, 11], [4, 11, 7], false, false],
+    [[4, 11, 9], [4, 11, 7], true, false],
+    [[4, 9, 11], [4, 7, 11], false, true],
+    [[2, 11, 9], [2, 7, 11], true, true],
+    [[1, 9, 11], [4, 11, 7], false, false],
+    [[4, 9, 11], [1, 11, 7], false, false],
+    [[13, 8], [13, 9], true, false],
+    [[2, 3, 9, 10], [2, 3, 10, 2], false, false],
+    [[4, 3, 4], [4, 3, 50], true, false],
+    [[9, 10], [10, 4], false, false],
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    it(`[${sa}]${ta ? '^T' : ''} x [${sb}]${tb ? '^T' : ''} matches cpu`, async () => {
+      await compare(() => [tf.matMul(randomTensor(sa, 20), randomTensor(sb, 21), ta, tb)], 1e-6);
     });
   }
 });
