@@ -79,7 +79,7 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     expect(parts.loss).toBeCloseTo(parts['loss_parts/self_supervised']! + parts['loss_parts/distill/total']!, 5);
     const tags = new Set(readdirSync(join(run, 'train')).flatMap((f) => readEventFile(join(run, 'train', f))).flatMap((e) => e.values.map((v) => v.tag)));
     for (const t of ['distill/teacher', 'distill/teacher_aligned', 'distill/student', 'distill/teacher_edges', 'distill/student_edges']) expect(tags).toContain(t);
-  }, 120_000);
+  }, 600_000);
 
   it('teacher-cache writes readable depth maps from a checkpoint; a checkpoint teacher also runs in the loop', async () => {
     const teacher = await netFromCheckpoint(teacherRun);
@@ -95,7 +95,7 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     const run = join(root, 'distdepth_in_loop');
     await train(roomsConfig(run, [`distill={kind: distdepth, teacher: {source: checkpoint, path: ${teacherRun}}}`, 'train.image_every=0']), { log: quiet, progressStream: devNull });
     expect(lastParts(run)['loss_parts/distill/statistical']).toBeGreaterThan(0);
-  }, 120_000);
+  }, 600_000);
 
   it('hint KD: adapters train with the student, are saved in adapters.sdt, never in model.sdt, and resume exactly', async () => {
     const sets = [`distill={kind: hint, teacher: {source: checkpoint, path: ${teacherRun}}, weights: [1, 0.5, 0.5, 0.5]}`, 'train.checkpoint_every=1', 'train.image_every=0'];
@@ -118,5 +118,5 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     await train(roomsConfig(resumed, sets), { log: quiet, progressStream: devNull, resume: true });
     const loss = (dir: string) => readScalarLog(dir).filter((r) => r.split === 'train' && r.step === 2).at(-1)!.values.loss;
     expect(loss(resumed)).toBe(loss(run));
-  }, 180_000);
+  }, 600_000);
 });
