@@ -46,7 +46,10 @@ interface Arm {
   sets?: string[];
   /** null: one unseeded run (the teacher); 'all': every --seeds value; 'first': the first only (ablations). */
   seeds: 'all' | 'first' | null;
-  after?: string;
+  /** Runs that must finish first: an unseeded arm, or a seeded arm's run of the same seed. */
+  after?: string[];
+  /** Start from the same seed's `student` run (100 stereo steps) with a fresh schedule: the warm-start study. */
+  warm?: boolean;
 }
 const ARMS: Arm[] = [
   { name: 'hint_teacher', config: `${EXP}/hint_teacher.yaml`, seeds: null },
@@ -57,8 +60,18 @@ const ARMS: Arm[] = [
   { name: 'student_distdepth_lstsq_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq', 'distill.dist_weight=1'], seeds: 'all' },
   { name: 'student_distdepth_rows_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.dist_weight=1'], seeds: 'first' },
   { name: 'student_distdepth_lstsq_w005', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq'], seeds: 'first' },
-  { name: 'student_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: 'hint_teacher' },
+  { name: 'student_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: ['hint_teacher'] },
+  // Warm start: every arm continues the same seed's `student` run for 100 more steps (from scratch the distilled students
+  // collapse to a flat depth map, see docs/experiments.md).
+  { name: 'warm_student', config: `${EXP}/student.yaml`, seeds: 'all', warm: true },
+  { name: 'warm_distdepth', config: `${EXP}/student_distdepth.yaml`, seeds: 'all', warm: true },
+  { name: 'warm_distdepth_lstsq_w05', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq', 'distill.dist_weight=0.5'], seeds: 'all', warm: true },
+  { name: 'warm_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: ['hint_teacher'], warm: true },
+  // The fixes the first runs pointed at: moment-matching alignment (no shrinkage of the student), hint weights 10x smaller.
+  { name: 'warm_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all', warm: true },
+  { name: 'warm_hint_w001', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`, 'distill.weights=[0.01, 0.01, 0.01, 0.01]'], seeds: 'all', after: ['hint_teacher'], warm: true },
 ];
+const runName = (arm: string, seed: number | null): string => (seed === null ? arm : `${arm}_seed${seed}`);
 const seedsOf = (arm: Arm): (number | null)[] => (arm.seeds === null ? [null] : arm.seeds === 'first' ? seeds.slice(0, 1) : seeds);
 
 /** The expert: inverse depth d = 1000 z^-0.7 · exp(smooth field) · (1 + 3% noise), DPT-like magnitudes (hundreds). */
@@ -93,10 +106,11 @@ async function writeExpertMaps(dataPath: string, split: string, dir: string): Pr
 }
 
 function runTrain(arm: Arm, seed: number | null): Promise<void> {
-  const runDir = join(out, seed === null ? arm.name : `${arm.name}_seed${seed}`);
+  const runDir = join(out, runName(arm.name, seed));
   if (existsSync(join(runDir, 'done.json'))) return Promise.resolve();
   const args = ['bin/stereodepth.js', 'train', '--config', arm.config, '--run-dir', runDir, '--backend', backend, '--resume'];
-  for (const s of [...(arm.sets ?? []), ...(seed === null ? [] : [`seed=${seed}`]), 'data.train.synthesize=null']) args.push('--set', s);
+  const init = arm.warm ? [`init={checkpoint: ${JSON.stringify(join(out, runName('student', seed)))}, models: [encoder, depth]}`] : [];
+  for (const s of [...(arm.sets ?? []), ...init, ...(seed === null ? [] : [`seed=${seed}`]), 'data.train.synthesize=null']) args.push('--set', s);
   mkdirSync(runDir, { recursive: true });
   process.stderr.write(`train ${runDir}\n`);
   return new Promise((resolve, reject) => {
@@ -111,25 +125,33 @@ async function trainAll(): Promise<void> {
   const done = new Map<string, Promise<void>>();
   const queue = ARMS.flatMap((arm) => seedsOf(arm).map((seed) => ({ arm, seed })));
   let next = 0;
-  const teacherOf = (arm: Arm): Promise<void> => done.get(arm.after!) ?? Promise.resolve();
+  const dependencies = (arm: Arm, seed: number | null): string[] => [
+    ...(arm.after ?? []).map((a) => runName(a, ARMS.find((x) => x.name === a)!.seeds === null ? null : seed)),
+    ...(arm.warm ? [runName('student', seed)] : []),
+  ];
   const worker = async (): Promise<void> => {
     while (next < queue.length) {
       const { arm, seed } = queue[next++]!;
-      if (arm.after) await teacherOf(arm);
+      await Promise.all(dependencies(arm, seed).map((d) => done.get(d) ?? Promise.resolve()));
       const p = runTrain(arm, seed);
-      if (seed === null) done.set(arm.name, p);
+      done.set(runName(arm.name, seed), p);
       await p;
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
 }
 
-type Metrics = { absRel: number; a1: number; rmse: number; siRmse: number; pixels: number };
+/** spread = std(pred) / std(gt) over the pooled pixels: ~0 for a flat (collapsed) prediction. */
+type Metrics = { absRel: number; a1: number; rmse: number; siRmse: number; spread: number; pixels: number };
 
 function metricsOf(gt: number[], pred: number[]): Metrics {
   const m = computeDepthMetrics(gt, pred, { float32Ratios: false });
   const mai = maiMetrics(gt.map((g) => g * 1000), pred.map((p) => p * 1000));
-  return { absRel: m.absRel, a1: m.a1, rmse: m.rmse, siRmse: mai.siRmse, pixels: gt.length };
+  const std = (xs: number[]): number => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+  };
+  return { absRel: m.absRel, a1: m.a1, rmse: m.rmse, siRmse: mai.siRmse, spread: std(pred) / std(gt), pixels: gt.length };
 }
 
 /** Valid-GT pixels of one test image into the pooled (all, textureless) lists; predictions clamped to the eval range. */
@@ -174,7 +196,10 @@ async function evaluateExpert(dataPath: string, split: string, range: [number, n
 /** Final checkpoint of a run on the test rooms: all valid pixels and textureless-wall pixels, pooled over images. */
 async function evaluateRun(runDir: string): Promise<{ all: Metrics; textureless: Metrics }> {
   const cached = join(runDir, 'distill_eval.json');
-  if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8'));
+  if (existsSync(cached)) {
+    const r = JSON.parse(readFileSync(cached, 'utf8')) as { all: Metrics; textureless: Metrics };
+    if (r.all.spread !== undefined) return r;
+  }
   const { net, config } = await netFromCheckpoint(runDir);
   const test = config.data.test!;
   const ds = new SimsinDataset({ dataPath: test.path, split: { file: test.split! }, loadDepth: true });
@@ -217,18 +242,18 @@ async function main(): Promise<void> {
   for (const arm of ARMS) {
     results[arm.name] = [];
     for (const seed of seedsOf(arm)) {
-      const runDir = join(out, seed === null ? arm.name : `${arm.name}_seed${seed}`);
+      const runDir = join(out, runName(arm.name, seed));
       results[arm.name]!.push({ seed, ...(await evaluateRun(runDir)) });
     }
   }
   results.expert_oracle_aligned = [{ seed: null, ...(await evaluateExpert(base.data.test!.path, base.data.test!.split!, [base.eval.min_depth, base.eval.max_depth])) }];
   const rows = Object.entries(results).map(([name, rs]) => {
     const col = (part: 'all' | 'textureless', k: keyof Metrics) => meanStd(rs.map((r) => r[part][k]));
-    return `| ${name} | ${rs.length} | ${col('all', 'absRel')} | ${col('all', 'a1')} | ${col('all', 'siRmse')} | ${col('textureless', 'absRel')} | ${col('textureless', 'a1')} | ${col('textureless', 'siRmse')} |`;
+    return `| ${name} | ${rs.length} | ${col('all', 'absRel')} | ${col('all', 'a1')} | ${col('all', 'siRmse')} | ${col('all', 'spread')} | ${col('textureless', 'absRel')} | ${col('textureless', 'a1')} | ${col('textureless', 'siRmse')} |`;
   });
   const table = [
-    '| arm | runs | abs_rel (all) | a1 (all) | si-RMSE (all) | abs_rel (textureless) | a1 (textureless) | si-RMSE (textureless) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| arm | runs | abs_rel (all) | a1 (all) | si-RMSE (all) | spread (all) | abs_rel (textureless) | a1 (textureless) | si-RMSE (textureless) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 1));

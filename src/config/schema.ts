@@ -228,8 +228,11 @@ export const distDepthSchema = z
     kind: z.literal('distdepth'),
     teacher: teacherSchema,
     dist_weight: z.number().min(0).default(0.05),
-    /** Teacher -> student scale and shift (detached): lstsq_rows = DistDepth HEAD, lstsq = one fit per batch, median_ratio = DistDepth <= 2023. */
-    alignment: z.enum(['lstsq_rows', 'lstsq', 'median_ratio']).default('lstsq_rows'),
+    /**
+     * Teacher -> student scale and shift (detached): lstsq_rows = DistDepth HEAD, lstsq = one fit per batch, median_ratio =
+     * DistDepth <= 2023, moments = mean and std matched per batch (no shrinkage of the student, see losses/distill.ts).
+     */
+    alignment: z.enum(['lstsq_rows', 'lstsq', 'median_ratio', 'moments']).default('lstsq_rows'),
     spatial: z
       .object({
         /** one_sided = DistDepth code (only teacher-edge pixels); two_sided = soft Hamming distance of the edge maps. */

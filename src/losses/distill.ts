@@ -7,13 +7,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LossResult } from './monodepth2.js';
 import { ssim } from './photometric.js';
 
-export type AlignmentMethod = 'lstsqRows' | 'lstsq' | 'medianRatio';
+export type AlignmentMethod = 'lstsqRows' | 'lstsq' | 'medianRatio' | 'moments';
 
 /**
  * Scale-and-shift alignment of the teacher depth onto the student depth, detached (plain numbers, no gradient):
  * - 'lstsqRows' (DistDepth HEAD): least squares [D_T, 1]·(a, t) ≈ D_S on every image row, then a, t = nanmean over rows and batch;
  * - 'lstsq': one least-squares fit over all pixels of the batch;
- * - 'medianRatio' (DistDepth ≤ 2023): a = median(D_S) / median(D_T), t = 0.
+ * - 'medianRatio' (DistDepth ≤ 2023): a = median(D_S) / median(D_T), t = 0;
+ * - 'moments' (not in DistDepth): a = sign(cov)·std(D_S) / std(D_T), t = mean(D_S) − a·mean(D_T) over the batch. Least squares
+ *   gives the aligned teacher std = ρ·std(D_S) (ρ = correlation < 1 for an imperfect teacher), so SSIM's contrast term then
+ *   pulls the student's std down by ρ at every step and the student flattens; matching the moments keeps the stds equal.
  */
 export function alignScaleShift(teacherDepth: tf.Tensor4D, studentDepth: tf.Tensor4D, method: AlignmentMethod = 'lstsqRows'): { scale: number; shift: number } {
   const [b, h, w] = teacherDepth.shape;
@@ -37,6 +40,16 @@ export function alignScaleShift(teacherDepth: tf.Tensor4D, studentDepth: tf.Tens
       return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
     };
     return { scale: med(S) / med(T), shift: 0 };
+  }
+  if (method === 'moments') {
+    let mt = 0, ms = 0;
+    for (let i = 0; i < T.length; i++) { mt += T[i]; ms += S[i]; }
+    mt /= T.length; ms /= T.length;
+    let vt = 0, vs = 0, cov = 0;
+    for (let i = 0; i < T.length; i++) { vt += (T[i] - mt) ** 2; vs += (S[i] - ms) ** 2; cov += (T[i] - mt) * (S[i] - ms); }
+    if (vt === 0) throw new Error('alignScaleShift: the teacher depth is constant; cannot match its spread to the student');
+    const a = (cov < 0 ? -1 : 1) * Math.sqrt(vs / vt);
+    return { scale: a, shift: ms - a * mt };
   }
   if (method === 'lstsq') {
     const [a, t] = fit(0, T.length);

@@ -30,7 +30,7 @@ export function disposeSignal(s: TeacherSignal): void {
   tf.dispose([...(s.depth ? [s.depth] : []), ...(s.features ?? [])]);
 }
 
-const ALIGNMENT: Record<string, AlignmentMethod> = { lstsq_rows: 'lstsqRows', lstsq: 'lstsq', median_ratio: 'medianRatio' };
+const ALIGNMENT: Record<string, AlignmentMethod> = { lstsq_rows: 'lstsqRows', lstsq: 'lstsq', median_ratio: 'medianRatio', moments: 'moments' };
 
 /** The config's DistDepth loss options in the loss functions' terms. */
 export function distDepthOptions(d: Extract<NonNullable<RunConfig['distill']>, { kind: 'distdepth' }>): DistDepthLossOptions {

@@ -28,10 +28,29 @@ describe('DistDepth alignment', () => {
       expect(scale).toBeCloseTo(2.5, 4);
       expect(shift).toBeCloseTo(0.7, 4);
     }
+    const moments = alignScaleShift(teacher, student, 'moments');
+    expect(moments.scale).toBeCloseTo(2.5, 4);
+    expect(moments.shift).toBeCloseTo(0.7, 4);
     const pure = tf.mul(teacher, 3) as tf.Tensor4D;
     expect(alignScaleShift(teacher, pure, 'medianRatio').scale).toBeCloseTo(3, 5);
     expect(quantile([1, 2, 3, 4, 5], 0.95)).toBeCloseTo(4.8, 10); // torch.quantile linear interpolation
     tf.dispose([teacher, student, pure]);
+  });
+});
+
+describe('DistDepth alignment of an imperfect teacher', () => {
+  it('least squares shrinks the aligned teacher to correlation x the student spread; moment matching keeps the spread', () => {
+    const rng = new Rng(8);
+    const s = new Float32Array(4 * 16 * 16).map(() => rng.uniform(1, 5));
+    const student = tf.tensor4d(s, [4, 16, 16, 1]);
+    const teacher = tf.tensor4d(s.map((v) => 0.01 * v + rng.normal(0, 0.01)), [4, 16, 16, 1]); // correlation ~0.76
+    const spread = (t: tf.Tensor) => Math.sqrt(tf.moments(t).variance.dataSync()[0]!);
+    const alignedSpread = (m: 'lstsq' | 'moments') => {
+      const { scale, shift } = alignScaleShift(teacher, student, m);
+      return spread(tf.add(tf.mul(teacher, scale), shift)) / spread(student);
+    };
+    expect(alignedSpread('lstsq')).toBeLessThan(0.85);
+    expect(alignedSpread('moments')).toBeCloseTo(1, 4);
   });
 });
 
