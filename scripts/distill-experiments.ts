@@ -69,6 +69,7 @@ const ARMS: Arm[] = [
   { name: 'warm_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: ['hint_teacher'], warm: true },
   // The fixes the first runs pointed at: moment-matching alignment (no shrinkage of the student), hint weights 10x smaller.
   { name: 'warm_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all', warm: true },
+  { name: 'student_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all' },
   { name: 'warm_hint_w001', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`, 'distill.weights=[0.01, 0.01, 0.01, 0.01]'], seeds: 'all', after: ['hint_teacher'], warm: true },
 ];
 const runName = (arm: string, seed: number | null): string => (seed === null ? arm : `${arm}_seed${seed}`);

@@ -230,7 +230,8 @@ export const distDepthSchema = z
     dist_weight: z.number().min(0).default(0.05),
     /**
      * Teacher -> student scale and shift (detached): lstsq_rows = DistDepth HEAD, lstsq = one fit per batch, median_ratio =
-     * DistDepth <= 2023, moments = mean and std matched per batch (no shrinkage of the student, see losses/distill.ts).
+     * DistDepth <= 2023, moments = mean and std matched per batch: least squares shrinks the student's depth spread by the
+     * teacher's correlation each step until it is flat; moments does not (losses/distill.ts, docs/experiments.md).
      */
     alignment: z.enum(['lstsq_rows', 'lstsq', 'median_ratio', 'moments']).default('lstsq_rows'),
     spatial: z
