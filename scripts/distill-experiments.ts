@@ -6,8 +6,8 @@
  * 1. renders the rooms (configs/synthetic/experiments/rooms_base.yaml) and writes the imperfect relative-depth expert's
  *    teacher maps for the training split (true depth through a power law, a smooth multiplicative field and pixel noise,
  *    stored as DPT-like inverse depth);
- * 2. trains every arm x seed with `stereodepth train` (finished runs are skipped: the script resumes), the hint-KD
- *    students after their teacher;
+ * 2. trains every arm x seed of ARMS with `stereodepth train` (finished runs are skipped: the script resumes): from scratch,
+ *    and warm-started from the same seed's 100-step student; hint-KD students after their teacher;
  * 3. evaluates each final checkpoint on the held-out test rooms: abs_rel, a1, rmse, si-RMSE over all valid pixels and over
  *    the textureless-wall pixels alone (the world's `<NNN>_0_textureless.png` masks), pixels pooled over the split, no median
  *    scaling (the students are stereo-trained: metric depth);
