@@ -9,7 +9,7 @@ import { bilinearSampler1dH } from '../geometry/sampler.js';
 import { minReprojection, photometricError } from './photometric.js';
 import type { PoseNet } from '../models/pose.js';
 import { monodepthLoss } from './monodepth.js';
-import { monodepth2Loss, type LossResult } from './monodepth2.js';
+import { monodepth2Loss, type LossResult, type Monodepth2Source } from './monodepth2.js';
 
 export interface ObjectiveSettings {
   kind: 'monodepth' | 'monodepth2';
@@ -102,30 +102,21 @@ export interface MonoObjectiveInputs {
   poses: Record<number, tf.Tensor3D>;
 }
 
-/** monodepth2 mono (M) or mono+stereo (MS): min-reprojection over temporal neighbours (+ the stereo view). */
-export function monoObjective(inputs: MonoObjectiveInputs, s: ObjectiveSettings): LossResult {
-  if (s.kind !== 'monodepth2') throw new Error(`loss.mode mono / mono_stereo needs loss.kind monodepth2 (got ${s.kind})`);
-  const [, h, w] = inputs.left.shape;
-  const levels = Math.max(...s.scales) + 1;
-  const pyramid = tf.tidy(() => imagePyramid(inputs.left, levels));
-  const sources: { name: string; image: tf.Tensor4D; T: tf.Tensor3D }[] = Object.keys(inputs.neighbours)
-    .map(Number)
-    .sort((a, b) => a - b)
-    .map((f) => {
-      const T = inputs.poses[f];
-      if (!T) throw new Error(`monoObjective: no pose for neighbour ${f}`);
-      return { name: String(f), image: inputs.neighbours[f]!, T };
-    });
-  const stereoT = inputs.right ? stereoTransforms(inputs.baseline, inputs.focal, s.trainingBaseline) : null;
-  if (inputs.right && stereoT) sources.push({ name: 's', image: inputs.right, T: stereoT });
+/**
+ * monodepth2's loss on the configured scales for one target and its sources: the target pyramid (the smoothness term's
+ * images), the first sample's normalised K and the loss options come from the settings.
+ */
+function monodepth2Objective(left: tf.Tensor4D, K: number[][], disparities: tf.Tensor4D[], sources: Monodepth2Source[], s: ObjectiveSettings): LossResult {
+  const [, h, w] = left.shape;
+  const pyramid = tf.tidy(() => imagePyramid(left, Math.max(...s.scales) + 1));
   try {
     return monodepth2Loss(
       {
-        target: inputs.left,
+        target: left,
         targetPyramid: s.scales.map((k) => pyramid[k]!),
-        disparities: s.scales.map((k) => inputs.disparities[k]!),
+        disparities,
         sources,
-        normalisedK: normaliseIntrinsics(inputs.K[0]!, w, h),
+        normalisedK: normaliseIntrinsics(K[0]!, w, h),
       },
       {
         minDepth: s.minDepth,
@@ -138,13 +129,33 @@ export function monoObjective(inputs: MonoObjectiveInputs, s: ObjectiveSettings)
       },
     );
   } finally {
-    tf.dispose([...pyramid.slice(1), ...(stereoT ? [stereoT] : [])]);
+    tf.dispose(pyramid.slice(1));
+  }
+}
+
+/** monodepth2 mono (M) or mono+stereo (MS): min-reprojection over temporal neighbours (+ the stereo view). */
+export function monoObjective(inputs: MonoObjectiveInputs, s: ObjectiveSettings): LossResult {
+  if (s.kind !== 'monodepth2') throw new Error(`loss.mode mono / mono_stereo needs loss.kind monodepth2 (got ${s.kind})`);
+  const sources: { name: string; image: tf.Tensor4D; T: tf.Tensor3D }[] = Object.keys(inputs.neighbours)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((f) => {
+      const T = inputs.poses[f];
+      if (!T) throw new Error(`monoObjective: no pose for neighbour ${f}`);
+      return { name: String(f), image: inputs.neighbours[f]!, T };
+    });
+  const stereoT = inputs.right ? stereoTransforms(inputs.baseline, inputs.focal, s.trainingBaseline) : null;
+  if (inputs.right && stereoT) sources.push({ name: 's', image: inputs.right, T: stereoT });
+  try {
+    return monodepth2Objective(inputs.left, inputs.K, s.scales.map((k) => inputs.disparities[k]!), sources, s);
+  } finally {
+    if (stereoT) stereoT.dispose();
   }
 }
 
 /** The self-supervised stereo loss of the configured reference. */
 export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSettings): LossResult {
-  const [b, h, w] = inputs.left.shape;
+  const [b] = inputs.left.shape;
   if (inputs.K.length !== b || inputs.focal.length !== b || inputs.baseline.length !== b) {
     throw new Error(`stereoObjective: batch of ${b} images but ${inputs.K.length} K, ${inputs.focal.length} focal, ${inputs.baseline.length} baseline`);
   }
@@ -155,29 +166,11 @@ export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSetti
     return d;
   });
   if (s.kind === 'monodepth2') {
-    const pyramid = tf.tidy(() => imagePyramid(inputs.left, levels));
     const T = stereoTransforms(inputs.baseline, inputs.focal, s.trainingBaseline);
     try {
-      return monodepth2Loss(
-        {
-          target: inputs.left,
-          targetPyramid: s.scales.map((k) => pyramid[k]!),
-          disparities,
-          sources: [{ name: 's', image: inputs.right, T }],
-          normalisedK: normaliseIntrinsics(inputs.K[0]!, w, h),
-        },
-        {
-          minDepth: s.minDepth,
-          maxDepth: s.maxDepth,
-          smoothnessWeight: s.smoothnessWeight,
-          alignCorners: s.monodepth2.alignCorners,
-          automask: s.monodepth2.automask,
-          avgReprojection: s.monodepth2.avgReprojection,
-          noSsim: s.monodepth2.noSsim,
-        },
-      );
+      return monodepth2Objective(inputs.left, inputs.K, disparities, [{ name: 's', image: inputs.right, T }], s);
     } finally {
-      tf.dispose([T, ...pyramid.slice(1)]);
+      T.dispose();
     }
   }
   // monodepth v1: the right view must be to the right (flip-with-swap keeps it so).
