@@ -118,7 +118,7 @@ export function registerReflectPadKernels(backendName: JsKernelBackend): void {
 }
 
 /** The same padding from slices + concat (exact gradients from autodiff), for backends without the kernels. */
-function reflectPadComposite(x: tf.Tensor4D, p: number): tf.Tensor4D {
+export function reflectPadComposite(x: tf.Tensor4D, p: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
     const rows: tf.Tensor4D[] = [];

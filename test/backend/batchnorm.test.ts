@@ -4,6 +4,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm-kernels.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
+import { relErr } from '../helpers/compare.js';
 
 /**
  * The fused training batch-norm kernels (src/backend/batchnorm-kernels.ts, used by layers.batchNorm on wasm and cpu)
@@ -14,15 +15,6 @@ function reference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: n
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 describe.each(['cpu', 'wasm'] as const)('fused training batch norm on %s', (backend) => {
   const shapes: [number, number, number, number][] = [[2, 5, 7, 3], [4, 3, 2, 16], [1, 1, 3, 5]];

@@ -4,6 +4,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm-kernels.js';
 import { maxPool3x3s2Torch } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
+import { relErr } from '../helpers/compare.js';
 
 /** Runs fn on a backend and returns the flattened outputs as plain arrays. */
 async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -15,16 +16,6 @@ async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor[]): Promise<Float
   });
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 function randomArray(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
