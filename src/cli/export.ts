@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 
-import { initBackend } from '../backend/index.js';
+import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { exportDepthNet } from '../infer/export.js';
 import { netFromCheckpoint, outputConvention } from '../train/setup.js';
 
@@ -18,7 +18,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     y
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or run directory (its latest checkpoint; use <run>/checkpoints/best for the best)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
-      .option('backend', { choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }) as never,
+      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
   handler: async (argv) => {
     await initBackend(argv.backend as never);
     const { net, config, dir, rig } = await netFromCheckpoint(argv.checkpoint);

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { initBackend } from '../backend/index.js';
+import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { predictImageFiles } from '../infer/images.js';
 import { netFromCheckpoint, outputConvention } from '../train/setup.js';
 import { ProgressBar } from '../util/progress.js';
@@ -50,7 +50,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       .option('post-process', { type: 'boolean', default: false, describe: 'flip-average the prediction (monodepth post-processing)' })
       .option('focal', { type: 'number', describe: 'focal in px at the image size (width-fraction models; default: the training rig field of view)' })
       .option('baseline', { type: 'number', describe: 'stereo baseline (m) the model was trained with (default: from the checkpoint)' })
-      .option('backend', { choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }) as never,
+      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
   handler: async (argv) => {
     const paths = listImages(argv.inputs);
     await initBackend(argv.backend as never);

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 
-import { initBackend } from '../backend/index.js';
+import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { loadConfig } from '../config/load.js';
 import { writeTeacherMaps } from '../infer/teacher_cache.js';
 import { datasetFromConfig, netFromCheckpoint, objectiveFromConfig } from '../train/setup.js';
@@ -28,7 +28,7 @@ export const teacherCacheCommand: CommandModule<object, TeacherCacheArgs> = {
       .option('split', { choices: ['train', 'val', 'test'] as const, default: 'train' as const, describe: 'which data.<split> entry of --config' })
       .option('out', { type: 'string', demandOption: true, describe: 'maps directory (then distill.teacher: {source: maps, path: <out>, map_kind: depth})' })
       .option('batch-size', { type: 'number', default: 4 })
-      .option('backend', { choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }) as never,
+      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
   handler: async (argv) => {
     await initBackend(argv.backend as never);
     const { config } = loadConfig(argv.config, argv.set ?? []);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { initBackend } from '../backend/index.js';
+import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import type { DatasetConfig } from '../config/schema.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
@@ -32,7 +32,7 @@ export const testCommand: CommandModule<object, TestArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
       .option('post-process', { type: 'boolean', default: false, describe: "also write disparities_pp.npy (monodepth's flip averaging with edge ramps)" })
       .option('batch-size', { type: 'number', default: 4 })
-      .option('backend', { choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }) as never,
+      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
   handler: async (argv) => {
     await initBackend(argv.backend as never);
     const { net, config, dir, step } = await netFromCheckpoint(argv.checkpoint);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { initBackend } from '../backend/index.js';
+import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { applySet, loadConfig, resolveStage, validateConfig, type LoadedConfig } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { checkpointsDir } from '../train/checkpoint.js';
@@ -44,7 +44,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('run-dir', { type: 'string', describe: 'run directory (default runs/<name>)' })
       .option('checkpoint', { type: 'string', describe: 'initialise from this checkpoint (or run directory) with a fresh schedule: fine-tuning' })
       .option('models', { type: 'string', default: 'encoder,depth', describe: 'with --checkpoint: which parts to load (encoder, depth)' })
-      .option('backend', { choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], describe: 'compute backend (default: the config key backend)' })
+      .option('backend', { choices: BACKEND_NAMES, describe: 'compute backend (default: the config key backend)' })
       .option('threads', { type: 'number', describe: 'wasm threads' })
       .option('stop-after', { type: 'number', describe: 'stop (with a checkpoint) after this many steps of this invocation' }),
   handler: async (argv) => {
