@@ -5,13 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { EvalConfig, RunConfig } from '../config/schema.js';
-import { augmentSample, disposeAugmentedSample, drawAugmentation, NO_AUGMENTATION } from '../data/augment.js';
 import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
 import type { DepthNet } from '../models/types.js';
 import { averageMetrics, type DepthMetrics } from '../../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../../eval/protocols.js';
-import { Rng } from '../util/random.js';
 import { outputConvention } from './setup.js';
+import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
 
 export interface ValSample {
   id: string;
@@ -35,26 +34,6 @@ export async function loadValSamples(dataset: Dataset, maxSamples: number | null
   return out;
 }
 
-/** Network inputs of validation samples at the training size, [B,H,W,3]. */
-export function valInputs(samples: ValSample[], height: number, width: number): tf.Tensor4D {
-  const items = samples.map((s) =>
-    augmentSample({ id: s.id, left: s.left, camera: s.camera }, drawAugmentation(new Rng(0), NO_AUGMENTATION, s.left), NO_AUGMENTATION, { height, width }),
-  );
-  const x = tf.stack(items.map((i) => i.leftInput)) as tf.Tensor4D;
-  items.forEach(disposeAugmentedSample);
-  return x;
-}
-
-/** The first output channel at full training resolution, [B,H,W]. */
-export function predictFirstChannel(net: DepthNet, x: tf.Tensor4D): tf.Tensor3D {
-  return tf.tidy(() => {
-    const out = net.apply(x, { training: false });
-    const d = out.disparities[0]!;
-    const first = d.shape[3] === 1 ? d : tf.slice(d, [0, 0, 0, 0], [-1, -1, -1, 1]);
-    return tf.squeeze(first, [3]) as tf.Tensor3D;
-  });
-}
-
 export interface ValidationResult {
   metrics: DepthMetrics;
   count: number;
@@ -70,8 +49,8 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
   const preview: ValidationResult['preview'] = [];
   for (let start = 0; start < samples.length; start += batchSize) {
     const chunk = samples.slice(start, start + batchSize);
-    const x = valInputs(chunk, height, width);
-    const pred = predictFirstChannel(net, x);
+    const x = tf.tidy(() => tf.concat(chunk.map((c) => rgbToNetInput(c.left, height, width, c.id)), 0) as tf.Tensor4D);
+    const pred = predictDisparity(net, x, { postProcess: false });
     const values = (await pred.data()) as Float32Array;
     tf.dispose([x, pred]);
     chunk.forEach((s, k) => {
