@@ -55,9 +55,6 @@ export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
 
 /** The depth network of a config; monodepth (v1) losses need two output channels (left and right disparity). */
 export function modelFromConfig(m: ModelConfig, loss: LossConfig, seed: number): DepthNet {
-  if (loss.kind === 'monodepth' && m.name !== 'monodepth_resnet50' && m.name !== 'monodepth2_resnet18' && m.name !== 'monodepth2_resnet50') {
-    throw new Error(`model.name ${m.name} cannot be trained with loss.kind monodepth`);
-  }
   const twoChannels = loss.kind === 'monodepth';
   const base = m.seed ?? seed;
   return createModel(m.name, {
