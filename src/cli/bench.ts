@@ -13,12 +13,13 @@ import type { CommandModule } from 'yargs';
 import { initBackend, shutdownBackend, type BackendName } from '../backend/index.js';
 import { benchConvLayer, benchMatMul } from '../backend/bench-ops.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { benchTrainStep, type TrainStepBench } from '../train/bench.js';
+import { benchTrainStep, profileTrainStep, type KernelTime, type TrainStepBench } from '../train/bench.js';
 import { benchLoader, type LoaderBench } from '../data/loader_bench.js';
 
 interface BenchArgs {
   backends: string;
   quick: boolean;
+  profile: boolean;
   json: boolean;
   out?: string;
   child?: string;
@@ -32,6 +33,8 @@ interface BackendReport {
   build?: string;
   matmulGflops: number;
   steps: TrainStepBench[];
+  /** --profile: kernel times of one 96x320 step. */
+  profile?: { stepMs: number; kernels: KernelTime[] };
   /** cpu only: estimated step time from one layer's GFLOP/s. */
   extrapolated?: { layerGflops: { forward: number; inputGrad: number; filterGrad: number }; stepMsEstimate: Record<string, number> };
   error?: string;
@@ -45,7 +48,7 @@ const SIZES_QUICK = [{ height: 96, width: 320, steps: 3, microBatches: 1 }];
 /** Forward conv GFLOP of ResNet18 + monodepth2 at batch 4, measured by the bench itself (used for the cpu estimate). */
 const FORWARD_GFLOP_96x320_B4 = 16.0;
 
-async function runChild(backend: string, quick: boolean, threads?: number): Promise<BackendReport> {
+async function runChild(backend: string, quick: boolean, threads?: number, profile = false): Promise<BackendReport> {
   const info = await initBackend(backend as BackendName, threads ? { threads } : {});
   const report: BackendReport = {
     backend: info.chosen,
@@ -66,6 +69,7 @@ async function runChild(backend: string, quick: boolean, threads?: number): Prom
       const micro = backend === 'wasm' ? size.microBatches : 1;
       report.steps.push(await benchTrainStep({ ...size, batchSize: 4, microBatches: micro, forwardRuns: 3 }));
     }
+    if (profile) report.profile = await profileTrainStep({ height: 96, width: 320, batchSize: 4, microBatches: 1 });
   }
   shutdownBackend();
   return report;
@@ -85,7 +89,7 @@ function availableBackends(): string[] {
 }
 
 function formatTable(reports: BackendReport[]): string {
-  const lines = ['backend        threads  size      ms/step (min)     img/s   step GFLOP/s  fwd ms   matmul GFLOP/s  tensors first->last'];
+  const lines = ['backend        threads  size      ms/step (min)    cpu ms/step    img/s   step GFLOP/s  fwd ms   matmul GFLOP/s  tensors first->last'];
   for (const r of reports) {
     if (r.error) {
       lines.push(`${r.backend.padEnd(14)} failed: ${r.error}`);
@@ -95,11 +99,19 @@ function formatTable(reports: BackendReport[]): string {
       lines.push(
         `${r.backend.padEnd(14)} ${String(r.threads).padEnd(8)} ${`${s.height}x${s.width}`.padEnd(9)} ` +
           `${s.stepMs.median.toFixed(0).padStart(7)} (${s.stepMs.min.toFixed(0)})`.padEnd(18) +
+          `${s.cpuMs.median.toFixed(0).padStart(10)}  ` +
           `${s.imagesPerSecond.toFixed(2).padStart(7)} ${s.stepGflops.toFixed(1).padStart(13)} ${s.forwardMs.median.toFixed(0).padStart(7)} ` +
           `${r.matmulGflops.toFixed(1).padStart(15)}  ${s.memoryFirstStep.numTensors}->${s.memoryLastStep.numTensors} ` +
           `(${(s.memoryFirstStep.numBytes / 2 ** 20).toFixed(1)}->${(s.memoryLastStep.numBytes / 2 ** 20).toFixed(1)} MiB)` +
           (s.microBatches > 1 ? ` [${s.microBatches} micro-batches]` : ''),
       );
+    }
+    if (r.profile) {
+      const total = r.profile.kernels.reduce((a, k) => a + k.ms, 0);
+      lines.push(`${r.backend} kernel profile of one 96x320 step (${r.profile.stepMs.toFixed(0)} ms under tf.profile, kernels ${total.toFixed(0)} ms):`);
+      for (const k of r.profile.kernels.slice(0, 25)) {
+        lines.push(`  ${k.kernel.padEnd(32)} ${k.ms.toFixed(1).padStart(8)} ms  ${String(k.calls).padStart(5)} calls  ${((100 * k.ms) / total).toFixed(1).padStart(5)}%`);
+      }
     }
     if (r.extrapolated) {
       const e = r.extrapolated;
@@ -122,6 +134,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     y
       .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
       .option('quick', { type: 'boolean', default: false, describe: '96x320 only, 3 steps (under 2 minutes)' })
+      .option('profile', { type: 'boolean', default: false, describe: 'Also print the kernel times of one 96x320 step' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
       .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
       .option('threads', { type: 'number', describe: 'wasm threads (default: cores, max 8)' })
@@ -129,7 +142,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('child', { type: 'string', hidden: true }) as never,
   handler: async (args) => {
     if (args.child) {
-      process.stdout.write(JSON.stringify(await runChild(args.child, args.quick, args.threads)) + '\n');
+      process.stdout.write(JSON.stringify(await runChild(args.child, args.quick, args.threads, args.profile)) + '\n');
       return;
     }
     const requested = args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
@@ -137,7 +150,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const reports: BackendReport[] = [];
     for (const backend of requested) {
       process.stderr.write(`bench: ${backend} ...\n`);
-      const childArgs = [bin, 'bench', '--child', backend, ...(args.quick ? ['--quick'] : []), ...(args.threads ? ['--threads', String(args.threads)] : [])];
+      const childArgs = [bin, 'bench', '--child', backend, ...(args.quick ? ['--quick'] : []), ...(args.profile ? ['--profile'] : []),
+        ...(args.threads ? ['--threads', String(args.threads)] : [])];
       const res = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
       const line = res.stdout.trim().split('\n').pop() ?? '';
       try {

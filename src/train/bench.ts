@@ -37,6 +37,11 @@ export interface TrainStepBench {
   /** Conv FLOPs of one forward pass of the batch (one multiply-add = 2 FLOPs). */
   forwardConvGflop: number;
   stepMs: { median: number; min: number; all: number[] };
+  /**
+   * Process CPU time per step (all threads, median). On a machine shared with other jobs the wall time grows while
+   * this stays near the work done: wall ~ cpu / threads means the step had the cores to itself.
+   */
+  cpuMs: { median: number };
   forwardMs: { median: number; min: number };
   imagesPerSecond: number;
   /** Conv GFLOP/s of a step, counting forward + dX + dW as 3x the forward conv FLOPs. */
@@ -150,13 +155,17 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
     // Warm-up (kernel compilation, heap growth) is not timed.
     prepared.step();
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     const losses: number[] = [];
     let first: MemorySnapshot | undefined;
     let last: MemorySnapshot | undefined;
     for (let i = 0; i < opts.steps; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       losses.push(prepared.step());
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuTimes.push((c.user + c.system) / 1000);
       const m = tf.memory();
       const snap = { numTensors: m.numTensors, numBytes: m.numBytes };
       if (!first) first = snap;
@@ -177,6 +186,7 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
       parameters: model.parameterCount(),
       forwardConvGflop: forwardFlops / 1e9,
       stepMs: { median: stepMedian, min: Math.min(...times), all: times },
+      cpuMs: { median: median(cpuTimes) },
       forwardMs: { median: fwd.length ? median(fwd) : NaN, min: fwd.length ? Math.min(...fwd) : NaN },
       imagesPerSecond: (b * 1000) / stepMedian,
       stepGflops: (3 * forwardFlops) / (stepMedian * 1e6),
@@ -186,6 +196,41 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
     };
   } finally {
     input.dispose();
+    prepared.dispose();
+  }
+}
+
+export interface KernelTime {
+  kernel: string;
+  calls: number;
+  /** Summed kernel time; a project kernel that calls others (e.g. a conv gradient running Conv2D) includes them. */
+  ms: number;
+}
+
+/**
+ * Kernel times of one training step (after one warm-up step), by kernel name, largest first, from tf.profile (each
+ * kernel timed by the backend; on wasm the wall time of the call).
+ */
+export async function profileTrainStep(
+  opts: Pick<TrainStepBenchOptions, 'height' | 'width' | 'batchSize' | 'microBatches' | 'model'>,
+): Promise<{ stepMs: number; kernels: KernelTime[] }> {
+  const prepared = prepareTrainStep(opts);
+  try {
+    prepared.step();
+    const t0 = performance.now();
+    const info = await tf.profile(() => {
+      prepared.step();
+    });
+    const stepMs = performance.now() - t0;
+    const byName = new Map<string, KernelTime>();
+    for (const k of info.kernels) {
+      const entry = byName.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
+      entry.calls += 1;
+      entry.ms += Number(k.kernelTimeMs) || 0;
+      byName.set(k.name, entry);
+    }
+    return { stepMs, kernels: [...byName.values()].sort((a, b) => b.ms - a.ms) };
+  } finally {
     prepared.dispose();
   }
 }
