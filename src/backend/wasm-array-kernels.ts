@@ -519,9 +519,43 @@ function transposeBlock(src: Float32Array, offset: number, rows: number, cols: n
   }
 }
 
-/** Left operands up to this many elements (camera matrices) stay on the stock loop: packing the wide right operand
- *  for XNNPACK costs as much as the products (measured equal for [4,3,4]^T x [4,3,30720]). */
+/** Left operands up to this many elements stay on the stock loop (packing the right operand for XNNPACK would cost as
+ *  much as the products), except those with K <= 4 (camera matrices), which `thinMatMul` handles. */
 const SMALL_LEFT_OPERAND = 64;
+
+/**
+ * out[i] = op(A[i]) @ op(B[i]) for an inner dimension K <= 4 (camera projections: [3,4] x [4, B*H*W], ~12 calls per
+ * step; the stock loop takes ~5 ms each): one pass over the output columns, the K values of a column loaded once
+ * and the M rows of coefficients (zero-padded to 4) applied to them.
+ */
+function thinMatMul(
+  A: Float32Array, B: Float32Array, out: Float32Array,
+  g: { batch: number; batchA: number; batchB: number; M: number; K: number; N: number; transposeA: boolean; transposeB: boolean },
+): void {
+  const { M, K, N } = g;
+  const coef = new Float64Array(M * 4);
+  for (let i = 0; i < g.batch; i++) {
+    const aOff = (g.batchA === 1 ? 0 : i) * M * K;
+    coef.fill(0);
+    for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) coef[m * 4 + k] = A[aOff + (g.transposeA ? k * M + m : m * K + k)]!;
+    const bOff = (g.batchB === 1 ? 0 : i) * K * N;
+    // Element (k, n) of op(B) is at bOff + k*kStride + n*nStride.
+    const kStride = g.transposeB ? 1 : N;
+    const nStride = g.transposeB ? K : 1;
+    const oOff = i * M * N;
+    for (let n = 0; n < N; n++) {
+      const base = bOff + n * nStride;
+      const b0 = B[base]!;
+      const b1 = K > 1 ? B[base + kStride]! : 0;
+      const b2 = K > 2 ? B[base + 2 * kStride]! : 0;
+      const b3 = K > 3 ? B[base + 3 * kStride]! : 0;
+      for (let m = 0; m < M; m++) {
+        const c = m * 4;
+        out[oOff + m * N + n] = coef[c]! * b0 + coef[c + 1]! * b1 + coef[c + 2]! * b2 + coef[c + 3]! * b3;
+      }
+    }
+  }
+}
 
 /**
  * BatchMatMul with a batch or transposed operands: the stock kernel runs those as a naive loop (0.5-2 GFLOP/s, ~100 ms
@@ -542,11 +576,16 @@ function batchMatMul({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFun
   const M = transposeA ? a.shape[rankA - 1]! : a.shape[rankA - 2]!;
   const K = transposeA ? a.shape[rankA - 2]! : a.shape[rankA - 1]!;
   const N = transposeB ? b.shape[rankB - 2]! : b.shape[rankB - 1]!;
-  if (plain || a.dtype !== 'float32' || b.dtype !== 'float32' || !sameBatchDims || M * K <= SMALL_LEFT_OPERAND) {
+  const thin = K <= 4 && M <= 16;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !sameBatchDims || (!thin && (plain || M * K <= SMALL_LEFT_OPERAND))) {
     return stock({ inputs, backend, attrs }) as Info;
   }
   const outShape = [...tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), M, N];
   const out = backend.makeOutput(outShape, 'float32') as Info;
+  if (thin) {
+    thinMatMul(heap(backend, a), heap(backend, b), heap(backend, out), { batch, batchA, batchB, M, K, N, transposeA, transposeB });
+    return out;
+  }
   const a2 = backend.makeOutput([M, K], 'float32') as Info;
   const stage = (src: Info, index: number, rows: number, cols: number, transpose: boolean, dst: Info): void => {
     const view = heap(backend, src);

@@ -222,7 +222,7 @@ describe('AvgPoolGrad on wasm', () => {
 });
 
 describe('BatchMatMul on wasm', () => {
-  // Left operands of more than 64 elements take the per-batch XNNPACK path; the small ones stay on the stock loop.
+  // Left operands of more than 64 elements take the per-batch XNNPACK path, K <= 4 the thin loop, others the stock loop.
   const cases: [number[], number[], boolean, boolean][] = [
     [[4, 9, 11], [4, 11, 7], false, false],
     [[4, 11, 9], [4, 11, 7], true, false],
@@ -234,6 +234,14 @@ describe('BatchMatMul on wasm', () => {
     [[2, 3, 9, 10], [2, 3, 10, 2], false, false],
     [[4, 3, 4], [4, 3, 50], true, false],
     [[9, 10], [10, 4], false, false],
+    // K <= 4 (camera projections): the thin-product loop, every transpose combination, K = 1..4, broadcast batch.
+    [[4, 3, 4], [4, 4, 37], false, false],
+    [[4, 3, 3], [4, 3, 37], false, false],
+    [[2, 2, 5], [2, 29, 2], true, true],
+    [[1, 1], [1, 13], false, false],
+    [[3, 4], [1, 17, 3], true, true],
+    [[1, 3, 4], [3, 4, 21], false, false],
+    [[2, 6, 4], [1, 11, 4], false, true],
   ];
   for (const [sa, sb, ta, tb] of cases) {
     it(`[${sa}]${ta ? '^T' : ''} x [${sb}]${tb ? '^T' : ''} matches cpu`, async () => {
