@@ -292,8 +292,19 @@ function gatherV2({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc):
   for (let b = 0; b < batchSize; b++) {
     for (let o = 0; o < outerSize; o++) {
       const base = (b * outerSize + o) * dimSize;
+      const first = b * perBatch;
+      if (sliceSize === 3) {
+        // RGB rows (the photometric warp): unrolled, no call per row.
+        for (let n = 0; n < perBatch; n++, dstOff += 3) {
+          const from = (base + ids[first + n]!) * 3;
+          dst[dstOff] = src[from]!;
+          dst[dstOff + 1] = src[from + 1]!;
+          dst[dstOff + 2] = src[from + 2]!;
+        }
+        continue;
+      }
       for (let n = 0; n < perBatch; n++) {
-        copyRun(src, (base + ids[b * perBatch + n]!) * sliceSize, dst, dstOff, sliceSize);
+        copyRun(src, (base + ids[first + n]!) * sliceSize, dst, dstOff, sliceSize);
         dstOff += sliceSize;
       }
     }
