@@ -15,6 +15,11 @@
  * ResizeBilinear(+Grad), GatherV2 (grad: UnsortedSegmentSum here), GatherNd (grad: ScatterNd), Select, ClipByValue,
  * Abs, Exp, Log, Min, ArgMin, Transpose, Slice, Pack, Tile, Cast: all present in tfjs-backend-wasm 4.22 or here.
  * ResizeBilinearGrad is replaced because the stock one ignores halfPixelCenters.
+ *
+ * Speed (a ResNet18 + monodepth2 step at 96x320 batch 4, 4.2 -> 2.6 s on 2 threads): Conv2D and both conv gradients
+ * pick per layer between conv-based and matrix-product formulations (wasm-conv-gemm.ts); data movement, broadcasting,
+ * reductions and batched matmuls that the stock kernels run per element are replaced in wasm-array-kernels.ts;
+ * training batch norm and reflection padding are fused kernels (batchnorm-kernels.ts, reflect-pad.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { arrayKernelReplacements } from './wasm-array-kernels.js';
