@@ -103,6 +103,7 @@ function formatTable(reports: BackendReport[]): string {
           `${s.imagesPerSecond.toFixed(2).padStart(7)} ${s.stepGflops.toFixed(1).padStart(13)} ${s.forwardMs.median.toFixed(0).padStart(7)} ` +
           `${r.matmulGflops.toFixed(1).padStart(15)}  ${s.memoryFirstStep.numTensors}->${s.memoryLastStep.numTensors} ` +
           `(${(s.memoryFirstStep.numBytes / 2 ** 20).toFixed(1)}->${(s.memoryLastStep.numBytes / 2 ** 20).toFixed(1)} MiB)` +
+          (s.wasmHeapBytes ? ` heap ${(s.wasmHeapBytes / 2 ** 30).toFixed(2)} GiB` : '') +
           (s.microBatches > 1 ? ` [${s.microBatches} micro-batches]` : ''),
       );
     }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { stereoTransform, KITTI_NORMALISED_K } from '../geometry/camera.js';
 import { monodepth2Loss, MONODEPTH2_AS_WRITTEN_PRESET } from '../losses/monodepth2.js';
+import { wasmHeapBytes } from '../backend/index.js';
 import { createModel } from '../models/registry.js';
 import { Adam } from './optimizer.js';
 import { trainStep } from './step.js';
@@ -48,6 +49,8 @@ export interface TrainStepBench {
   stepGflops: number;
   memoryFirstStep: MemorySnapshot;
   memoryLastStep: MemorySnapshot;
+  /** wasm heap size after the last step (its high-water mark; the limit is 4 GiB), null on other backends. */
+  wasmHeapBytes: number | null;
   losses: number[];
 }
 
@@ -192,6 +195,7 @@ export async function benchTrainStep(opts: TrainStepBenchOptions): Promise<Train
       stepGflops: (3 * forwardFlops) / (stepMedian * 1e6),
       memoryFirstStep: first!,
       memoryLastStep: last!,
+      wasmHeapBytes: wasmHeapBytes(),
       losses,
     };
   } finally {
