@@ -71,6 +71,11 @@ const ARMS: Arm[] = [
   { name: 'warm_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all', warm: true },
   { name: 'student_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all' },
   { name: 'warm_hint_w001', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`, 'distill.weights=[0.01, 0.01, 0.01, 0.01]'], seeds: 'all', after: ['hint_teacher'], warm: true },
+  // Hint KD again with a teacher that is clearly better than the student (1200 steps instead of 300).
+  { name: 'hint_teacher_long', config: `${EXP}/hint_teacher_long.yaml`, seeds: null },
+  { name: 'student_hint_long_w001', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher_long')}`, 'distill.weights=[0.01, 0.01, 0.01, 0.01]'], seeds: 'all', after: ['hint_teacher_long'] },
+  { name: 'warm_hint_long_w001', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher_long')}`, 'distill.weights=[0.01, 0.01, 0.01, 0.01]'], seeds: 'all', after: ['hint_teacher_long'], warm: true },
+  { name: 'warm_hint_long_w003', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher_long')}`, 'distill.weights=[0.003, 0.003, 0.003, 0.003]'], seeds: 'all', after: ['hint_teacher_long'], warm: true },
 ];
 const runName = (arm: string, seed: number | null): string => (seed === null ? arm : `${arm}_seed${seed}`);
 const seedsOf = (arm: Arm): (number | null)[] => (arm.seeds === null ? [null] : arm.seeds === 'first' ? seeds.slice(0, 1) : seeds);
