@@ -5,7 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
-import { registerAdamKernel } from './adam-kernel.js';
 import { registerBatchNormKernels } from './batchnorm-kernels.js';
 import { registerCpuKernels } from './cpu-kernels.js';
 import { registerReflectPadKernels } from './reflect-pad.js';
@@ -50,7 +49,6 @@ async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu');
   registerCpuKernels();
   registerBatchNormKernels('cpu');
-  registerAdamKernel('cpu');
   registerReflectPadKernels('cpu');
   if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
   return { threads: 1 };
@@ -62,7 +60,6 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
   registerBatchNormKernels('wasm');
-  registerAdamKernel('wasm');
   registerReflectPadKernels('wasm');
   const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };
   // The wasm module is instantiated once per process: the first successful load fixes the build and threads.
@@ -152,14 +149,4 @@ export function shutdownBackend(): void {
     if (tf.findBackend(name)) tf.engine().removeBackend(name);
   }
 }
-/**
- * Bytes of the wasm backend's heap (the WebAssembly memory, which grows and never shrinks, so this is the run's
- * high-water mark; wasm32 caps it at 4 GiB), or null on other backends.
- */
-export function wasmHeapBytes(): number | null {
-  if (tf.getBackend() !== 'wasm') return null;
-  const module = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
-  return module?.HEAPU8?.buffer.byteLength ?? null;
-}
-
 export { ensureGradientsRegistered } from './gradients.js';

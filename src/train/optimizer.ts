@@ -5,7 +5,6 @@
  * bit for exact resume, and (c) gradients that may be accumulated over micro-batches before one update.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamUpdate } from '../backend/adam-kernel.js';
 
 export interface AdamOptions {
   beta1?: number;
@@ -54,11 +53,16 @@ export class Adam {
         this.m.set(name, m);
         this.v.set(name, v);
       }
-      const [newParam, newM, newV] = adamUpdate(variable, m, v, g, { beta1: b1, beta2: b2, epsilon: this.epsilon, stepSize, sqrtBiasCorrection2: sqrtBc2 });
-      variable.assign(newParam);
-      m.assign(newM);
-      v.assign(newV);
-      tf.dispose([newParam, newM, newV]);
+      const mm = m;
+      const vv = v;
+      tf.tidy(() => {
+        const newM = tf.add(tf.mul(mm, b1), tf.mul(g, 1 - b1));
+        const newV = tf.add(tf.mul(vv, b2), tf.mul(tf.square(g), 1 - b2));
+        const denom = tf.add(tf.div(tf.sqrt(newV), sqrtBc2), this.epsilon);
+        mm.assign(newM);
+        vv.assign(newV);
+        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, denom), stepSize)));
+      });
     }
   }
 
