@@ -149,4 +149,14 @@ export function shutdownBackend(): void {
     if (tf.findBackend(name)) tf.engine().removeBackend(name);
   }
 }
+/**
+ * Bytes of the wasm backend's heap (the WebAssembly memory, which grows and never shrinks, so this is the run's
+ * high-water mark; wasm32 caps it at 4 GiB), or null on other backends.
+ */
+export function wasmHeapBytes(): number | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const module = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return module?.HEAPU8?.buffer.byteLength ?? null;
+}
+
 export { ensureGradientsRegistered } from './gradients.js';
