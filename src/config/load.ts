@@ -32,17 +32,21 @@ function isPlainObject(v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Keys that say what a map is: a map that changes one of them is another thing, not an edit of the inherited one. */
+const DISCRIMINATORS = ['kind', 'dataset', 'source'] as const;
+
 /**
- * Deep merge: maps merge key by key, everything else (arrays included) is replaced by `over`. A map whose `kind`
- * differs from the inherited one (e.g. a schedule switched from piecewise to cosine) replaces it whole: the old
- * kind's keys would not apply.
+ * Deep merge: maps merge key by key, everything else (arrays included) is replaced by `over`. A map whose `kind`,
+ * `dataset` or `source` differs from the inherited one (a schedule switched from piecewise to cosine, a stage that
+ * trains on KITTI instead of Cityscapes) replaces it whole: the old one's keys (its options, its synthetic world)
+ * would not apply.
  */
 export function deepMerge(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const old = out[k];
-    const sameKind = isPlainObject(old) && isPlainObject(v) && (v.kind === undefined || v.kind === old.kind);
-    out[k] = isPlainObject(v) && isPlainObject(old) && sameKind ? deepMerge(old, v) : v;
+    const sameThing = isPlainObject(old) && isPlainObject(v) && DISCRIMINATORS.every((d) => v[d] === undefined || v[d] === old[d]);
+    out[k] = isPlainObject(v) && isPlainObject(old) && sameThing ? deepMerge(old, v) : v;
   }
   return out;
 }

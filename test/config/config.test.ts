@@ -61,6 +61,12 @@ describe('config loading', () => {
     // another kind replaces the inherited map whole
     expect(deepMerge({ s: { kind: 'piecewise', factors: [1] } }, { s: { kind: 'cosine', min_lr: 0 } })).toEqual({ s: { kind: 'cosine', min_lr: 0 } });
     expect(deepMerge({ s: { kind: 'step', gamma: 0.5 } }, { s: { gamma: 0.1 } })).toEqual({ s: { kind: 'step', gamma: 0.1 } });
+    // so does another dataset (a stage that trains on KITTI after Cityscapes keeps none of Cityscapes' options or world)
+    const city = { dataset: 'cityscapes', path: 'c', options: { cropBottomFraction: 0.2 }, synthesize: { world: 'cityscapes' } };
+    const kitti = { dataset: 'kitti_raw', path: 'k', options: { gt: 'none' } };
+    expect(deepMerge({ train: city }, { train: kitti })).toEqual({ train: kitti });
+    expect(deepMerge({ train: city }, { train: { path: 'c2' } })).toEqual({ train: { ...city, path: 'c2' } });
+    expect(deepMerge({ t: { source: 'maps', path: 'm', map_kind: 'depth' } }, { t: { source: 'checkpoint', path: 'r' } })).toEqual({ t: { source: 'checkpoint', path: 'r' } });
   });
 
   it('resolves stages as the base with the stage overrides', () => {
