@@ -60,13 +60,14 @@ const ARMS: Arm[] = [
   { name: 'student_distdepth_lstsq_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq', 'distill.dist_weight=1'], seeds: 'all' },
   { name: 'student_distdepth_rows_w1', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.dist_weight=1'], seeds: 'first' },
   { name: 'student_distdepth_lstsq_w005', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq'], seeds: 'first' },
-  { name: 'student_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: ['hint_teacher'] },
+  // Hint KD from the 300-step teacher with weights 0.1 (the first try; student_hint.yaml now holds the settings that worked).
+  { name: 'student_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`, 'distill.weights=[0.1, 0.1, 0.1, 0.1]'], seeds: 'all', after: ['hint_teacher'] },
   // Warm start: every arm continues the same seed's `student` run for 100 more steps (from scratch the distilled students
   // collapse to a flat depth map, see docs/experiments.md).
   { name: 'warm_student', config: `${EXP}/student.yaml`, seeds: 'all', warm: true },
   { name: 'warm_distdepth', config: `${EXP}/student_distdepth.yaml`, seeds: 'all', warm: true },
   { name: 'warm_distdepth_lstsq_w05', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=lstsq', 'distill.dist_weight=0.5'], seeds: 'all', warm: true },
-  { name: 'warm_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`], seeds: 'all', after: ['hint_teacher'], warm: true },
+  { name: 'warm_hint', config: `${EXP}/student_hint.yaml`, sets: [`distill.teacher.path=${join(out, 'hint_teacher')}`, 'distill.weights=[0.1, 0.1, 0.1, 0.1]'], seeds: 'all', after: ['hint_teacher'], warm: true },
   // The fixes the first runs pointed at: moment-matching alignment (no shrinkage of the student), hint weights 10x smaller.
   { name: 'warm_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all', warm: true },
   { name: 'student_distdepth_moments', config: `${EXP}/student_distdepth.yaml`, sets: ['distill.alignment=moments'], seeds: 'all' },
