@@ -2,6 +2,7 @@
  * The typed run configuration: every knob of a training/eval run, its default and its validation, in one place
  * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
  */
+import { unknownDatasetOptions } from '../data/dataset_options.js';
 import { z } from 'zod';
 
 const probability = z.number().min(0).max(1);
@@ -66,7 +67,13 @@ export const datasetSchema = z
       .nullable()
       .default(null),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    const { unknown, known } = unknownDatasetOptions(d.dataset, d.options);
+    for (const key of unknown) {
+      ctx.addIssue({ code: 'custom', path: ['options', key], message: `unknown option for dataset ${d.dataset}; it takes ${known.length ? known.join(', ') : 'no options'}` });
+    }
+  });
 
 export const dataSchema = z
   .object({

@@ -40,6 +40,13 @@ describe('config loading', () => {
     expect(message).toMatch(/key 'loss\.smoothness_weight' \(.*bad\.yaml:4\): .*number/);
   });
 
+  it('rejects an adapter option the dataset does not take, naming the key, the file and the line', () => {
+    const dir = files({ 'base.yaml': BASE, 'typo.yaml': `extends: base.yaml\ndata:\n  train:\n    options:\n      gt: none\n      imageExtt: png\n` });
+    expect(() => loadConfig(join(dir, 'typo.yaml'))).toThrow(/data\.train\.options\.imageExtt' \(.*typo\.yaml:6\): unknown option for dataset kitti_raw; it takes lineFormat, imageExt, gt, neighbours, metric/);
+    // the dataset's real options pass
+    expect(loadConfig(join(dir, 'base.yaml'), ['data.train.options={gt: none, imageExt: png}']).config.data.train.options).toEqual({ gt: 'none', imageExt: 'png' });
+  });
+
   it('names the --set flag that introduced a bad value', () => {
     const dir = files({ 'base.yaml': BASE });
     expect(() => loadConfig(join(dir, 'base.yaml'), ['data.batch_size=-3'])).toThrow(/data\.batch_size.*--set data\.batch_size=-3/);
