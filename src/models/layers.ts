@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/batchnorm-kernels.js';
-import { reflectPad as reflectPadOp } from '../backend/reflect-pad.js';
+import { reflectPad } from '../backend/reflect-pad.js';
 import { Rng } from '../util/random.js';
 
 export type PaddingMode = 'reflect' | 'zero';
@@ -52,11 +52,8 @@ export function torchDefaultUniform(shape: number[], fanIn: number, rng: Rng): t
   return tf.tensor(data, shape);
 }
 
-/** Reflection pad of H and W by `p` (torch ReflectionPad2d semantics: edge pixel not repeated); differentiable. One
- *  kernel each way where the backend has them, slices + concat elsewhere (tfjs's MirrorPad gradient is wrong). */
-export function reflectPad(x: tf.Tensor4D, p: number): tf.Tensor4D {
-  return reflectPadOp(x, p);
-}
+/** Reflection pad (torch ReflectionPad2d), differentiable: the model code's name for src/backend/reflect-pad.ts. */
+export { reflectPad };
 
 export interface Conv2dParams { kernel: tf.Variable; bias?: tf.Variable }
 
@@ -72,16 +69,16 @@ export function createConv2d(store: ParamStore, name: string, inC: number, outC:
   return { kernel, bias };
 }
 
-/**
- * Conv with explicit padding (torch semantics: pad `pad` each side, then a 'valid' conv with `stride`). Zero padding is
- * passed to the conv itself rather than materialised, so the input gradient is computed for the real input only
- * (materialising it made the deepest layers' input gradient twice as large: 5x12 padded vs 3x10).
- */
 /** libtensorflow's Conv2D (tfjs-node) refuses EXPLICIT padding; wasm and cpu take it without materialising the pad. */
 function explicitPaddingSupported(): boolean {
   return tf.getBackend() !== 'tensorflow';
 }
 
+/**
+ * Conv with explicit padding (torch semantics: pad `pad` each side, then a 'valid' conv with `stride`). Where the backend
+ * takes it, zero padding is passed to the conv itself rather than materialised, so the input gradient is computed for
+ * the real input only (materialising it made the deepest layers' input gradient twice as large: 5x12 padded vs 3x10).
+ */
 export function conv2d(x: tf.Tensor4D, p: Conv2dParams, stride: number, pad: number, mode: PaddingMode): tf.Tensor4D {
   return tf.tidy(() => {
     const kernel = p.kernel as tf.Tensor4D;
