@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DepthNet } from '../models/types.js';
 import { DatasetError, type RgbImage } from '../data/types.js';
 import { postProcessDisparity } from '../../eval/postprocess.js';
+import { leftDisparity } from '../losses/objective.js';
 
 export interface PredictOptions {
   /** Flip post-processing (monodepth `post_process_disparity`, monodepth2 `--post_process`). */
@@ -34,8 +35,7 @@ export function predictDisparityPair(net: DepthNet, image: tf.Tensor4D, postProc
   checkNetInput(image);
   const both = tf.tidy(() => {
     const x = postProcess ? tf.concat([image, tf.reverse(image, 2)], 0) : image;
-    const full = net.apply(x, { training: false }).disparities[0]!;
-    return tf.slice(full, [0, 0, 0, 0], [-1, -1, -1, 1]) as tf.Tensor4D;
+    return leftDisparity(net.apply(x, { training: false }).disparities[0]!);
   });
   if (!postProcess) return { disparity: both };
   const [b, h, w] = image.shape;

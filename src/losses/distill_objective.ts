@@ -10,7 +10,7 @@ import { dispToDepth } from '../geometry/camera.js';
 import { alignScaleShift, distDepthLoss, sobelEdgeMagnitude, type DistDepthLossOptions } from './distill.js';
 import { hintLoss, type HintAdapters } from './hint.js';
 import type { LossResult } from './monodepth2.js';
-import type { ObjectiveSettings } from './objective.js';
+import { leftDisparity, type ObjectiveSettings } from './objective.js';
 
 /** A teacher map as depth: inverse depth d (DPT/MiDaS "disparity") becomes 1 / (d + 1) as DistDepth does; depth is kept. */
 export function teacherMapToDepth(map: tf.Tensor4D, kind: TeacherKind): tf.Tensor4D {
@@ -21,7 +21,7 @@ export function teacherMapToDepth(map: tf.Tensor4D, kind: TeacherKind): tf.Tenso
 /** Depth of a network's first output channel, in its loss's units (monodepth2 scaled sigmoid; monodepth v1 1 / disparity, relative). */
 export function depthFromDisparity(disparity: tf.Tensor4D, s: Pick<ObjectiveSettings, 'kind' | 'minDepth' | 'maxDepth'>): tf.Tensor4D {
   return tf.tidy(() => {
-    const first = disparity.shape[3] === 1 ? disparity : (tf.slice(disparity, [0, 0, 0, 0], [-1, -1, -1, 1]) as tf.Tensor4D);
+    const first = leftDisparity(disparity);
     if (s.kind === 'monodepth') return tf.div(1, tf.maximum(first, 1e-6)) as tf.Tensor4D;
     return dispToDepth(first, s.minDepth, s.maxDepth).depth as tf.Tensor4D;
   });

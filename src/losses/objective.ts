@@ -206,6 +206,11 @@ export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSetti
   }
 }
 
+/** Channel 0 of a disparity output: the left view's (monodepth v1 nets output [left, right], monodepth2 nets 1 channel). */
+export function leftDisparity(d: tf.Tensor4D): tf.Tensor4D {
+  return d.shape[3] === 1 ? d : (tf.slice(d, [0, 0, 0, 0], [-1, -1, -1, 1]) as tf.Tensor4D);
+}
+
 /**
  * What the loss sees at full resolution, for TensorBoard: the source view warped into the target by the predicted
  * disparity, and (monodepth2 with auto-masking) the pixels the auto-mask keeps (1 = reprojection beats identity).
@@ -213,8 +218,7 @@ export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSetti
 export function stereoPreview(inputs: StereoObjectiveInputs, s: ObjectiveSettings): { warped: tf.Tensor4D; automask?: tf.Tensor4D } {
   return tf.tidy(() => {
     const [b, h, w] = inputs.left.shape;
-    const d0 = inputs.disparities[0]!;
-    const disp = d0.shape[3] === 1 ? d0 : (tf.slice(d0, [0, 0, 0, 0], [-1, -1, -1, 1]) as tf.Tensor4D);
+    const disp = leftDisparity(inputs.disparities[0]!);
     if (s.kind === 'monodepth') {
       return { warped: bilinearSampler1dH(inputs.right, tf.neg(disp) as tf.Tensor4D, s.monodepth.samplerMode, false) };
     }

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import type { CheckpointState } from './checkpoint.js';
-import { stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { leftDisparity, stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
 
 export interface ScalarRecord {
   split: string;
@@ -79,8 +79,7 @@ export class RunLogger {
     const first = (t: tf.Tensor4D): tf.Tensor4D => tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]);
     const images = tf.tidy(() => {
       const out = net.apply(first(batch.leftInput), { training: false });
-      const d0 = out.disparities[0]!;
-      const disp = tf.squeeze(d0.shape[3] === 1 ? d0 : tf.slice(d0, [0, 0, 0, 0], [-1, -1, -1, 1]), [0, 3]) as tf.Tensor2D;
+      const disp = tf.squeeze(leftDisparity(out.disparities[0]!), [0, 3]) as tf.Tensor2D;
       const shown: Record<string, tf.Tensor3D> = {
         'input/0': tf.squeeze(first(batch.left), [0]) as tf.Tensor3D,
         'disparity/0': colourMapDisparity(disp),
