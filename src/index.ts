@@ -7,17 +7,17 @@ export * from './backend/index.js';
 export {
   computeDepthMetrics, averageMetrics, median, medianLower, d1All, fastDepthMetrics, maiMetrics, DEPTH_METRIC_NAMES,
   type DepthMetrics, type D1Comparison, type FastDepthMetrics, type MaiMetrics,
-} from '../eval/metrics.js';
-export { cropBox, validIndices, type CropBox, type CropName, type GtMaskRule } from '../eval/crops.js';
-export { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from '../eval/resize.js';
-export { postProcessDisparity, edgeRampLeftMask } from '../eval/postprocess.js';
+} from './eval/metrics.js';
+export { cropBox, validIndices, type CropBox, type CropName, type GtMaskRule } from './eval/crops.js';
+export { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './eval/resize.js';
+export { postProcessDisparity, edgeRampLeftMask } from './eval/postprocess.js';
 export {
   predictionValueToDepth, scaleSigmoidDisparity, toPixelDisparity, predictionSidecarSchema, readPredictionSidecar, sidecarPathFor,
   PREDICTION_CONVENTIONS, type PredictionConvention, type PredictionSidecar, type TrainedWith,
-} from '../eval/convert.js';
-export { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, trainingMonitorDepthMetrics, type DepthEvalOptions, type DepthProtocol } from '../eval/protocols.js';
-export { runEvaluation, decideMedianScaling, loadPredictions, type EvalRunOptions, type EvalRunResult } from '../eval/run.js';
-export { encodeGtFile, readGtFile } from '../eval/gt.js';
+} from './eval/convert.js';
+export { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, trainingMonitorDepthMetrics, type DepthEvalOptions, type DepthProtocol } from './eval/protocols.js';
+export { runEvaluation, decideMedianScaling, loadPredictions, type EvalRunOptions, type EvalRunResult } from './eval/run.js';
+export { encodeGtFile, readGtFile } from './eval/gt.js';
 export { formatBackendInfo, infoCommand } from './cli/info.js';
 export * from './io/image.js';
 export * from './io/npy.js';
@@ -51,7 +51,7 @@ export * from './data/va.js';
 export * from './data/synthetic/index.js';
 export * from './data/augment.js';
 export * from './losses/presets.js';
-export * from './backend/bench-ops.js';
+export * from './backend/bench_ops.js';
 export * from './models/registry.js';
 export * from './models/types.js';
 export { ParamStore, type PaddingMode } from './models/layers.js';

@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
-import { registerBatchNormKernels } from './batchnorm-kernels.js';
-import { registerCpuKernels } from './cpu-kernels.js';
-import { registerReflectPadKernels } from './reflect-pad.js';
-import { registerWasmKernels } from './wasm-kernels.js';
-import { setWasmBackendThreaded } from './wasm-threads.js';
+import { registerBatchNormKernels } from './batchnorm_kernels.js';
+import { registerCpuKernels } from './cpu_kernels.js';
+import { registerReflectPadKernels } from './reflect_pad.js';
+import { registerWasmKernels } from './wasm_kernels.js';
+import { setWasmBackendThreaded } from './wasm_threads.js';
 import os from 'node:os';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 
 import { initBackend, shutdownBackend, type BackendName } from '../backend/index.js';
-import { benchConvLayer, benchMatMul } from '../backend/bench-ops.js';
+import { benchConvLayer, benchMatMul } from '../backend/bench_ops.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { benchTrainStep, profileTrainStep, type KernelTime, type TrainStepBench } from '../train/bench.js';
 import { benchLoader, type LoaderBench } from '../data/loader_bench.js';

@@ -11,8 +11,8 @@ import { DatasetError, type FloatMap, type RgbImage } from '../data/types.js';
 import { readRgb, writeRgb, writePng16, floatMapToUint16 } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { resizeBilinearCv2 } from '../../eval/resize.js';
-import { predictionValueToDepth, type ConversionContext, type PredictionConvention, type TrainedWith } from '../../eval/convert.js';
+import { resizeBilinearCv2 } from '../eval/resize.js';
+import { predictionValueToDepth, type ConversionContext, type PredictionConvention, type TrainedWith } from '../eval/convert.js';
 import { colourMapDisparity } from '../util/colormap.js';
 import { predictDisparity, rgbToNetInput } from './predict.js';
 

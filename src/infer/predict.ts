@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DepthNet } from '../models/types.js';
 import { DatasetError, type RgbImage } from '../data/types.js';
-import { postProcessDisparity } from '../../eval/postprocess.js';
+import { postProcessDisparity } from '../eval/postprocess.js';
 import { leftDisparity } from '../losses/objective.js';
 
 export interface PredictOptions {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { predictionSidecarSchema, sidecarPathFor, type PredictionSidecar } from '../../eval/convert.js';
+import { predictionSidecarSchema, sidecarPathFor, type PredictionSidecar } from '../eval/convert.js';
 
 export interface PredictionArrays {
   disparities: Float32Array;

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { reflectPad } from '../backend/reflect-pad.js';
+import { reflectPad } from '../backend/reflect_pad.js';
 import type { Rng } from '../util/random.js';
 
 export type SsimPadding = 'reflect' | 'valid';
@@ -35,7 +35,7 @@ export function ssim(x: tf.Tensor4D, y: tf.Tensor4D, padding: SsimPadding = 'ref
 }
 
 /**
- * ReflectionPad2d(1). tfjs's MirrorPad gradient is wrong (4.22.0), so this is src/backend/reflect-pad.ts: one kernel each
+ * ReflectionPad2d(1). tfjs's MirrorPad gradient is wrong (4.22.0), so this is src/backend/reflect_pad.ts: one kernel each
  * way on wasm/cpu with gradients bit-identical to the slices + concat it replaces (which other backends still use).
  */
 export function reflectPad1(t: tf.Tensor4D): tf.Tensor4D {

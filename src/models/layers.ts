@@ -3,8 +3,8 @@
  * runs and differentiates on the wasm and cpu backends with the project's kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/batchnorm-kernels.js';
-import { reflectPad } from '../backend/reflect-pad.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/batchnorm_kernels.js';
+import { reflectPad } from '../backend/reflect_pad.js';
 import { Rng } from '../util/random.js';
 
 export type PaddingMode = 'reflect' | 'zero';
@@ -52,7 +52,7 @@ export function torchDefaultUniform(shape: number[], fanIn: number, rng: Rng): t
   return tf.tensor(data, shape);
 }
 
-/** Reflection pad (torch ReflectionPad2d), differentiable: the model code's name for src/backend/reflect-pad.ts. */
+/** Reflection pad (torch ReflectionPad2d), differentiable: the model code's name for src/backend/reflect_pad.ts. */
 export { reflectPad };
 
 export interface Conv2dParams { kernel: tf.Variable; bias?: tf.Variable }
@@ -110,7 +110,7 @@ export function createBatchNorm(store: ParamStore, name: string, channels: numbe
 /**
  * Batch norm with torch semantics (torch.nn.BatchNorm2d): in training, normalise with the batch mean and the biased
  * batch variance, and update running = (1-m)*running + m*batch using the unbiased variance (n/(n-1)); at inference
- * normalise with the running statistics. Training uses the fused kernels of src/backend/batchnorm-kernels.ts where the
+ * normalise with the running statistics. Training uses the fused kernels of src/backend/batchnorm_kernels.ts where the
  * active backend has them (wasm, cpu: ~25 tfjs kernels per layer otherwise), else the same maths from tf ops.
  */
 export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, training: boolean): tf.Tensor4D {

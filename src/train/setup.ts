@@ -17,7 +17,7 @@ import { loadInto } from '../models/weights.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import { metresPerTrainingUnit } from '../losses/objective.js';
-import type { PredictionConvention, TrainedWith } from '../../eval/convert.js';
+import type { PredictionConvention, TrainedWith } from '../eval/convert.js';
 
 /** Renders the synthetic world a dataset entry asks for, unless a complete one is already there. */
 export async function ensureSynthetic(d: DatasetConfig, log: (l: string) => void = () => undefined): Promise<void> {

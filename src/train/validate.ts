@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EvalConfig, RunConfig } from '../config/schema.js';
 import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
 import type { DepthNet } from '../models/types.js';
-import { averageMetrics, type DepthMetrics } from '../../eval/metrics.js';
-import { evaluateDepthImage, predictionToDepth } from '../../eval/protocols.js';
+import { averageMetrics, type DepthMetrics } from '../eval/metrics.js';
+import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
 import { outputConvention } from './setup.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
 

@@ -1,13 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm-kernels.js';
+import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm_kernels.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
 import { relErr } from '../helpers/compare.js';
 
 /**
- * The fused training batch-norm kernels (src/backend/batchnorm-kernels.ts, used by layers.batchNorm on wasm and cpu)
+ * The fused training batch-norm kernels (src/backend/batchnorm_kernels.ts, used by layers.batchNorm on wasm and cpu)
  * against the same maths autodiffed from tf ops: output, gradients w.r.t. x, gamma and beta, and running statistics.
  */
 function reference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor4D {

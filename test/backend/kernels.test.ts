@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm-kernels.js';
+import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm_kernels.js';
 import { maxPool3x3s2Torch } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
 import { relErr } from '../helpers/compare.js';
@@ -40,7 +40,7 @@ function explicit(t: number, b: number, l: number, r: number): ConvPad {
   return [[0, 0], [t, b], [l, r], [0, 0]];
 }
 
-// Each case runs under every formulation of src/backend/wasm-kernels.ts ('auto' picks per layer; 'conv' and 'gemm'
+// Each case runs under every formulation of src/backend/wasm_kernels.ts ('auto' picks per layer; 'conv' and 'gemm'
 // force the conv-based and the matrix-product kernels, 'shifted' the per-tap filter gradient for stride 1), always
 // against the cpu backend.
 describe.each(['auto', 'conv', 'gemm', 'shifted'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {

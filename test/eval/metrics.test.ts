@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { computeDepthMetrics, median, d1All, fastDepthMetrics, maiMetrics, averageMetrics } from '../../eval/metrics.js';
-import { cropBox, validIndices } from '../../eval/crops.js';
+import { computeDepthMetrics, median, d1All, fastDepthMetrics, maiMetrics, averageMetrics } from '../../src/eval/metrics.js';
+import { cropBox, validIndices } from '../../src/eval/crops.js';
 
 describe('computeDepthMetrics (monodepth/monodepth2 compute_errors)', () => {
   it('matches hand-computed values on a tiny example', () => {

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { resizeBilinearCv2, resizeBilinearAlignCorners } from '../../eval/resize.js';
-import { postProcessDisparity, edgeRampLeftMask } from '../../eval/postprocess.js';
-import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage } from '../../eval/protocols.js';
-import { predictionValueToDepth, scaleSigmoidDisparity } from '../../eval/convert.js';
-import { computeDepthMetrics } from '../../eval/metrics.js';
-import { decideMedianScaling } from '../../eval/run.js';
+import { resizeBilinearCv2, resizeBilinearAlignCorners } from '../../src/eval/resize.js';
+import { postProcessDisparity, edgeRampLeftMask } from '../../src/eval/postprocess.js';
+import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage } from '../../src/eval/protocols.js';
+import { predictionValueToDepth, scaleSigmoidDisparity } from '../../src/eval/convert.js';
+import { computeDepthMetrics } from '../../src/eval/metrics.js';
+import { decideMedianScaling } from '../../src/eval/run.js';
 
 const map = (rows: number[][], f32 = true) => {
   const h = rows.length;
@@ -164,8 +164,8 @@ describe('KITTI 2015 stereo split', () => {
 
 describe('training-time monitor (monodepth2 compute_depth_losses)', () => {
   it('uses one batch-wide torch-style median (lower middle) and pools pixels over the batch', async () => {
-    const { medianLower } = await import('../../eval/metrics.js');
-    const { trainingMonitorDepthMetrics } = await import('../../eval/protocols.js');
+    const { medianLower } = await import('../../src/eval/metrics.js');
+    const { trainingMonitorDepthMetrics } = await import('../../src/eval/protocols.js');
     expect(medianLower([1, 2, 3, 4])).toBe(2);
     expect(medianLower([3, 1, 2])).toBe(2);
     // 10x10 maps: Garg crop rows 4..9, cols 0..9 (0.03594771*10 -> 0, 0.96405229*10 -> 9)

@@ -5,9 +5,9 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { encodeNpy, parseNpy, encodeNpz, parseNpz } from '../../src/io/npy.js';
-import { encodeGtFile, readGtFile, readScaledPng16 } from '../../eval/gt.js';
-import { runEvaluation } from '../../eval/run.js';
-import { evaluateDepthImage, evaluateKittiStereoImage } from '../../eval/protocols.js';
+import { encodeGtFile, readGtFile, readScaledPng16 } from '../../src/eval/gt.js';
+import { runEvaluation } from '../../src/eval/run.js';
+import { evaluateDepthImage, evaluateKittiStereoImage } from '../../src/eval/protocols.js';
 import { generateDepthMap, roundHalfEven } from '../../src/data/velodyne_depth.js';
 import { readRawStereoRig } from '../../src/io/kitti_calib.js';
 
@@ -188,7 +188,7 @@ describe('NYU and MAI splits', () => {
 
 describe('DistDepth NYUv2 layout', () => {
   it('reads depth_val/*.npy named by NYUv2.txt and centre-crops 480x640 to 448x608', async () => {
-    const { readDistDepthNyuGt } = await import('../../eval/run.js');
+    const { readDistDepthNyuGt } = await import('../../src/eval/run.js');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'NYUv2/depth_val'), { recursive: true });
     const full = new Float32Array(480 * 640).map((_, i) => (i % 640) + 1000 * Math.floor(i / 640));

@@ -9,7 +9,7 @@ import { createModel } from '../../src/models/registry.js';
  * scales) on wasm — with the project's gradient kernels — against the pure-JS cpu reference. 64x64 is the smallest
  * size whose deepest feature map (2x2) still admits reflection padding. The cpu side takes ~100 s (its conv filter
  * gradient runs at ~0.01 GFLOP/s); the check is worth it: it is the one test that differentiates the whole net.
- * BatchNorm runs the fused kernels of src/backend/batchnorm-kernels.ts on both backends; test/backend/batchnorm.test.ts
+ * BatchNorm runs the fused kernels of src/backend/batchnorm_kernels.ts on both backends; test/backend/batchnorm.test.ts
  * checks them against autodiff of the same maths.
  */
 async function gradientsOn(backend: 'cpu' | 'wasm'): Promise<{ loss: number; grads: Record<string, Float32Array> }> {

@@ -5,7 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMonodepth2Split, improvedGtPath, readScaledPng16, encodeGtFile } from './gt.js';
-import { generateDepthMap } from '../src/data/velodyne_depth.js';
+import { generateDepthMap } from '../data/velodyne_depth.js';
 import type { PlaneMap } from './resize.js';
 
 export const EXPORT_GT_SPLITS = ['eigen', 'eigen_benchmark'] as const;

@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { REFLECT_PAD, reflectPad, reflectPadComposite } from '../../src/backend/reflect-pad.js';
+import { REFLECT_PAD, reflectPad, reflectPadComposite } from '../../src/backend/reflect_pad.js';
 import { Rng } from '../../src/util/random.js';
 
 /**
- * The reflection-pad kernels (src/backend/reflect-pad.ts) against the slices + concat they replace: the padded values
+ * The reflection-pad kernels (src/backend/reflect_pad.ts) against the slices + concat they replace: the padded values
  * and the gradient must be bit-identical (the SSIM of the photometric loss is padded with it and must not change).
  * Also checked against tf.mirrorPad's forward, an independent definition of the values.
  */

@@ -6,7 +6,7 @@
  * Both are written here as the exact adjoint (transpose) of the cpu forward kernels' sampling rule, so the
  * conventions (alignCorners, halfPixelCenters, tfjs source-coordinate formulas) match the forward by construction.
  * Known and not fixed: the stock cpu depthwise backprop kernels ignore dilation (the wasm kernels in
- * wasm-kernels.ts handle it).
+ * wasm_kernels.ts handle it).
  */
 import * as tf from '@tensorflow/tfjs-core';
 

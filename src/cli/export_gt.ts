@@ -3,7 +3,7 @@ import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ProgressBar } from '../util/progress.js';
-import { exportGtMaps, encodeGtFile, EXPORT_GT_SPLITS, type ExportGtSplit } from '../../eval/export_gt.js';
+import { exportGtMaps, encodeGtFile, EXPORT_GT_SPLITS, type ExportGtSplit } from '../eval/export_gt.js';
 
 interface ExportGtArgs {
   split: ExportGtSplit;

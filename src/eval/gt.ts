@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import sharp from 'sharp';
-import { parseNpz, parseNpy, encodeNpz, PickledArrayError, type NpyArray } from '../src/io/npy.js';
+import { parseNpz, parseNpy, encodeNpz, PickledArrayError, type NpyArray } from '../io/npy.js';
 import { unpickleObjectArrayOfMaps } from './pickle_arrays.js';
 import type { PlaneMap } from './resize.js';
 

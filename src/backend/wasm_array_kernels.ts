@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heap, heapOf, heapWords, runWasm, type HeapWords, type Info, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { heap, heapOf, heapWords, runWasm, type HeapWords, type Info, type KernelArgs, type WasmBackend } from './wasm_util.js';
 
 /** Runs shorter than this are copied element by element (a subarray + set costs more than a short loop). */
 const SHORT_RUN = 16;

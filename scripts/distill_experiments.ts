@@ -1,7 +1,7 @@
 /**
  * Reproduces the distillation study of docs/experiments.md ("Distillation") on the synthetic indoor rooms:
  *
- *   npx tsx scripts/distill-experiments.ts [--backend tensorflow] [--jobs 2] [--seeds 0,1,2] [--out runs/distill-experiments]
+ *   npx tsx scripts/distill_experiments.ts [--backend tensorflow] [--jobs 2] [--seeds 0,1,2] [--out runs/distill-experiments]
  *
  * 1. renders the rooms (configs/synthetic/experiments/rooms_base.yaml) and writes the imperfect relative-depth expert's
  *    teacher maps for the training split (true depth through a power law, a smooth multiplicative field and pixel noise,
@@ -27,7 +27,7 @@ import { predictDisparity, rgbToNetInput } from '../src/infer/predict.js';
 import { alignScaleShift } from '../src/losses/distill.js';
 import { depthFromDisparity, teacherMapToDepth } from '../src/losses/distill_objective.js';
 import { ensureSynthetic, netFromCheckpoint, objectiveFromConfig } from '../src/train/setup.js';
-import { computeDepthMetrics, maiMetrics } from '../eval/metrics.js';
+import { computeDepthMetrics, maiMetrics } from '../src/eval/metrics.js';
 import { Rng } from '../src/util/random.js';
 
 const EXP = 'configs/synthetic/experiments';

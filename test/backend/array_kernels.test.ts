@@ -4,7 +4,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { Rng } from '../../src/util/random.js';
 
 /**
- * The wasm data-movement / reduction kernels of src/backend/wasm-array-kernels.ts against the cpu backend: each case
+ * The wasm data-movement / reduction kernels of src/backend/wasm_array_kernels.ts against the cpu backend: each case
  * runs the same ops on both and compares every output (values and shape). Shapes are chosen to hit both the
  * project's paths (broadcasting, leading-axis reductions, short runs) and the stock fallbacks.
  */

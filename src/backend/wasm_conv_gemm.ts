@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { heap, runWasm, type Info, type WasmBackend } from './wasm-util.js';
+import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
 
 export interface ConvGeometry {
   batch: number; inH: number; inW: number; ci: number; co: number;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { benchConvLayer, benchMatMul } from '../../src/backend/bench-ops.js';
+import { benchConvLayer, benchMatMul } from '../../src/backend/bench_ops.js';
 
 // Only shapes and bookkeeping are checked (no timing thresholds: the machine is shared).
 describe('bench-ops', () => {

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel-memory.js';
+import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel_memory.js';
 
 /** Kernel names (registered by initBackend for 'wasm' and 'cpu'; other backends compose the same maths from tf ops). */
 export const BATCH_NORM_TRAIN = 'StereodepthBatchNormTrain';

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel-memory.js';
+import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel_memory.js';
 
 export const REFLECT_PAD = 'StereodepthReflectPad';
 export const REFLECT_PAD_GRAD = 'StereodepthReflectPadGrad';

@@ -17,18 +17,18 @@
  * ResizeBilinearGrad is replaced because the stock one ignores halfPixelCenters.
  *
  * Speed (a ResNet18 + monodepth2 step at 96x320 batch 4, 4.2 -> 2.6 s on 2 threads): Conv2D and both conv gradients
- * pick per layer between conv-based and matrix-product formulations (wasm-conv-gemm.ts); data movement, broadcasting,
- * reductions and batched matmuls that the stock kernels run per element are replaced in wasm-array-kernels.ts;
- * training batch norm and reflection padding are fused kernels (batchnorm-kernels.ts, reflect-pad.ts).
+ * pick per layer between conv-based and matrix-product formulations (wasm_conv_gemm.ts); data movement, broadcasting,
+ * reductions and batched matmuls that the stock kernels run per element are replaced in wasm_array_kernels.ts;
+ * training batch norm and reflection padding are fused kernels (batchnorm_kernels.ts, reflect_pad.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { arrayKernelReplacements } from './wasm-array-kernels.js';
-import { resizeBilinearAdjoint } from './cpu-kernels.js';
+import { arrayKernelReplacements } from './wasm_array_kernels.js';
+import { resizeBilinearAdjoint } from './cpu_kernels.js';
 import {
   conv2dBackpropFilterGemm, conv2dBackpropFilterShifted, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm,
   type ConvGeometry,
-} from './wasm-conv-gemm.js';
-import { heap, runWasm, type Info, type WasmBackend } from './wasm-util.js';
+} from './wasm_conv_gemm.js';
+import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
 
@@ -62,7 +62,7 @@ function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], a
     strides, dilations ?? 1, pad, dimRoundingMode);
 }
 
-/** Conv2D: the GEMM formulation (wasm-conv-gemm.ts) for layers where repacking the filter would dominate, else stock. */
+/** Conv2D: the GEMM formulation (wasm_conv_gemm.ts) for layers where repacking the filter would dominate, else stock. */
 function conv2D(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }, stock: tf.KernelFunc): Info {
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs as { x: Info; filter: Info };

@@ -4,12 +4,12 @@
  */
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
-import { parseNpy, type NpyArray } from '../src/io/npy.js';
+import { parseNpy, type NpyArray } from '../io/npy.js';
 import { readGtFile, readScaledPng16, parseMonodepth2Split, splitStack, readPng16 } from './gt.js';
 import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, type DepthProtocol } from './protocols.js';
 import { averageMetrics, fastDepthMetrics, maiMetrics, median } from './metrics.js';
 import { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './resize.js';
-import { readRawStereoRig } from '../src/io/kitti_calib.js';
+import { readRawStereoRig } from '../io/kitti_calib.js';
 import { exportGtMaps } from './export_gt.js';
 import type { CropName } from './crops.js';
 import type { D1Comparison } from './metrics.js';
