@@ -9,9 +9,12 @@ import { projectVelodyneToDepth, roundHalfEven, generateDepthMap, generateDepthM
 import { readObjectVeloCalib } from '../../src/io/kitti_calib.js';
 import { readVelodyne } from '../../src/io/velodyne.js';
 import { writePng16 } from '../../src/io/image.js';
-import { haveShared, sharedData } from '../io/shared.js';
+import { fixtureData } from '../helpers/fixtures.js';
+import { writeTestImage, writeTestPng16 } from '../helpers/synthetic_images.js';
 
-const kittiRaw = join(sharedData, 'kitti_raw');
+const kittiRaw = join(fixtureData, 'kitti_raw');
+/** The calibration values of the Cityscapes rig (numbers only: no Cityscapes file is stored in the repository). */
+const CITYSCAPES_CAMERA = JSON.stringify({ extrinsic: { baseline: 0.209313, pitch: 0.038, roll: 0, x: 1.7, y: 0.1, yaw: -0.0195, z: 1.18 }, intrinsic: { fx: 2262.52, fy: 2265.3017905988554, u0: 1096.98, v0: 513.137 } });
 const tmp = mkdtempSync(join(tmpdir(), 'sd-adapters-'));
 
 describe('split files', () => {
@@ -60,15 +63,15 @@ describe('velodyne -> depth (monodepth2 generate_depth_map conventions)', () => 
     expect(d.data[3 * 8 + 7]).toBe(2); // group min lands on the first point's pixel
     expect(d.data[4 * 8 + 0]).toBe(2);
   });
-  it.skipIf(!haveShared)('the real kitti_object scan projects identically with object calib and raw 2011_09_26 calib', async () => {
-    const velo = join(sharedData, 'kitti_object/training/velodyne/000001.bin');
-    const fromObject = await generateDepthMapObject(join(sharedData, 'kitti_object/training/calib/000001.txt'), velo, 1242, 375);
+  it('the real kitti_object scan projects identically with object calib and raw 2011_09_26 calib', async () => {
+    const velo = join(fixtureData, 'kitti_object/training/velodyne/000001.bin');
+    const fromObject = await generateDepthMapObject(join(fixtureData, 'kitti_object/training/calib/000001.txt'), velo, 1242, 375);
     const fromRaw = await generateDepthMap(join(kittiRaw, '2011_09_26'), velo, 2);
     expect([fromRaw.width, fromRaw.height]).toEqual([1242, 375]);
     expect(fromRaw.data).toEqual(fromObject.data);
     // independent check of the rules on the real scan: each filled pixel holds the minimum forward x of the
     // points (x >= 0) that project there under round-half-even − 1
-    const calib = await readObjectVeloCalib(join(sharedData, 'kitti_object/training/calib/000001.txt'));
+    const calib = await readObjectVeloCalib(join(fixtureData, 'kitti_object/training/calib/000001.txt'));
     const scan = await readVelodyne(velo);
     const P = (() => { const m = (a: number[], b: number[], r: number, k: number, c: number) => Array.from({ length: r * c }, (_, i) => { let s = 0; for (let t = 0; t < k; t++) s += a[Math.floor(i / c) * k + t]! * b[t * c + (i % c)]!; return s; });
       return m(m(calib.pRect, [...calib.rRect.slice(0, 3), 0, ...calib.rRect.slice(3, 6), 0, ...calib.rRect.slice(6), 0, 0, 0, 0, 1], 3, 4, 4), [...calib.veloToCam, 0, 0, 0, 1], 3, 4, 4); })();
@@ -94,7 +97,7 @@ describe('velodyne -> depth (monodepth2 generate_depth_map conventions)', () => 
   });
 });
 
-describe.skipIf(!haveShared)('KITTI raw on the real sample', () => {
+describe('KITTI raw on the real sample', () => {
   it('monodepth2 lines: focal 721.5377 and baseline ~0.54 m from the real calib, neighbours, npz GT', async () => {
     const ds = await createDataset('kitti_raw', {
       dataPath: kittiRaw,
@@ -128,18 +131,16 @@ describe.skipIf(!haveShared)('KITTI raw on the real sample', () => {
   });
 });
 
-describe.skipIf(!haveShared)('other adapters on real samples', () => {
+describe('other adapters (KITTI 2015 on the real sample; Cityscapes, SimSIN, VA, folder pairs on generated inputs in their layout)', () => {
   it('Cityscapes flattened list: baseline and fx from the camera json, bottom 1/5 crop', async () => {
     const root = join(tmp, 'cs');
-    for (const city of ['aachen_000001_000019']) {
-      mkdirSync(join(root, 'aachen'), { recursive: true });
-      mkdirSync(join(root, 'camera'), { recursive: true });
-      copyFileSync(join(sharedData, `cityscapes/leftImg8bit/${city}_leftImg8bit.png`), join(root, 'aachen', `${city}_leftImg8bit.png`));
-      copyFileSync(join(sharedData, `cityscapes/rightImg8bit/${city}_rightImg8bit.png`), join(root, 'aachen', `${city}_rightImg8bit.png`));
-      copyFileSync(join(sharedData, `cityscapes/camera/${city}_camera.json`), join(root, 'camera', `${city}_camera.json`));
-      mkdirSync(join(root, 'disparity'), { recursive: true });
-      copyFileSync(join(sharedData, `cityscapes/disparity/${city}_disparity.png`), join(root, 'disparity', `${city}_disparity.png`));
-    }
+    const city = 'aachen_000001_000019';
+    for (const d of ['aachen', 'camera', 'disparity']) mkdirSync(join(root, d), { recursive: true });
+    await writeTestImage(join(root, 'aachen', `${city}_leftImg8bit.png`), 2048, 1024, 1);
+    await writeTestImage(join(root, 'aachen', `${city}_rightImg8bit.png`), 2048, 1024, 2);
+    writeFileSync(join(root, 'camera', `${city}_camera.json`), CITYSCAPES_CAMERA);
+    // SGM disparity stored as p = 256 d + 1 (0 = invalid), raw maximum 28414
+    await writeTestPng16(join(root, 'disparity', `${city}_disparity.png`), 2048, 1024, (i) => (i % 7 === 0 ? 0 : 1 + (i % 28414)));
     const ds = await createDataset('cityscapes', {
       dataPath: root, cropBottomFraction: 0.2, loadDisparity: true,
       split: { lines: ['aachen/aachen_000001_000019_leftImg8bit.png aachen/aachen_000001_000019_rightImg8bit.png'] },
@@ -149,11 +150,11 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     expect(s.camera.focal).toBe(2262.52);
     expect(s.camera.K[5]).toBe(513.137);
     expect([s.left.width, s.left.height, s.right!.height]).toEqual([2048, 820, 820]);
-    // SGM disparity d = (p - 1) / 256: the raw maximum is 28414 in the full frame, so nothing can exceed 28413 / 256
+    // SGM disparity d = (p - 1) / 256: the raw maximum 28414 decodes to exactly 28413 / 256
     expect([s.gtDisparity!.width, s.gtDisparity!.height]).toEqual([2048, 820]);
     let hi = 0, lo = Infinity;
     for (const v of s.gtDisparity!.data) if (v > 0) { hi = Math.max(hi, v); lo = Math.min(lo, v); }
-    expect(hi).toBeLessThanOrEqual(28413 / 256);
+    expect(hi).toBe(28413 / 256);
     expect(hi).toBeGreaterThan(10);
     expect((lo * 256) % 1).toBe(0);
   });
@@ -166,7 +167,8 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
       [`camera/${stem}_camera.json`, `camera/val/cologne/${stem}_camera.json`],
     ] as const) {
       mkdirSync(join(root, dst, '..'), { recursive: true });
-      copyFileSync(join(sharedData, 'cityscapes', src), join(root, dst));
+      if (src.startsWith('camera/')) writeFileSync(join(root, dst), CITYSCAPES_CAMERA);
+      else await writeTestImage(join(root, dst), 2048, 1024, src.startsWith('left') ? 1 : 2);
     }
     const ds = await createDataset('cityscapes', { dataPath: root, officialSplit: 'val' });
     expect(ds.length).toBe(1);
@@ -177,9 +179,9 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
   it('KITTI 2015: focal from the width table, disp_noc GT exact /256', async () => {
     const root = join(tmp, 'k15');
     for (const d of ['image_2', 'image_3', 'disp_noc_0']) mkdirSync(join(root, 'training', d), { recursive: true });
-    copyFileSync(join(sharedData, 'kitti_stereo2015_devkit/image.png'), join(root, 'training/image_2/000000_10.png'));
-    copyFileSync(join(sharedData, 'kitti_stereo2015_devkit/image.png'), join(root, 'training/image_3/000000_10.png'));
-    copyFileSync(join(sharedData, 'kitti_stereo2015_devkit/disp_gt.png'), join(root, 'training/disp_noc_0/000000_10.png'));
+    copyFileSync(join(fixtureData, 'kitti_stereo2015_devkit/image.png'), join(root, 'training/image_2/000000_10.png'));
+    copyFileSync(join(fixtureData, 'kitti_stereo2015_devkit/image.png'), join(root, 'training/image_3/000000_10.png'));
+    copyFileSync(join(fixtureData, 'kitti_stereo2015_devkit/disp_gt.png'), join(root, 'training/disp_noc_0/000000_10.png'));
     const ds = await createDataset('kitti_stereo2015', { dataPath: root, imageExt: 'png', split: { lines: ['training/image_2/000000_10.jpg training/image_3/000000_10.jpg'] } });
     const s = await ds.get(0);
     expect(s.camera.focal).toBe(721.5377);
@@ -191,8 +193,8 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
   it('SimSIN layout: partner view, normalised K scaled to 512x512', async () => {
     const root = join(tmp, 'simsin');
     mkdirSync(join(root, 'replica/room_0'), { recursive: true });
-    copyFileSync(join(sharedData, 'simsin_demo/01.png'), join(root, 'replica/room_0/005_0.png'));
-    copyFileSync(join(sharedData, 'simsin_demo/02.png'), join(root, 'replica/room_0/005_1.png'));
+    await writeTestImage(join(root, 'replica/room_0/005_0.png'), 512, 512, 1);
+    await writeTestImage(join(root, 'replica/room_0/005_1.png'), 512, 512, 2);
     const ds = await createDataset('simsin', { dataPath: root, split: { lines: ['replica/room_0/000_0 5 l'] } });
     const s = await ds.get(0);
     expect(s.camera.K).toEqual([256, 0, 256, 0, 256, 256, 0, 0, 1]);
@@ -202,8 +204,8 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     const root = join(tmp, 'va');
     mkdirSync(join(root, 'camera_0'), { recursive: true });
     mkdirSync(join(root, 'camera_1'), { recursive: true });
-    copyFileSync(join(sharedData, 'simsin_demo/01.png'), join(root, 'camera_0/00000012.png'));
-    copyFileSync(join(sharedData, 'simsin_demo/02.png'), join(root, 'camera_1/00000012.png'));
+    await writeTestImage(join(root, 'camera_0/00000012.png'), 512, 512, 1);
+    await writeTestImage(join(root, 'camera_1/00000012.png'), 512, 512, 2);
     const { writePfm } = await import('../../src/io/pfm.js');
     await writePfm(join(root, 'gt_depth_rectify/cam1_frame0012.depth.pfm'), { data: new Float32Array(4).fill(2.5), width: 2, height: 2 });
     const ds = await createDataset('va', { dataPath: root, loadDepth: true, split: { lines: ['VA 12 r'] } });
@@ -215,8 +217,8 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     const root = join(tmp, 'rig');
     mkdirSync(join(root, 'left'), { recursive: true });
     mkdirSync(join(root, 'right'), { recursive: true });
-    copyFileSync(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'), join(root, 'left/a.jpg'));
-    copyFileSync(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'), join(root, 'right/a.jpg'));
+    await writeTestImage(join(root, 'left/a.jpg'), 160, 120, 1);
+    await writeTestImage(join(root, 'right/a.jpg'), 160, 120, 1);
     writeFileSync(join(root, 'camera.yaml'), 'fx: 320\nfy: 320\ncx: 160\ncy: 120\nwidth: 320\nheight: 240\nbaseline: 0.12\n');
     const s = await (await createDataset('folder_pairs', { dataPath: root })).get(0);
     expect(s.camera.K).toEqual([160, 0, 80, 0, 160, 60, 0, 0, 1]);

@@ -10,11 +10,9 @@ import { runEvaluation } from '../../src/eval/run.js';
 import { evaluateDepthImage, evaluateKittiStereoImage } from '../../src/eval/protocols.js';
 import { generateDepthMap, roundHalfEven } from '../../src/data/velodyne_depth.js';
 import { readRawStereoRig } from '../../src/io/kitti_calib.js';
+import { fixtureData } from '../helpers/fixtures.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const shared = resolve(repoRoot, '../shared');
-const hasShared = existsSync(join(shared, 'data'));
-if (!hasShared) console.warn(`test/eval: ${shared} is absent; real-data checks are skipped`);
 
 let dir: string;
 beforeAll(() => {
@@ -111,9 +109,9 @@ describe('runEvaluation on crafted files', () => {
   }, 60_000);
 });
 
-describe.skipIf(!hasShared)('real KITTI samples (../shared/data)', () => {
+describe('real KITTI samples (test/fixtures/data)', () => {
   it('velodyne GT of the real scan matches the monodepth2 generate_depth_map reference (count, sum, first/last point)', async () => {
-    const d = await generateDepthMap(join(shared, 'data/kitti_raw/2011_09_26'), join(shared, 'data/kitti_object/training/velodyne/000001.bin'));
+    const d = await generateDepthMap(join(fixtureData, 'kitti_raw/2011_09_26'), join(fixtureData, 'kitti_object/training/velodyne/000001.bin'));
     expect([d.height, d.width]).toEqual([375, 1242]);
     let nz = 0;
     let sum = 0;
@@ -126,15 +124,15 @@ describe.skipIf(!hasShared)('real KITTI samples (../shared/data)', () => {
   });
 
   it('reads focal and baseline from the raw calibration', async () => {
-    const { focal, baseline } = await readRawStereoRig(join(shared, 'data/kitti_raw/2011_09_26/calib_cam_to_cam.txt'));
+    const { focal, baseline } = await readRawStereoRig(join(fixtureData, 'kitti_raw/2011_09_26/calib_cam_to_cam.txt'));
     expect(focal).toBeCloseTo(721.5377, 4);
     expect(baseline).toBeGreaterThan(0.53);
     expect(baseline).toBeLessThan(0.55);
   });
 
   it('scores the KITTI 2015 devkit estimate: D1 with >= is at least D1 with >', async () => {
-    const gt = await readScaledPng16(join(shared, 'data/kitti_stereo2015_devkit/disp_gt.png'), 256);
-    const est = await readScaledPng16(join(shared, 'data/kitti_stereo2015_devkit/disp_est.png'), 256);
+    const gt = await readScaledPng16(join(fixtureData, 'kitti_stereo2015_devkit/disp_gt.png'), 256);
+    const est = await readScaledPng16(join(fixtureData, 'kitti_stereo2015_devkit/disp_est.png'), 256);
     const mono = evaluateKittiStereoImage(gt, est, 'disparityPx', 'monodepth');
     const devkit = evaluateKittiStereoImage(gt, est, 'disparityPx', 'devkit');
     expect(mono.validCount).toBe(Math.round(0.2390252281266774 * 375 * 1242));

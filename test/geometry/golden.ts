@@ -1,13 +1,9 @@
-/** Loads ../shared/golden tensors (raw little-endian float32 + JSON sidecar); null when ../shared is absent. */
+/** Loads the monodepth2 golden tensors (raw little-endian float32 + JSON sidecar) from the repository's test/fixtures/golden. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const GOLDEN_DIR = path.resolve(repoRoot, '../shared/golden');
-export const HAVE_GOLDEN = fs.existsSync(path.join(GOLDEN_DIR, 'README.md'));
-if (!HAVE_GOLDEN) console.warn(`skipping golden tests: ${GOLDEN_DIR} is absent (a clone without ../shared)`);
+import { goldenDir as GOLDEN_DIR } from '../helpers/fixtures.js';
 
 export function readGolden(name: string): { shape: number[]; data: Float32Array } {
   const meta = JSON.parse(fs.readFileSync(path.join(GOLDEN_DIR, `${name}.json`), 'utf8')) as { shape: number[] };

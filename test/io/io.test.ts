@@ -11,7 +11,8 @@ import { calibKey, parseCalibText, readRawStereoRig, readRawVeloCalib } from '..
 import { H5Reader } from '../../src/io/h5.js';
 import { readFastDepthH5, NyuLabeledMatDataset } from '../../src/data/nyu.js';
 import { DatasetError } from '../../src/data/types.js';
-import { haveShared, repoRoot, sharedData } from './shared.js';
+import { fixtureData, repoRoot } from '../helpers/fixtures.js';
+import { writeTestImage, writeTestPng16 } from '../helpers/synthetic_images.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sd-io-'));
 
@@ -28,8 +29,8 @@ describe('16-bit PNG', () => {
     const back = uint16ToFloatMap(floatMapToUint16(m, 256), 256);
     expect([...back.data]).toEqual([0, 1.5, 100.00390625, 0]);
   });
-  it.skipIf(!haveShared)('KITTI 2015 devkit GT decodes exactly: 23.9 % valid, 4.7..115.9 px', async () => {
-    const g = await readPng16(join(sharedData, 'kitti_stereo2015_devkit/disp_gt.png'));
+  it('KITTI 2015 devkit GT decodes exactly: 23.9 % valid, 4.7..115.9 px', async () => {
+    const g = await readPng16(join(fixtureData, 'kitti_stereo2015_devkit/disp_gt.png'));
     expect([g.width, g.height]).toEqual([1242, 375]);
     let n = 0, lo = Infinity, hi = 0;
     for (const v of g.data) if (v > 0) { n++; lo = Math.min(lo, v); hi = Math.max(hi, v); }
@@ -37,29 +38,32 @@ describe('16-bit PNG', () => {
     expect(lo).toBe(1213); // 4.73828125 px * 256: an 8-bit decode could never give this
     expect(hi / 256).toBeCloseTo(115.93, 2);
   });
-  it.skipIf(!haveShared)('NYUv2 16-bit depth decodes to metres (mm / 1000, max 10 m)', async () => {
-    const d = uint16ToFloatMap(await readPng16(join(sharedData, 'nyu_v2/annotations/bookstore_0001d_00001.png')), 1000);
+  it('NYUv2-style 16-bit depth decodes to metres (mm / 1000, max 10 m)', async () => {
+    const p = join(tmp, 'nyu_depth.png');
+    await writeTestPng16(p, 160, 120, (i) => (i % 3 === 0 ? 0 : Math.min(10000, 500 + i)));
+    const d = uint16ToFloatMap(await readPng16(p), 1000);
     expect([d.width, d.height]).toEqual([160, 120]);
     let hi = 0, zeros = 0;
     for (const v of d.data) { hi = Math.max(hi, v); if (v === 0) zeros++; }
     expect(hi).toBe(10);
     expect(zeros / d.data.length).toBeGreaterThan(0.3);
   });
-  it.skipIf(!haveShared)('an 8-bit image is refused as 16-bit GT, naming the file', async () => {
-    const p = join(sharedData, 'kitti_stereo2015_devkit/image.png');
+  it('an 8-bit image is refused as 16-bit GT, naming the file', async () => {
+    const p = join(fixtureData, 'kitti_stereo2015_devkit/image.png');
     await expect(readPng16(p)).rejects.toThrow(/expected a 16-bit single-channel PNG.*image\.png/);
   });
 });
 
 describe('8-bit images', () => {
-  it.skipIf(!haveShared)('reads KITTI PNG and NYU JPEG as HWC RGB', async () => {
-    const k = await readRgb(join(sharedData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/image_02/data/0000000000.png'));
+  it('reads KITTI PNG and a JPEG as HWC RGB', async () => {
+    const k = await readRgb(join(fixtureData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/image_02/data/0000000000.png'));
     expect([k.width, k.height, k.channels, k.data.length]).toEqual([1242, 375, 3, 1242 * 375 * 3]);
-    const n = await readRgb(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'));
+    await writeTestImage(join(tmp, 'nyu.jpg'), 160, 120);
+    const n = await readRgb(join(tmp, 'nyu.jpg'));
     expect([n.width, n.height]).toEqual([160, 120]);
   });
-  it.skipIf(!haveShared)('a truncated image is a DatasetError naming the file', async () => {
-    const b = readFileSync(join(sharedData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/image_02/data/0000000000.png'));
+  it('a truncated image is a DatasetError naming the file', async () => {
+    const b = readFileSync(join(fixtureData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/image_02/data/0000000000.png'));
     const p = join(tmp, 'trunc.png');
     writeFileSync(p, b.subarray(0, b.length >> 1));
     const err = await readRgb(p).catch((e: unknown) => e);
@@ -67,8 +71,9 @@ describe('8-bit images', () => {
     expect(String(err)).toContain('trunc.png');
     expect(String(err)).toMatch(/truncated or corrupt/);
   });
-  it.skipIf(!haveShared)('a truncated JPEG is a DatasetError naming the file', async () => {
-    const b = readFileSync(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'));
+  it('a truncated JPEG is a DatasetError naming the file', async () => {
+    await writeTestImage(join(tmp, 'whole.jpg'), 160, 120);
+    const b = readFileSync(join(tmp, 'whole.jpg'));
     const p = join(tmp, 'trunc.jpg');
     writeFileSync(p, b.subarray(0, b.length >> 1));
     await expect(readRgb(p)).rejects.toThrow(/cannot decode .*trunc\.jpg/);
@@ -189,8 +194,8 @@ describe('npy / npz', () => {
     new DataView(broken.buffer).setUint32(eocd + 56, 0, true);
     expect(() => parseNpz(broken, 'big.npz')).toThrow(/zip64.*locator.*big\.npz/);
   });
-  it.skipIf(!haveShared)('reads the packnet-sfm projected velodyne npz (375x1242 metres)', async () => {
-    const a = await readNpzKey(join(sharedData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/proj_depth/velodyne/image_02/0000000000.npz'), 'velodyne_depth');
+  it('reads the packnet-sfm projected velodyne npz (375x1242 metres)', async () => {
+    const a = await readNpzKey(join(fixtureData, 'kitti_raw/2011_09_26/2011_09_26_drive_0023_sync/proj_depth/velodyne/image_02/0000000000.npz'), 'velodyne_depth');
     expect(a.shape).toEqual([375, 1242]);
     let n = 0, hi = 0;
     for (const v of a.data) if (v > 0) { n++; hi = Math.max(hi, v); }

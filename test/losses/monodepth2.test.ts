@@ -12,9 +12,9 @@ import { resizeBilinearTorch } from '../../src/geometry/resize.js';
 import { MONODEPTH2_PRESET, monodepth2Loss } from '../../src/losses/monodepth2.js';
 import { photometricError, smoothnessLoss } from '../../src/losses/photometric.js';
 import { Rng } from '../../src/util/random.js';
-import { goldenNHWC, HAVE_GOLDEN } from '../geometry/golden.js';
+import { goldenNHWC } from '../geometry/golden.js';
 
-describe.skipIf(!HAVE_GOLDEN)('monodepth2Loss (stereo, golden-anchored)', () => {
+describe('monodepth2Loss (stereo, golden-anchored)', () => {
   it('equals min reprojection with auto-mask + 1e-3 smoothness built from the golden warps, for both align-corners variants', async () => {
     await initBackend('wasm');
     const right = goldenNHWC('warp_right_img');
