@@ -28,6 +28,7 @@ interface EvalArgs {
   'out-dir'?: string;
   csv?: string;
   'mai-quantize': boolean;
+  'allow-resize': boolean;
 }
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,6 +73,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('baseline', { type: 'number', describe: 'stereo baseline (m) for disparity conventions without calibration' })
       .option('out-dir', { type: 'string', describe: 'where metrics.json goes (default: beside --pred)' })
       .option('csv', { type: 'string', describe: 'also write per-image metrics to this CSV' })
+      .option('allow-resize', { type: 'boolean', default: false, describe: 'resize predictions whose aspect ratio differs from the GT by more than 2x (refused by default: usually a transposed array)' })
       .option('mai-quantize', { type: 'boolean', default: true, describe: 'MAI: clip metres x 1000 to [1, 65535] and truncate to uint16 as submissions are' }) as never,
   handler: async (args) => {
     // Report failures as one clear line (file, index, what was expected) instead of yargs' help dump.
@@ -95,6 +97,7 @@ async function run(args: EvalArgs): Promise<void> {
     forceMedianScaling: args['force-median-scaling'],
     d1: args.d1,
     maiQuantize: args['mai-quantize'],
+    allowResize: args['allow-resize'],
     ...(sidecar ? { sidecar } : {}),
     ...(args.gt !== undefined ? { gtPath: args.gt } : {}),
     ...(args['data-path'] !== undefined ? { dataPath: args['data-path'] } : {}),

@@ -117,7 +117,8 @@ export const KITTI_BASELINE = 0.54;
 /**
  * KITTI 2015 stereo protocol: gt disparity (uint16 / 256) mask > 0; prediction resized (cv2) and converted to
  * pixels at GT width; gt depth = f(W) 0.54 / gt_disp (float64, as numpy promotes it), pred depth =
- * float32(f(W) 0.54) / pred_disp; prediction clamped to [1e-3, 80] then the depth metrics on the mask;
+ * float32(f(W) 0.54) / pred_disp (disparity 0 -> +inf -> 80 m, as monodepth's kitti branch); prediction clamped
+ * to [1e-3, 80] then the depth metrics on the mask;
  * D1-all on the same mask with `comparison` ('monodepth' >=, 'devkit' >).
  * For depth-valued conventions the pixel disparity is f 0.54 / depth.
  */
@@ -160,7 +161,9 @@ export function evaluateKittiStereoImage(
       depth = predictionValueToDepth(resized.data[i]!, ctx);
       dPx = Math.fround(fb32 / depth);
     }
-    if (!Number.isFinite(depth)) depth = 0;
+    // monodepth's --split kitti has no inf -> 0 step (that is its eigen branch): disparity 0 gives depth +inf,
+    // which the clamp turns into max depth 80; a negative disparity gives a negative depth -> min depth.
+    if (Number.isNaN(depth)) throw new Error(`${where}: prediction gives no depth at row ${Math.floor(i / width)}, col ${i % width} (NaN)`);
     depth = depth < 1e-3 ? 1e-3 : depth > 80 ? 80 : depth;
     gtD.push(g);
     predD.push(dPx);

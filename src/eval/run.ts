@@ -9,6 +9,7 @@ import { readGtFile, readScaledPng16, parseMonodepth2Split, splitStack, readPng1
 import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, type DepthProtocol } from './protocols.js';
 import { averageMetrics, fastDepthMetrics, maiMetrics, median } from './metrics.js';
 import { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './resize.js';
+import { checkPredictionsAgainstGt } from './input_checks.js';
 import { readRawStereoRig } from '../io/kitti_calib.js';
 import { exportGtMaps } from './export_gt.js';
 import type { CropName } from './crops.js';
@@ -42,6 +43,8 @@ export interface EvalRunOptions {
   /** MAI: round metres x 1000 to uint16 like the challenge submissions (default true). */
   maiQuantize?: boolean;
   sidecar?: PredictionSidecar;
+  /** Resize predictions whose aspect ratio is far from the GT's (off by default: that is usually a transposed array). */
+  allowResize?: boolean;
   /** Repository root, for the bundled filenames/ lists. */
   repoRoot: string;
 }
@@ -131,11 +134,6 @@ function readSplitLines(opts: EvalRunOptions, defaultRelative: string): { lines:
   return { lines: parseMonodepth2Split(readFileSync(path, 'utf8'), path), path };
 }
 
-function checkCount(preds: PlaneMap[], gtCount: number, predPath: string, gtWhere: string): void {
-  if (preds.length !== gtCount) {
-    throw new Error(`${predPath}: holds ${preds.length} predictions but ${gtWhere} has ${gtCount} images; expected the same count in the same order`);
-  }
-}
 
 /** Runs the evaluation of one split. */
 export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult> {
@@ -171,7 +169,7 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
     } else {
       throw new Error(`split ${opts.split} needs --gt <gt.npz> (create it once with: stereodepth export-gt --split ${opts.split} --data-path <kitti raw>)` + ' or --data-path <kitti raw>');
     }
-    checkCount(preds, gts.length, opts.predPath, opts.gtPath ?? splitPath);
+    checkPredictionsAgainstGt(preds, gts, { predPath: opts.predPath, gtWhere: opts.gtPath ?? splitPath, allowResize: opts.allowResize ?? false });
     if (lines.length !== gts.length) notes.push(`split file ${splitPath} has ${lines.length} lines but GT has ${gts.length} maps; calibration lookups use the split order`);
     const { medianScaling, note } = decideMedianScaling(protocol, trainedWith, opts.medianScaling, opts.forceMedianScaling ?? false);
     notes.push(note);
@@ -222,7 +220,7 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
       gts = [];
       for (let i = 0; i < count; i++) gts.push(await readScaledPng16(join(dispDir, `${String(i).padStart(6, '0')}_10.png`), 256));
     } else throw new Error('split kitti needs --data-path <KITTI 2015 root with training/disp_noc_0> or --gt <disparity stack>');
-    checkCount(preds, gts.length, opts.predPath, opts.gtPath ?? 'training/disp_noc_0');
+    checkPredictionsAgainstGt(preds, gts, { predPath: opts.predPath, gtWhere: opts.gtPath ?? 'training/disp_noc_0', allowResize: opts.allowResize ?? false });
     if (opts.medianScaling) throw new Error('split kitti follows monodepth: no median scaling');
     const d1 = opts.d1 ?? 'monodepth';
     Object.assign(settings, { d1Comparison: d1, minDepth: 1e-3, maxDepth: 80 });
@@ -236,7 +234,7 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
     if (opts.gtPath) gts = readGtFile(opts.gtPath);
     else if (opts.dataPath && opts.splitFile) gts = readDistDepthNyuGt(opts.dataPath, opts.splitFile);
     else throw new Error('split nyu needs --gt <N x H x W depth in metres (.npy) or GT .npz>, or --data-path with --split-file NYUv2.txt (DistDepth layout)');
-    checkCount(preds, gts.length, opts.predPath, opts.gtPath ?? opts.splitFile!);
+    checkPredictionsAgainstGt(preds, gts, { predPath: opts.predPath, gtWhere: opts.gtPath ?? opts.splitFile!, allowResize: opts.allowResize ?? false });
     if (protocol === 'distdepth') {
       const { medianScaling, note } = decideMedianScaling(protocol, trainedWith ?? 'mono', opts.medianScaling, opts.forceMedianScaling ?? false);
       notes.push(note);
@@ -273,7 +271,7 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
         gtsMm.push({ data: Float64Array.from(png.data), height: png.height, width: png.width });
       }
     } else throw new Error('split mai needs --data-path <folder with depth/*.png in mm> or --gt <N x H x W mm .npy>');
-    checkCount(preds, gtsMm.length, opts.predPath, opts.gtPath ?? opts.dataPath!);
+    checkPredictionsAgainstGt(preds, gtsMm, { predPath: opts.predPath, gtWhere: opts.gtPath ?? opts.dataPath!, allowResize: opts.allowResize ?? false });
     const quantize = opts.maiQuantize ?? true;
     Object.assign(settings, { units: 'mm', quantizeUint16: quantize });
     for (let i = 0; i < preds.length; i++) {
