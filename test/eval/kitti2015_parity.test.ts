@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readScaledPng16 } from '../../src/eval/gt.js';
-import { evaluateKittiStereoImage } from '../../src/eval/protocols.js';
+import { evaluateKittiStereoImage, type KittiStereoImageResult } from '../../src/eval/protocols.js';
 import { runEvaluation } from '../../src/eval/run.js';
 import { encodeNpy } from '../../src/io/npy.js';
 import type { PlaneMap } from '../../src/eval/resize.js';
@@ -26,9 +26,9 @@ const REF_WITH_ZEROS = {
 
 const sample = (f: string) => join(fixtureData, 'kitti_stereo2015_devkit', f);
 
-function expectMatches(r: { metrics: Record<string, number>; d1All: number }, ref: Record<string, number>): void {
+function expectMatches(r: KittiStereoImageResult, ref: Record<string, number>): void {
   for (const [k, want] of Object.entries(ref)) {
-    const got = k === 'd1All' ? r.d1All : r.metrics[k]!;
+    const got = k === 'd1All' ? r.d1All : r.metrics[k as keyof typeof r.metrics];
     expect(Math.abs(got - want) / Math.abs(want), `${k}: ${got} vs reference ${want}`).toBeLessThan(1e-6);
   }
 }
