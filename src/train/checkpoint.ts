@@ -9,16 +9,19 @@
  *   <run>/checkpoints/latest        name of the newest complete checkpoint
  *   <run>/checkpoints/best/         a copy of the checkpoint with the best validation metric
  *
- * A checkpoint directory is written under a temporary name and renamed when complete, so a crash never leaves a
- * half-written checkpoint that `--resume` could pick up; `latest` is written atomically after the rename.
+ * Commit order, so that a crash (kill -9, power cut) at any instant leaves a consistent run: the step directory is
+ * written under a temporary name, fsynced and renamed; then, when it is a new best, `best/` is replaced by a copy
+ * of it (also complete before its rename); only then is `latest` switched to it. So the state `latest` names never
+ * refers to a best copy that is not on disk, and {@link ../train/run_recovery} finishes or undoes an interrupted
+ * best replacement on the next start.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { loadTensors, saveTensors } from '../models/weights.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { loadTensors, saveTensors, TensorFileError, verifyTensorFile } from '../models/weights.js';
+import { fsyncDirectory, withPath, writeFileAtomic } from '../util/atomic.js';
 import type { LoaderState } from '../data/loader.js';
 import type { RunConfig } from '../config/schema.js';
 
@@ -63,7 +66,7 @@ export function stepDirName(step: number): string {
   return `step_${String(step).padStart(6, '0')}`;
 }
 
-/** Writes a complete checkpoint directory atomically (temp dir + rename). */
+/** Writes a complete checkpoint directory atomically (temp dir, every file fsynced, then rename). */
 export async function writeCheckpointDir(
   dir: string,
   model: Record<string, tf.Tensor>,
@@ -72,23 +75,41 @@ export async function writeCheckpointDir(
   adapters: Record<string, tf.Tensor> | null = null,
 ): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await saveTensors(join(tmp, MODEL_FILE), model);
-  if (optimizer) await saveTensors(join(tmp, OPTIMIZER_FILE), optimizer);
-  if (adapters && Object.keys(adapters).length > 0) await saveTensors(join(tmp, ADAPTERS_FILE), adapters);
-  await writeFile(join(tmp, STATE_FILE), JSON.stringify(state, null, 1));
+  try {
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    await saveTensors(join(tmp, MODEL_FILE), model);
+    if (optimizer) await saveTensors(join(tmp, OPTIMIZER_FILE), optimizer);
+    if (adapters && Object.keys(adapters).length > 0) await saveTensors(join(tmp, ADAPTERS_FILE), adapters);
+    // state.json last: a directory holding it is complete
+    await writeFileAtomic(join(tmp, STATE_FILE), JSON.stringify(state, null, 1));
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw withPath(err, tmp, 'writing checkpoint');
+  }
+  await replaceDir(tmp, dir);
+}
+
+/** Renames a complete `tmp` directory to `dir`, moving an existing `dir` aside first (there is no atomic swap). */
+async function replaceDir(tmp: string, dir: string): Promise<void> {
+  const parent = join(dir, '..');
   if (existsSync(dir)) {
     const old = `${dir}.old-${process.pid}`;
+    await rm(old, { recursive: true, force: true });
     await rename(dir, old);
     await rename(tmp, dir);
+    fsyncDirectory(parent);
     await rm(old, { recursive: true, force: true });
   } else {
     await rename(tmp, dir);
+    fsyncDirectory(parent);
   }
 }
 
-/** Saves step checkpoint, points `latest` at it, prunes all but the newest `keepLast` step checkpoints. */
+/**
+ * Saves the step checkpoint; with `best`, makes it `best/` as well; then points `latest` at it and prunes all but
+ * the newest `keepLast` step checkpoints. See the commit order in the header.
+ */
 export async function saveCheckpoint(
   runDir: string,
   model: Record<string, tf.Tensor>,
@@ -96,25 +117,45 @@ export async function saveCheckpoint(
   state: CheckpointState,
   keepLast: number,
   adapters: Record<string, tf.Tensor> | null = null,
+  opts: { best?: boolean } = {},
 ): Promise<string> {
   const root = checkpointsDir(runDir);
   const name = stepDirName(state.step);
   const dir = join(root, name);
   await writeCheckpointDir(dir, model, optimizer, state, adapters);
+  if (opts.best) await markBest(runDir, dir);
   await writeFileAtomic(join(root, 'latest'), name + '\n');
   const steps = listStepCheckpoints(runDir);
   for (const old of steps.slice(0, Math.max(0, steps.length - keepLast))) await rm(join(root, old), { recursive: true, force: true });
   return dir;
 }
 
-/** Copies a saved checkpoint to `<run>/checkpoints/best` (atomically). */
+export function bestDir(runDir: string): string {
+  return join(checkpointsDir(runDir), 'best');
+}
+
+/**
+ * Makes `<run>/checkpoints/best` a copy of a saved checkpoint: hard links where the file system allows (checkpoint
+ * files are never modified in place, and a 140 MB copy per improvement is avoided), a byte copy otherwise. The new
+ * copy is complete (state.json last, directory fsynced) before the old best is moved aside.
+ */
 export async function markBest(runDir: string, checkpointDir: string): Promise<void> {
-  const best = join(checkpointsDir(runDir), 'best');
+  const best = bestDir(runDir);
   const tmp = `${best}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
-  await cp(checkpointDir, tmp, { recursive: true });
-  if (existsSync(best)) await rm(best, { recursive: true, force: true });
-  await rename(tmp, best);
+  await mkdir(tmp, { recursive: true });
+  const files = readdirSync(checkpointDir).filter((f) => f !== STATE_FILE);
+  for (const f of [...files, STATE_FILE]) {
+    try {
+      await link(join(checkpointDir, f), join(tmp, f));
+    } catch {
+      await copyFile(join(checkpointDir, f), join(tmp, f)).catch((err: unknown) => {
+        throw withPath(err, join(tmp, f), 'copying the best checkpoint to');
+      });
+    }
+  }
+  fsyncDirectory(tmp);
+  await replaceDir(tmp, best);
 }
 
 /** Complete step checkpoints of a run, oldest first. */
@@ -157,10 +198,22 @@ export async function loadCheckpoint(path: string, opts: { optimizer?: boolean }
     throw new Error(`${join(dir, STATE_FILE)}: unreadable checkpoint state (${(err as Error).message})`);
   }
   if (state.format !== 'stereodepth-checkpoint/1') throw new Error(`${join(dir, STATE_FILE)}: unknown checkpoint format '${String(state.format)}'`);
-  const model = await loadTensors(join(dir, MODEL_FILE));
   const wantOptimizer = opts.optimizer ?? true;
-  const optimizer = wantOptimizer && existsSync(join(dir, OPTIMIZER_FILE)) ? await loadTensors(join(dir, OPTIMIZER_FILE)) : null;
-  const adapters = wantOptimizer && existsSync(join(dir, ADAPTERS_FILE)) ? await loadTensors(join(dir, ADAPTERS_FILE)) : null;
+  const loaded: tf.Tensor[] = [];
+  const load = async (file: string): Promise<Record<string, tf.Tensor>> => {
+    try {
+      const t = await loadTensors(join(dir, file));
+      loaded.push(...Object.values(t));
+      return t;
+    } catch (err) {
+      for (const t of loaded) t.dispose();
+      if (err instanceof TensorFileError) throw new Error(`${err.message}. ${await intactHint(dir)}`);
+      throw err;
+    }
+  };
+  const model = await load(MODEL_FILE);
+  const optimizer = wantOptimizer && existsSync(join(dir, OPTIMIZER_FILE)) ? await load(OPTIMIZER_FILE) : null;
+  const adapters = wantOptimizer && existsSync(join(dir, ADAPTERS_FILE)) ? await load(ADAPTERS_FILE) : null;
   return {
     dir,
     state,
@@ -173,4 +226,30 @@ export async function loadCheckpoint(path: string, opts: { optimizer?: boolean }
       for (const t of Object.values(adapters ?? {})) t.dispose();
     },
   };
+}
+
+/** Whether every tensor file of a checkpoint directory passes its checksums. */
+export async function isIntactCheckpoint(dir: string): Promise<boolean> {
+  if (!existsSync(join(dir, STATE_FILE)) || !existsSync(join(dir, MODEL_FILE))) return false;
+  try {
+    for (const f of [MODEL_FILE, OPTIMIZER_FILE, ADAPTERS_FILE]) if (existsSync(join(dir, f))) await verifyTensorFile(join(dir, f));
+    JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Names the newest other checkpoint of the same run whose files all pass their checksums (for damage messages). */
+async function intactHint(damaged: string): Promise<string> {
+  const root = join(damaged, '..');
+  if (basename(root) !== 'checkpoints') return 'No other checkpoint to fall back on beside it';
+  const runDir = join(root, '..');
+  const candidates = [...listStepCheckpoints(runDir).reverse().map((n) => join(root, n)), bestDir(runDir)].filter((d) => d !== damaged);
+  for (const c of candidates) {
+    if (await isIntactCheckpoint(c)) {
+      return `The newest intact checkpoint of this run is ${c}: use it (e.g. --checkpoint ${c}), or move ${damaged} away and write its name into ${join(root, 'latest')} to resume from it`;
+    }
+  }
+  return `No intact checkpoint is left in ${root}`;
 }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../config/schema.js';
 import type { Batch } from '../data/loader.js';
 import type { DepthNet } from '../models/types.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { fsyncFile, writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import type { CheckpointState } from './checkpoint.js';
@@ -121,8 +121,10 @@ export class RunLogger {
     });
   }
 
+  /** Event files and metrics.jsonl written out and fsynced. */
   flush(): void {
     for (const w of this.writers.values()) w.flush();
+    if (existsSync(this.scalarPath)) fsyncFile(this.scalarPath);
   }
 
   async writeReport(config: RunConfig, summary: { steps: number; totalSteps: number; best: CheckpointState['best']; metrics?: Record<string, number> }): Promise<string> {
