@@ -32,6 +32,25 @@ function planStages(loaded: LoadedConfig, runDir: string): RunConfig[] {
   });
 }
 
+/**
+ * --resume on a stage without a checkpoint: says so and starts it from step 0 when an earlier process left a trace
+ * there (it died before its first checkpoint) or an earlier stage just finished; a directory with no run at all is an
+ * error (a wrong --run-dir or recipe name would otherwise start a new run silently).
+ */
+function resumableOrSay(dir: string, stageIndex: number, name: string): boolean {
+  if (existsSync(join(checkpointsDir(dir), 'latest'))) return true;
+  const trace = ['metrics.jsonl', 'train', 'checkpoints'].some((f) => existsSync(join(dir, f)));
+  if (!trace && stageIndex === 0) {
+    throw new Error(`--resume: nothing to resume in ${dir}: no checkpoint (${join(checkpointsDir(dir), 'latest')}) and no earlier run there; check --run-dir / the recipe name, or drop --resume to start a new run`);
+  }
+  process.stderr.write(
+    trace
+      ? `--resume: ${dir} has no checkpoint yet (the earlier run stopped before its first checkpoint): starting ${name} from step 0\n`
+      : `--resume: stage ${name} has not started yet (no checkpoint in ${dir}): starting it from step 0\n`,
+  );
+  return false;
+}
+
 /** `stereodepth train`: config-driven training, fine-tuning (--checkpoint) and exact resume (--resume). */
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
@@ -92,7 +111,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           continue;
         }
         if (stages.length > 1) process.stderr.write(`stage ${k + 1}/${stages.length}: ${cfg.name}\n`);
-        const resume = argv.resume && existsSync(join(checkpointsDir(dir), 'latest'));
+        const resume = argv.resume && resumableOrSay(dir, k, cfg.name);
         const r = await train(cfg, { resume, interrupt, ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}) });
         results.push(r);
         if (r.interrupted) return;

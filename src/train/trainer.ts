@@ -16,7 +16,8 @@ import { loadInto } from '../models/weights.js';
 import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ProgressBar, formatDuration } from '../util/progress.js';
-import { checkpointsDir, loadCheckpoint, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { checkpointsDir, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { withRunLock } from './run_lock.js';
 import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
 import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
@@ -110,7 +111,12 @@ function selfSupervisedLoss(config: RunConfig, objective: ObjectiveSettings, bat
   return stereoObjective({ left: sl(batch.left), right: sl(batch.right!), ...cameras, disparities }, objective);
 }
 
+/** Trains holding the run directory's lock (one training per directory), crash leftovers of earlier processes removed first. */
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  return withRunLock(runDirOf(config), options.log ?? ((l: string) => process.stderr.write(l + '\n')), () => trainLocked(config, options));
+}
+
+async function trainLocked(config: RunConfig, options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = runDirOf(config);
   mkdirSync(runDir, { recursive: true });
@@ -202,7 +208,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       rig,
       savedAt: new Date().toISOString(),
     });
-    const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last, distillation?.variables() ?? null);
+    const save = async (best = false): Promise<string> => {
+      runLog.flush(); // events and metrics.jsonl on disk before the checkpoint that covers them
+      return saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last, distillation?.variables() ?? null, { best });
+    };
 
     const runValidation = async (): Promise<ValidationResult | null> => {
       if (valSamples.length === 0) return null;
@@ -301,11 +310,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         const metricValue = validated ? validated.metrics[config.train.best_metric] : NaN;
         const improved = validated !== null && isBetter(config.train.best_metric, metricValue, best);
         if (improved) best = { metric: config.train.best_metric, value: metricValue, step };
-        if (ckptNow || improved) {
-          const dir = await save();
-          if (improved) await markBest(runDir, dir);
-        }
-        runLog.flush();
+        if (ckptNow || improved) await save(improved);
+        else runLog.flush();
       }
     }
     bar.finish({ loss: Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : '-' });
