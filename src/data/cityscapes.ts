@@ -36,10 +36,15 @@ export function parseCityscapesCamera(text: string, path: string): CityscapesCam
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new DatasetError(`camera json is missing number '${where}.${k}'`, path);
     return v;
   };
+  const positive = (o: Record<string, unknown> | undefined, k: string, where: string, unit: string): number => {
+    const v = num(o, k, where);
+    if (!(v > 0)) throw new DatasetError(`camera json '${where}.${k}' is ${v}: expected a value > 0 (${unit})`, path);
+    return v;
+  };
   return {
-    baseline: num(j.extrinsic, 'baseline', 'extrinsic'),
-    fx: num(j.intrinsic, 'fx', 'intrinsic'),
-    fy: num(j.intrinsic, 'fy', 'intrinsic'),
+    baseline: positive(j.extrinsic, 'baseline', 'extrinsic', 'metres between the two cameras'),
+    fx: positive(j.intrinsic, 'fx', 'intrinsic', 'focal length in pixels'),
+    fy: positive(j.intrinsic, 'fy', 'intrinsic', 'focal length in pixels'),
     u0: num(j.intrinsic, 'u0', 'intrinsic'),
     v0: num(j.intrinsic, 'v0', 'intrinsic'),
   };

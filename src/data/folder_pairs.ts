@@ -17,6 +17,7 @@ export function readRigCamera(path: string): RigCamera {
   for (const k of ['fx', 'fy', 'cx', 'cy', 'width', 'height', 'baseline']) {
     const v = y?.[k];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new DatasetError(`camera YAML is missing number '${k}'`, path);
+    if (['fx', 'fy', 'width', 'height', 'baseline'].includes(k) && !(v > 0)) throw new DatasetError(`camera YAML '${k}' is ${v}: expected a value > 0`, path);
     out[k] = v;
   }
   return out as unknown as RigCamera;

@@ -7,22 +7,34 @@ import { readRequired } from './files.js';
 
 export type CalibMap = Map<string, number[]>;
 
-/** Parses `key: numbers` lines; lines whose values are not all numbers (e.g. `calib_time: 09-Jan-2012`) are skipped. */
+/** Lines of a parsed calib whose values are not all numbers, by key: kept so a damaged value is not called "missing". */
+const nonNumericLines = new WeakMap<CalibMap, Map<string, { line: number; text: string }>>();
+
+/** Parses `key: numbers` lines; lines whose values are not all numbers (e.g. `calib_time: 09-Jan-2012`) are kept out of the map. */
 export function parseCalibText(text: string): CalibMap {
   const out: CalibMap = new Map();
-  for (const line of text.split(/\r?\n/)) {
+  const skipped = new Map<string, { line: number; text: string }>();
+  text.split(/\r?\n/).forEach((line, i) => {
     const colon = line.indexOf(':');
-    if (colon < 0) continue;
+    if (colon < 0) return;
     const key = line.slice(0, colon).trim();
-    const values = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean).map(Number);
+    const raw = line.slice(colon + 1).trim();
+    const values = raw.split(/\s+/).filter(Boolean).map(Number);
     if (values.length > 0 && values.every(Number.isFinite)) out.set(key, values);
-  }
+    else skipped.set(key, { line: i + 1, text: raw });
+  });
+  nonNumericLines.set(out, skipped);
   return out;
 }
 
-/** Value of `key` with exactly `length` numbers, or a DatasetError naming the file and key. */
+/** Value of `key` with exactly `length` numbers, or a DatasetError naming the file, key and line. */
 export function calibKey(calib: CalibMap, key: string, length: number, path: string): number[] {
   const v = calib.get(key);
+  const bad = nonNumericLines.get(calib)?.get(key);
+  if (!v && bad) {
+    const token = bad.text.split(/\s+/).find((t) => !Number.isFinite(Number(t)));
+    throw new DatasetError(`calib key '${key}' at line ${bad.line} is not numeric: '${token ?? bad.text}' in '${bad.text.slice(0, 80)}' (expected ${length} finite numbers)`, `${path}:${bad.line}`);
+  }
   if (!v) throw new DatasetError(`calib file is missing key '${key}' (expected ${length} numbers); keys present: ${[...calib.keys()].join(', ')}`, path);
   if (v.length !== length) throw new DatasetError(`calib key '${key}' has ${v.length} numbers: expected ${length}`, path);
   return v;
@@ -91,10 +103,26 @@ export function stereoRigFromProjections(pLeft: number[], pRight: number[]): Ste
   return { focal: pLeft[0]!, baseline, K: [pLeft[0]!, pLeft[1]!, pLeft[2]!, pLeft[4]!, pLeft[5]!, pLeft[6]!, pLeft[8]!, pLeft[9]!, pLeft[10]!] };
 }
 
+/**
+ * A focal of 0 makes the baseline infinite and a NaN baseline turns every weight NaN at the first update: the rig
+ * must be finite with focal > 0 and baseline > 0 (camera 3 sits right of camera 2), or the file and keys are named.
+ */
+export function checkStereoRig(rig: StereoRig, pLeft: number[], pRight: number[], path: string, keys = ['P_rect_02', 'P_rect_03']): void {
+  const bad = (what: string, value: number, why: string): DatasetError =>
+    new DatasetError(`calib ${what} is ${value}: ${why}`, path);
+  if (!(Number.isFinite(pLeft[0]!) && pLeft[0]! > 0)) throw bad(`key '${keys[0]}' fx (1st number)`, pLeft[0]!, 'expected a finite focal length > 0 in pixels');
+  if (!(Number.isFinite(pRight[0]!) && pRight[0]! > 0)) throw bad(`key '${keys[1]}' fx (1st number)`, pRight[0]!, `expected a finite focal length > 0 in pixels (the baseline is ${keys[1]}[3] / -fx)`);
+  if (!(Number.isFinite(rig.baseline) && rig.baseline > 0)) {
+    throw bad(`baseline from '${keys[0]}' / '${keys[1]}' (tx / -fx)`, rig.baseline, `expected a finite distance > 0 in metres with camera ${keys[1]} to the right of ${keys[0]} (KITTI: ~0.54)`);
+  }
+}
+
 /** Focal/baseline/K of cameras 2 (left) and 3 (right) from a raw `calib_cam_to_cam.txt`. */
 export async function readRawStereoRig(camToCamPath: string): Promise<StereoRig & { width: number; height: number }> {
   const c = await readCalibFile(camToCamPath);
-  const rig = stereoRigFromProjections(calibKey(c, 'P_rect_02', 12, camToCamPath), calibKey(c, 'P_rect_03', 12, camToCamPath));
+  const [p2, p3] = [calibKey(c, 'P_rect_02', 12, camToCamPath), calibKey(c, 'P_rect_03', 12, camToCamPath)];
+  const rig = stereoRigFromProjections(p2, p3);
+  checkStereoRig(rig, p2, p3, camToCamPath);
   const size = calibKey(c, 'S_rect_02', 2, camToCamPath);
   return { ...rig, width: Math.round(size[0]!), height: Math.round(size[1]!) };
 }

@@ -22,6 +22,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { loadTensors, saveTensors, TensorFileError, verifyTensorFile } from '../models/weights.js';
 import { fsyncDirectory, withPath, writeFileAtomic } from '../util/atomic.js';
+import { assertFiniteForSave } from './finite_guard.js';
 import type { LoaderState } from '../data/loader.js';
 import type { RunConfig } from '../config/schema.js';
 
@@ -122,6 +123,7 @@ export async function saveCheckpoint(
   const root = checkpointsDir(runDir);
   const name = stepDirName(state.step);
   const dir = join(root, name);
+  assertFiniteForSave({ ...model, ...(optimizer ?? {}), ...(adapters ?? {}) }, `checkpoint ${dir}`);
   await writeCheckpointDir(dir, model, optimizer, state, adapters);
   if (opts.best) await markBest(runDir, dir);
   await writeFileAtomic(join(root, 'latest'), name + '\n');

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { Adam } from './optimizer.js';
 import { clipByGlobalNorm } from './optimizer.js';
+import { NonFiniteGradientError, nonFiniteNames } from './finite_guard.js';
 
 export interface StepResult {
   /** Mean loss over the micro-batches. */
@@ -86,6 +87,11 @@ export function trainStep(
     tf.dispose(Object.values(grads));
     grads = clipped.grads;
     gradNorm = clipped.norm;
+  }
+  const nonFinite = nonFiniteNames(grads);
+  if (nonFinite.length > 0) {
+    tf.dispose(Object.values(grads));
+    throw new NonFiniteGradientError(nonFinite, lossSum / micro);
   }
   optimizer.apply(variables, grads, lr);
   tf.dispose(Object.values(grads));

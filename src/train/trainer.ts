@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { ProgressBar, formatDuration } from '../util/progress.js';
 import { checkpointsDir, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { withRunLock } from './run_lock.js';
+import { withBatchContext } from './finite_guard.js';
 import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
 import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
@@ -275,6 +276,8 @@ async function trainLocked(config: RunConfig, options: TrainOptions): Promise<Tr
           lr,
           { microBatches: micro, ...(config.optim.grad_clip !== null ? { gradClip: config.optim.grad_clip } : {}) },
         );
+      } catch (err) {
+        throw withBatchContext(err, step + 1, batch.ids, checkpointsDir(runDir));
       } finally {
         disposeSignal(signal);
         batch.dispose();
