@@ -13,6 +13,7 @@ import type { DepthNet } from '../models/types.js';
 import { fsyncFile, writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
+import { describeRepair, repairScalarLog } from './log_repair.js';
 import type { CheckpointState } from './checkpoint.js';
 import { leftDisparity, stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
 
@@ -47,19 +48,31 @@ export class RunLogger {
   private readonly imagesDir: string;
   private readonly pendingImages: Promise<void>[] = [];
 
+  private readonly startStep: number;
+
+  /**
+   * `startStep`: the step training continues from (0 for a new run, the checkpoint's step on resume). What an
+   * earlier process logged after it is dropped from metrics.jsonl (with a torn last line) and purged in TensorBoard
+   * by a SessionLog START at the first step this process logs; `notice` receives what was dropped.
+   */
   constructor(
     readonly runDir: string,
-    _opts: { resumed: boolean },
+    opts: { resumed: boolean; startStep?: number; notice?: (line: string) => void },
   ) {
     mkdirSync(runDir, { recursive: true });
     this.scalarPath = join(runDir, 'metrics.jsonl');
     this.imagesDir = join(runDir, 'images');
+    this.startStep = opts.startStep ?? 0;
+    const note = describeRepair(this.scalarPath, repairScalarLog(runDir, this.startStep), this.startStep);
+    if (note) (opts.notice ?? (() => undefined))(note);
   }
 
   private writer(split: string): SummaryWriter {
     let w = this.writers.get(split);
     if (!w) {
       w = new SummaryWriter(join(this.runDir, split));
+      // the restart marker: points an earlier process logged from here on are orphans (see survivesRestart)
+      w.sessionStart(split === 'test' ? this.startStep : this.startStep + 1);
       this.writers.set(split, w);
     }
     return w;

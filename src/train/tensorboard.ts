@@ -6,8 +6,9 @@
  * One SummaryWriter = one file `events.out.tfevents.<unix seconds>.<hostname>` in its log directory. A resumed run
  * opens a NEW file in the same directory; TensorBoard reads every event file of a directory as one run, in file
  * name order (the timestamp keeps them chronological). Steps the old run logged after its last checkpoint are
- * logged again by the resumed run; when a tag's step goes backwards TensorBoard's event accumulator drops the
- * orphaned later points of that tag (purge_orphaned_data), other loaders may show both.
+ * logged again by the resumed run; the resumed writer first writes a SessionLog START at the resumed step, on which
+ * TensorBoard purges the orphaned later points (purge_orphaned_data; with file_version brain.Event:2 a step going
+ * backwards alone does not purge).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -146,15 +147,23 @@ export function encodeSummaryValue(tag: string, content: SummaryContent): Uint8A
   return concatBytes(parts);
 }
 
-/** What one Event carries besides its time and step. */
-export type EventPayload = { fileVersion: string } | { summaryValues: Uint8Array[] };
+/** What one Event carries besides its time and step; `sessionStart` is SessionLog{status: START}. */
+export type EventPayload = { fileVersion: string } | { summaryValues: Uint8Array[] } | { sessionStart: true };
 
-/** Encodes an Event: wall_time=1 (double, seconds), step=2 (int64), file_version=3 or summary=5 (Summary{value=1}). */
+/** SessionLog.SessionStatus START (tensorboard/compat/proto/event.proto). */
+const SESSION_LOG_START = 1;
+
+/**
+ * Encodes an Event: wall_time=1 (double, seconds), step=2 (int64), file_version=3, summary=5 (Summary{value=1}) or
+ * session_log=7 (SessionLog{status=1}).
+ */
 export function encodeEvent(wallTime: number, step: number, payload: EventPayload): Uint8Array {
   const what =
     'fileVersion' in payload
       ? bytesField(3, payload.fileVersion)
-      : bytesField(5, concatBytes(payload.summaryValues.map((v) => bytesField(1, v))));
+      : 'sessionStart' in payload
+        ? bytesField(7, varintField(1, SESSION_LOG_START))
+        : bytesField(5, concatBytes(payload.summaryValues.map((v) => bytesField(1, v))));
   return concatBytes([doubleField(1, wallTime), varintField(2, step), what]);
 }
 
@@ -229,6 +238,16 @@ export class SummaryWriter {
     this.fd = fd;
     fsyncDirectory(logDir);
     this.append(encodeEvent(Date.now() / 1000, 0, { fileVersion: EVENT_FILE_VERSION }));
+    this.flush();
+  }
+
+  /**
+   * Marks a (re)start at `step`: TensorBoard (file_version >= 2) purges every event of this log directory with a
+   * step >= `step` seen before this marker, i.e. what a crashed process logged after its last checkpoint, so a
+   * resumed run shows one clean curve (tensorboard's event_accumulator, purge_orphaned_data).
+   */
+  sessionStart(step: number): void {
+    this.append(encodeEvent(Date.now() / 1000, step, { sessionStart: true }));
     this.flush();
   }
 

@@ -193,7 +193,7 @@ async function trainLocked(config: RunConfig, options: TrainOptions): Promise<Tr
       log(`initialised ${loaded.length} variables (${config.init.models.join(', ')}) from ${config.init.checkpoint}`);
     }
 
-    const runLog = new RunLogger(runDir, { resumed: Boolean(options.resume) });
+    const runLog = new RunLogger(runDir, { resumed: Boolean(options.resume), startStep: step, notice: log });
     logger = runLog;
     log(`${net.summary()}`);
     log(`run ${runDir}: ${trainSet.name} ${loader.numSamples} samples, ${loader.batchesPerEpoch} batches/epoch, ${totalSteps} steps, ${config.data.height}x${config.data.width} batch ${config.data.batch_size}`);

@@ -3,7 +3,8 @@
  * generic protobuf decoder (wire types 0, 1, 2, 5). It shares no code with src/train/tensorboard.ts, so a bug in
  * the writer's CRC table or encoder cannot be mirrored here.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** CRC32C one bit at a time (reflected polynomial 0x82F63B78). */
 export function crc32cBitwise(bytes: Uint8Array): number {
@@ -126,6 +127,8 @@ export interface DecodedEvent {
   wallTime: number;
   step: number;
   fileVersion?: string;
+  /** SessionLog.status (1 = START) of a session_log event. */
+  sessionStatus?: number;
   values: DecodedValue[];
 }
 
@@ -164,6 +167,8 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
   };
   const fileVersion = asString(last(f, 3));
   if (fileVersion !== undefined) event.fileVersion = fileVersion;
+  const sessionLog = asBytes(last(f, 7));
+  if (sessionLog) event.sessionStatus = asInt(last(decodeProto(sessionLog), 1)) ?? 0;
   const summary = asBytes(last(f, 5));
   if (summary) event.values = (decodeProto(summary).get(1) ?? []).map((v) => decodeValue(asBytes(v) ?? new Uint8Array(0)));
   return event;
@@ -172,4 +177,30 @@ export function decodeEvent(bytes: Uint8Array): DecodedEvent {
 /** Reads and decodes every event of an event file; throws on any CRC or framing error. */
 export function readEventFile(path: string): DecodedEvent[] {
   return readTfRecords(new Uint8Array(readFileSync(path)), path).map(decodeEvent);
+}
+
+/**
+ * The scalar points TensorBoard shows for one log directory, following its event accumulator with
+ * purge_orphaned_data on: files in name order; with file_version >= 2 a SessionLog START at step s removes every
+ * point seen so far with step >= s. Points per tag in arrival order, so a step shown twice appears twice.
+ */
+export function tensorBoardScalars(logDir: string): Map<string, [number, number][]> {
+  const files = readdirSync(logDir).filter((f) => f.startsWith('events.out.tfevents.')).sort();
+  const points = new Map<string, [number, number][]>();
+  let fileVersion = 0;
+  for (const f of files) {
+    for (const e of readEventFile(join(logDir, f))) {
+      if (e.fileVersion !== undefined) fileVersion = Number(/brain\.Event:(\d+)/.exec(e.fileVersion)?.[1] ?? 0);
+      if (e.sessionStatus === 1 && fileVersion >= 2) {
+        for (const [tag, list] of points) points.set(tag, list.filter(([step]) => step < e.step));
+      }
+      for (const v of e.values) {
+        if (v.simpleValue === undefined) continue;
+        const list = points.get(v.tag) ?? [];
+        list.push([e.step, v.simpleValue]);
+        points.set(v.tag, list);
+      }
+    }
+  }
+  return points;
 }
