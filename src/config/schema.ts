@@ -50,6 +50,8 @@ export const datasetSchema = z
     options: z.record(z.string(), z.unknown()).default({}),
     /** Use at most this many samples of the split (in split order; null = all). */
     max_samples: positiveInt.nullable().default(null),
+    /** Allow split lines whose paths leave `path` (absolute, or `..` above it); off: such a line is an error. */
+    allow_outside_root: z.boolean().default(false),
     /**
      * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
      * resumable, identical output for the same parameters).

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { DatasetError, type Dataset, type FloatMap, type RgbImage, type SplitLineRef, type StereoSample } from './types.js';
-import { readSplit, SPLIT_FORMATS, splitLineError, type SplitLine } from './splits.js';
+import { readSplit, SPLIT_FORMATS, splitLineError, type SplitFormat, type SplitLine } from './splits.js';
 import { readRgb, readPng16, uint16ToFloatMap } from '../io/image.js';
 import { readRawStereoRig, type StereoRig } from '../io/kitti_calib.js';
 import { readNpzKey } from '../io/npy.js';
@@ -50,11 +50,12 @@ export class KittiRawDataset implements Dataset {
     const format = fmt === 'pair' ? SPLIT_FORMATS.pair : fmt === 'folderFrameSide' ? SPLIT_FORMATS.folderFrameSide : {
       description: `${SPLIT_FORMATS.pair.description}' or '${SPLIT_FORMATS.folderFrameSide.description}`,
       check: (f: string[]) => SPLIT_FORMATS.pair.check(f) || SPLIT_FORMATS.folderFrameSide.check(f),
+      pathFields: [0, 1], // field 1 is a frame number in the 3-field form, which never leaves the root
     };
     this.lines = readSplit(options.split, format).map((l) => this.resolve(l, format));
   }
 
-  private resolve(l: SplitLine, format: { description: string; check: (f: string[]) => boolean }): ResolvedLine {
+  private resolve(l: SplitLine, format: SplitFormat): ResolvedLine {
     const ref: SplitLineRef = { file: l.file, line: l.line, text: l.text };
     if (l.fields.length === 3) {
       return { ref, drive: l.fields[0]!, frame: Number(l.fields[1]), cam: l.fields[2] === 'l' ? 2 : 3, ext: this.options.imageExt ?? 'jpg' };

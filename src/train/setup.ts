@@ -34,7 +34,7 @@ export async function datasetFromConfig(d: DatasetConfig, key: string, log?: (l:
   await ensureSynthetic(d, log);
   if (!existsSync(d.path)) throw new Error(`${key}.path: dataset root ${d.path} does not exist (generate the synthetic world with \`stereodepth synth\`, or fix the path)`);
   if (d.split !== undefined && !existsSync(d.split)) throw new Error(`${key}.split: split file ${d.split} does not exist`);
-  const split = d.split !== undefined ? { file: d.split } : undefined;
+  const split = d.split !== undefined ? { file: d.split, allowOutsideRoot: d.allow_outside_root } : undefined;
   const common = { dataPath: d.path, ...(split ? { split } : {}), ...d.options };
   switch (d.dataset) {
     case 'nyu_labeled':

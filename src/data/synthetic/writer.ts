@@ -19,6 +19,7 @@ import { renderStereoPair, renderView } from './render.js';
 import type { Scene, StereoRig } from './scene.js';
 import { cityscapesRig, kittiRig, nyuRig, simsinRig } from './scene.js';
 import { makeRoomScene, makeStreetScene } from './worlds.js';
+import { assertSynthesisTarget } from './target.js';
 
 export type WorldName = 'kitti' | 'cityscapes' | 'simsin' | 'nyu';
 export const WORLD_NAMES: readonly WorldName[] = ['kitti', 'cityscapes', 'simsin', 'nyu'];
@@ -380,6 +381,7 @@ export async function generateWorld(options: SynthOptions): Promise<SynthManifes
     splitsPaths[name] = { train: `splits/${name}/train_files.txt`, val: `splits/${name}/val_files.txt`, test: `splits/${name}/test_files.txt` };
   }
   const manifestPath = join(opts.out, 'synth_manifest.json');
+  assertSynthesisTarget(opts.out);
   if (existsSync(manifestPath)) {
     const previous = JSON.parse(readFileSync(manifestPath, 'utf8')) as Partial<SynthManifest>;
     for (const key of RESUME_KEYS) {
