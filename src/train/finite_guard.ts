@@ -23,6 +23,12 @@ export class NonFiniteGradientError extends Error {
 /** Adds where it happened (step, the batch's samples, where the last good checkpoint is) to a non-finite step error. */
 export function withBatchContext(err: unknown, step: number, sampleIds: readonly string[], checkpointsDir: string): unknown {
   if (!(err instanceof NonFiniteGradientError)) return err;
+  if (!Number.isFinite(err.loss)) {
+    return new Error(
+      `loss is ${err.loss} at step ${step} (batch ${sampleIds.join(', ')}); the update was not applied and nothing was saved from this step. ` +
+        `The last good checkpoint is in ${checkpointsDir}; lower optim.lr or set optim.grad_clip`,
+    );
+  }
   return new Error(
     `step ${step}: ${err.message} (batch samples: ${sampleIds.join(', ')}). Nothing was saved from this step; the last good checkpoint is in ${checkpointsDir}. ` +
       `Check those samples' calibration (focal, baseline) and images, lower optim.lr or set optim.grad_clip`,
