@@ -89,6 +89,11 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       const kinds = new Set(index.images.map((r) => `${r.depthKind} (${r.depthUnits})`));
       process.stdout.write(`predict: ${index.images.length} image(s) from ${dir} -> ${argv.out}; depth ${[...kinds].join(', ')}\n`);
       for (const n of index.notes) process.stdout.write(`  note: ${n}\n`);
+      if (index.failed.length > 0) {
+        process.stderr.write(`predict: ${index.failed.length} of ${paths.length} image(s) failed (listed under "failed" in ${argv.out}/predictions.json):\n`);
+        for (const f of index.failed) process.stderr.write(`  ${f.error}\n`);
+        process.exitCode = 1;
+      }
     } finally {
       net.dispose();
     }

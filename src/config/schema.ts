@@ -7,6 +7,10 @@ import { z } from 'zod';
 
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
+/** A network input size: anything else fails at the first forward pass (skip connections of different sizes). */
+const multipleOf32 = positiveInt.refine((v) => v % 32 === 0, {
+  message: 'must be a multiple of 32 (the encoder downsamples by 2 five times); e.g. 64, 96, 192, 256, 320, 640',
+});
 
 export const augmentSchema = z
   .object({
@@ -84,8 +88,9 @@ export const dataSchema = z
     val: datasetSchema.nullable().default(null),
     /** Held-out test set evaluated once at the end with the eval protocol (all samples): <run>/test_metrics.json. */
     test: datasetSchema.nullable().default(null),
-    height: positiveInt.default(192),
-    width: positiveInt.default(640),
+    /** Network input size: multiples of 32 (the encoders halve the resolution five times and the decoder doubles it back). */
+    height: multipleOf32.default(192),
+    width: multipleOf32.default(640),
     batch_size: positiveInt.default(12),
     drop_last: z.boolean().default(true),
     shuffle: z.boolean().default(true),

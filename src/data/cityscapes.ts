@@ -11,9 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import { DatasetError, type Dataset, type RgbImage, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
-import { readPng16, readRgb, uint16ToFloatMap } from '../io/image.js';
+import { readPng16, uint16ToFloatMap } from '../io/image.js';
 import { requireFile } from '../io/files.js';
 import type { MetricConvention } from './metric.js';
+import { readStereoPair } from './pair.js';
 
 export interface CityscapesCamera {
   baseline: number;
@@ -143,7 +144,7 @@ export class CityscapesDataset implements Dataset {
     let cam = this.options.camera;
     if (camPath) cam = await readCityscapesCamera(camPath);
     if (!cam) throw new DatasetError(`no camera json: expected one of ${e.cameraCandidates.join(', ')} or a 'camera' option`, e.cameraCandidates[0], e.ref);
-    let [left, right] = await Promise.all([readRgb(e.left, e.ref), readRgb(e.right, e.ref)]);
+    let [left, right] = await readStereoPair(e.left, e.right, e.ref);
     const frac = this.options.cropBottomFraction ?? 0;
     if (frac > 0) { left = cropBottom(left, frac); right = cropBottom(right, frac); }
     let gtDisparity: StereoSample['gtDisparity'];

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
-import { readRgb } from '../io/image.js';
+import { readStereoPair } from './pair.js';
 
 export interface RigCamera { fx: number; fy: number; cx: number; cy: number; width: number; height: number; baseline: number }
 
@@ -41,7 +41,7 @@ export class FolderPairsDataset implements Dataset {
     const f = this.files[i];
     if (!f) throw new RangeError(`folder_pairs: index ${i} out of range [0, ${this.length})`);
     const ref = this.ref(i);
-    const [left, right] = await Promise.all([readRgb(join(this.options.dataPath, 'left', f), ref), readRgb(join(this.options.dataPath, 'right', f), ref)]);
+    const [left, right] = await readStereoPair(join(this.options.dataPath, 'left', f), join(this.options.dataPath, 'right', f), ref);
     const c = this.camera, sx = left.width / c.width, sy = left.height / c.height;
     const K = [c.fx * sx, 0, c.cx * sx, 0, c.fy * sy, c.cy * sy, 0, 0, 1];
     return { id: f, left, right, camera: { K, width: left.width, height: left.height, focal: K[0]!, baseline: c.baseline } };

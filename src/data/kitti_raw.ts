@@ -11,6 +11,7 @@ import { readRawStereoRig, type StereoRig } from '../io/kitti_calib.js';
 import { readNpzKey } from '../io/npy.js';
 import { generateDepthMap } from './velodyne_depth.js';
 import { KITTI_METRIC, type MetricConvention } from './metric.js';
+import { readStereoPair } from './pair.js';
 
 export type KittiGtSource = 'none' | 'velodyne' | 'improved' | 'projected_npz';
 
@@ -92,10 +93,9 @@ export class KittiRawDataset implements Dataset {
     const l = this.lines[index];
     if (!l) throw new RangeError(`kitti_raw: index ${index} out of range [0, ${this.length})`);
     const other = l.cam === 2 ? 3 : 2;
-    const [rig, left, right] = await Promise.all([
+    const [rig, [left, right]] = await Promise.all([
       this.rig(l.drive),
-      readRgb(this.imagePath(l.drive, l.cam, l.frame, l.ext), l.ref),
-      readRgb(this.imagePath(l.drive, other, l.frame, l.ext), l.ref),
+      readStereoPair(this.imagePath(l.drive, l.cam, l.frame, l.ext), this.imagePath(l.drive, other, l.frame, l.ext), l.ref),
     ]);
     // the calib K is for the rectified size S_rect_02; rescale if the images were resized
     const sx = left.width / rig.width, sy = left.height / rig.height;

@@ -6,7 +6,8 @@
 import { join, basename } from 'node:path';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
-import { readPng16, readRgb, uint16ToFloatMap } from '../io/image.js';
+import { readPng16, uint16ToFloatMap } from '../io/image.js';
+import { readStereoPair } from './pair.js';
 
 /** monodepth v1 `evaluation_utils.width_to_focal`. */
 export const KITTI_WIDTH_TO_FOCAL: Readonly<Record<number, number>> = { 1242: 721.5377, 1241: 718.856, 1224: 707.0493, 1238: 718.3351 };
@@ -47,7 +48,7 @@ export class KittiStereo2015Dataset implements Dataset {
     const l = this.lines[index];
     if (!l) throw new RangeError(`kitti_stereo2015: index ${index} out of range [0, ${this.length})`);
     const ref = this.ref(index);
-    const [left, right] = await Promise.all([readRgb(this.path(l.fields[0]!), ref), readRgb(this.path(l.fields[1]!), ref)]);
+    const [left, right] = await readStereoPair(this.path(l.fields[0]!), this.path(l.fields[1]!), ref);
     const focal = kittiFocalForWidth(left.width, this.path(l.fields[0]!));
     const sample: StereoSample = {
       id: l.text,

@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
-import { readRgb } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
 import { SIMSIN_METRIC, type MetricConvention } from './metric.js';
+import { readStereoPair } from './pair.js';
 
 /** Normalised [fx, cx, fy, cy]: SimSIN/VA 90° FoV, UniSIN from DistDepth's loader. */
 export const DISTDEPTH_NORMALISED_K = {
@@ -55,7 +55,7 @@ export class SimsinDataset implements Dataset {
     if (!/_[01]$/.test(folder)) throw new DatasetError(`${l.file}:${l.line}: expected a folder ending in '_0' or '_1', got '${folder}'`, l.file, ref);
     const frame = Number(l.fields[1]);
     const partner = folder.slice(0, -1) + (folder.endsWith('0') ? '1' : '0');
-    const [left, right] = await Promise.all([readRgb(this.imagePath(folder, frame), ref), readRgb(this.imagePath(partner, frame), ref)]);
+    const [left, right] = await readStereoPair(this.imagePath(folder, frame), this.imagePath(partner, frame), ref);
     const [fx, cx, fy, cy] = DISTDEPTH_NORMALISED_K[this.name === 'unisin' ? 'unisin' : 'simsin'];
     const K = [fx * left.width, 0, cx * left.width, 0, fy * left.height, cy * left.height, 0, 0, 1];
     const sign = folder.endsWith('0') ? 1 : -1;

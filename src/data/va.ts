@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, SplitLineRef, StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
-import { readRgb } from '../io/image.js';
 import { readPfm } from '../io/pfm.js';
 import { SIMSIN_METRIC, type MetricConvention } from './metric.js';
+import { readStereoPair } from './pair.js';
 
 export interface VaOptions {
   dataPath: string;
@@ -36,7 +36,7 @@ export class VaDataset implements Dataset {
     const frame = Number(l.fields[1]);
     const cam = l.fields[2] === 'l' ? 0 : 1;
     const img = (c: number) => join(this.options.dataPath, `camera_${c}`, `${String(frame).padStart(8, '0')}.png`);
-    const [left, right] = await Promise.all([readRgb(img(cam), ref), readRgb(img(1 - cam), ref)]);
+    const [left, right] = await readStereoPair(img(cam), img(1 - cam), ref);
     const K = [0.5 * left.width, 0, 0.5 * left.width, 0, 0.5 * left.height, 0.5 * left.height, 0, 0, 1];
     const sample: StereoSample = {
       id: l.text, left, right,

@@ -70,6 +70,8 @@ export interface ImagePredictionIndex {
   camera: PredictImageFilesOptions['camera'] | null;
   notes: string[];
   images: ImagePredictionRecord[];
+  /** Inputs that could not be predicted (corrupt or unreadable image ...), with why; the others are in `images`. */
+  failed: { input: string; error: string }[];
 }
 
 const PIXEL_CONVENTIONS: ReadonlySet<PredictionConvention> = new Set(['widthFraction', 'disparityPx']);
@@ -167,6 +169,7 @@ export async function predictImageFiles(net: DepthNet, paths: string[], opts: Pr
   }
   if (plan.kind === 'relative') notes.push(`depth is RELATIVE (${plan.units})`);
   const images: ImagePredictionRecord[] = [];
+  const failed: ImagePredictionIndex['failed'] = [];
   for (const [i, path] of paths.entries()) {
     const name = names[i]!;
     try {
@@ -187,8 +190,9 @@ export async function predictImageFiles(net: DepthNet, paths: string[], opts: Pr
       await writeNpy(join(opts.outDir, record.depthNpy), { data: depth.data, shape: [rgb.height, rgb.width] });
       images.push(record);
     } catch (err) {
-      if (err instanceof DatasetError && err.message.includes(path)) throw err;
-      throw new DatasetError(`cannot predict depth for this image: ${(err as Error).message}`, path);
+      // one bad input must not cost the predictions of the others: record it, keep going, report at the end
+      const e = err instanceof DatasetError && err.message.includes(path) ? err : new DatasetError(`cannot predict depth for this image: ${(err as Error).message}`, path);
+      failed.push({ input: path, error: e.message });
     }
     opts.onProgress?.(i + 1, paths.length);
   }
@@ -202,6 +206,7 @@ export async function predictImageFiles(net: DepthNet, paths: string[], opts: Pr
     camera: opts.camera ?? null,
     notes,
     images,
+    failed,
   };
   await writeFileAtomic(join(opts.outDir, 'predictions.json'), JSON.stringify(index, null, 2) + '\n');
   return index;

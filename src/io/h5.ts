@@ -6,6 +6,7 @@
  */
 import { DatasetError } from '../data/types.js';
 import { requireFile } from './files.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 type H5Module = typeof import('h5wasm');
 let h5Promise: Promise<H5Module> | undefined;
@@ -21,12 +22,46 @@ async function h5(): Promise<H5Module> {
 
 export type H5Data = Float32Array | Float64Array | Uint8Array | Uint16Array | Int32Array;
 
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Checks the HDF5 signature and the superblock's end-of-file address against the file size before h5wasm sees the
+ * file: a truncated file otherwise prints an HDF5 error dump and fails with "name not defined!". The superblock is
+ * at 0, 512, 1024, 2048 ... (after a user block); its layout depends on its version (HDF5 file format spec, II.A).
+ */
+export function checkHdf5Header(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
+      const head = Buffer.alloc(64);
+      const n = readSync(fd, head, 0, 64, at);
+      if (!HDF5_SIGNATURE.every((b, i) => head[i] === b)) continue;
+      const version = head[8]!;
+      const sizeOfOffsets = version <= 1 ? head[13]! : head[9]!;
+      // v0/v1: base, free-space, EOF addresses after 16 (v0) or 20 (v1) bytes of fields; v2/v3: base, extension, EOF after 12
+      const eofAt = version === 0 ? 24 + 2 * sizeOfOffsets : version === 1 ? 28 + 2 * sizeOfOffsets : 12 + 2 * sizeOfOffsets;
+      if (sizeOfOffsets !== 8 || eofAt + 8 > n) return; // unusual layout: leave the checks to the library
+      const base = Number(head.readBigUInt64LE(version <= 1 ? eofAt - 2 * sizeOfOffsets : 12));
+      const eof = Number(head.readBigUInt64LE(eofAt));
+      if (base + eof > size) {
+        throw new DatasetError(`truncated HDF5 file: its superblock says ${base + eof} bytes, the file has ${size} (an interrupted download or copy?); download it again`, path);
+      }
+      return;
+    }
+    throw new DatasetError(`not an HDF5 file: no HDF5 signature at byte 0, 512, 1024, ... (${size} bytes); expected a .h5 / v7.3 .mat file`, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** An open HDF5 file; close it when done. */
 export class H5Reader {
   private constructor(private readonly file: InstanceType<H5Module['File']>, readonly path: string) {}
 
   static async open(path: string): Promise<H5Reader> {
     requireFile(path, 'HDF5 file');
+    checkHdf5Header(path);
     const m = await h5();
     return new H5Reader(new m.File(path, 'r'), path);
   }

@@ -200,6 +200,7 @@ export async function loadCheckpoint(path: string, opts: { optimizer?: boolean }
     throw new Error(`${join(dir, STATE_FILE)}: unreadable checkpoint state (${(err as Error).message})`);
   }
   if (state.format !== 'stereodepth-checkpoint/1') throw new Error(`${join(dir, STATE_FILE)}: unknown checkpoint format '${String(state.format)}'`);
+  checkStateShape(state, join(dir, STATE_FILE));
   const wantOptimizer = opts.optimizer ?? true;
   const loaded: tf.Tensor[] = [];
   const load = async (file: string): Promise<Record<string, tf.Tensor>> => {
@@ -228,6 +229,21 @@ export async function loadCheckpoint(path: string, opts: { optimizer?: boolean }
       for (const t of Object.values(adapters ?? {})) t.dispose();
     },
   };
+}
+
+/** The fields resume and predict read, checked up front: a damaged state.json is named with its key, not a TypeError later. */
+function checkStateShape(state: CheckpointState, path: string): void {
+  const bad = (key: string, got: unknown, expected: string): Error =>
+    new Error(`${path}: '${key}' is ${got === undefined ? 'missing' : JSON.stringify(got)}: expected ${expected} (a damaged or hand-edited checkpoint state; use another checkpoint of the run)`);
+  for (const key of ['step', 'optimizerStep'] as const) {
+    if (!Number.isSafeInteger(state[key]) || state[key] < 0) throw bad(key, state[key], 'a whole number >= 0');
+  }
+  if (typeof state.loader !== 'object' || state.loader === null) throw bad('loader', state.loader, 'the data loader position (an object)');
+  const config = state.config as unknown as Record<string, unknown> | undefined;
+  if (typeof config !== 'object' || config === null) throw bad('config', config, 'the resolved run config the checkpoint was trained with');
+  for (const section of ['data', 'model', 'loss', 'optim', 'train']) {
+    if (typeof config[section] !== 'object' || config[section] === null) throw bad(`config.${section}`, config[section], `the run config's ${section} section`);
+  }
 }
 
 /** Whether every tensor file of a checkpoint directory passes its checksums. */

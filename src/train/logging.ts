@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../config/schema.js';
 import type { Batch } from '../data/loader.js';
 import type { DepthNet } from '../models/types.js';
-import { fsyncFile, writeFileAtomic } from '../util/atomic.js';
+import { fsyncFile, withPath, writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import { describeRepair, repairScalarLog } from './log_repair.js';
@@ -81,7 +81,11 @@ export class RunLogger {
   scalars(split: string, values: Record<string, number>, step: number): void {
     const finite = Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
     this.writer(split).scalars(finite, step);
-    appendFileSync(this.scalarPath, JSON.stringify({ split, step, time: Date.now() / 1000, values: finite }) + '\n');
+    try {
+      appendFileSync(this.scalarPath, JSON.stringify({ split, step, time: Date.now() / 1000, values: finite }) + '\n');
+    } catch (err) {
+      throw withPath(err, this.scalarPath, 'appending to');
+    }
   }
 
   /**

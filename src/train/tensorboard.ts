@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { encodeRgb } from '../io/image.js';
+import { fsyncDirectory, withPath } from '../util/atomic.js';
 import { tensorToRgbImage } from '../util/colormap.js';
 
 // ---------------------------------------------------------------- CRC32C and TFRecord framing
@@ -199,20 +200,6 @@ function createEventFile(logDir: string, seconds: number): { path: string; fd: n
   }
 }
 
-/** Makes the new file's directory entry durable (a crash must not lose the file itself); best effort off Linux. */
-function fsyncDirectory(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some platforms cannot fsync a directory; the file contents are still fsynced by flush()
-  }
-}
-
 /**
  * Writes scalars, images and text to a TensorBoard event file. Events are buffered and appended; flush() writes
  * everything logged so far and fsyncs it. Resuming a run means constructing a new writer on the same directory:
@@ -315,9 +302,13 @@ export class SummaryWriter {
   }
 
   private writePending(fd: number): void {
-    for (const record of this.pending) {
-      let offset = 0;
-      while (offset < record.length) offset += writeSync(fd, record, offset, record.length - offset);
+    try {
+      for (const record of this.pending) {
+        let offset = 0;
+        while (offset < record.length) offset += writeSync(fd, record, offset, record.length - offset);
+      }
+    } catch (err) {
+      throw withPath(err, this.path, 'writing TensorBoard events to');
     }
     this.pending = [];
     this.pendingBytes = 0;

@@ -262,8 +262,17 @@ describe('predictImageFiles', () => {
     const broken = join(dir, 'in', 'broken.png');
     writeFileSync(broken, Buffer.from('not an image at all'));
     const opts = { height: H, width: W, outDir: join(dir, 'out_err'), convention: 'sigmoid' as const, postProcess: false };
-    await expect(predictImageFiles(net1, [inputs[0]!, broken], opts)).rejects.toThrow(/broken\.png/);
-    await expect(predictImageFiles(net1, [join(dir, 'in', 'absent.jpg')], opts)).rejects.toThrow(/missing image.*absent\.jpg/);
+    // a corrupt image in the middle costs only itself: the others are predicted and predictions.json lists both
+    const partial = await predictImageFiles(net1, [inputs[0]!, broken, inputs[1]!], opts);
+    expect(partial.images.map((r) => r.input)).toEqual([inputs[0], inputs[1]]);
+    expect(partial.failed).toHaveLength(1);
+    expect(partial.failed[0]!.input).toBe(broken);
+    expect(partial.failed[0]!.error).toMatch(/broken\.png/);
+    const written = JSON.parse(readFileSync(join(dir, 'out_err', 'predictions.json'), 'utf8')) as ImagePredictionIndex;
+    expect([written.images.length, written.failed.length]).toEqual([2, 1]);
+    expect(existsSync(join(dir, 'out_err', `${partial.images[1]!.name}.npy`))).toBe(true);
+    const absent = await predictImageFiles(net1, [join(dir, 'in', 'absent.jpg')], opts);
+    expect(absent.failed[0]!.error).toMatch(/missing image.*absent\.jpg/);
     mkdirSync(join(dir, 'in2'), { recursive: true });
     const twin = join(dir, 'in2', 'wide.jpg');
     await expect(predictImageFiles(net1, [inputs[0]!, twin], opts)).rejects.toThrow(/same outputs 'wide_\*'.*in\/wide\.png and .*in2\/wide\.jpg/);
