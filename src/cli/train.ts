@@ -8,6 +8,7 @@ import type { RunConfig } from '../config/schema.js';
 import { checkpointsDir } from '../train/checkpoint.js';
 import { runDirOf, train, type TrainResult } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writeStagesReport } from '../train/stages_report.js';
 
 interface TrainArgs {
   config?: string;
@@ -39,7 +40,7 @@ function planStages(loaded: LoadedConfig, runDir: string): RunConfig[] {
  */
 function resumableOrSay(dir: string, stageIndex: number, name: string): boolean {
   if (existsSync(join(checkpointsDir(dir), 'latest'))) return true;
-  const trace = ['metrics.jsonl', 'train', 'checkpoints'].some((f) => existsSync(join(dir, f)));
+  const trace = ['metrics.jsonl', 'train', 'checkpoints', 'config.resolved.yaml', 'train.lock'].some((f) => existsSync(join(dir, f)));
   if (!trace && stageIndex === 0) {
     throw new Error(`--resume: nothing to resume in ${dir}: no checkpoint (${join(checkpointsDir(dir), 'latest')}) and no earlier run there; check --run-dir / the recipe name, or drop --resume to start a new run`);
   }
@@ -116,6 +117,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         results.push(r);
         if (r.interrupted) return;
         await writeFileAtomic(done, JSON.stringify({ steps: r.steps, metrics: r.metrics ?? null, best: r.best }, null, 1));
+      }
+      if (stages.length > 1) {
+        const path = await writeStagesReport(runDir, loaded.config.name, stages.map((c) => ({ name: c.name, dir: c.run_dir! })));
+        process.stderr.write(`stages side by side: ${path}\n`);
       }
     } finally {
       process.off('SIGINT', onSigint);

@@ -173,8 +173,10 @@ export async function runEvaluation(opts: EvalRunOptions): Promise<EvalRunResult
     if (lines.length !== gts.length) notes.push(`split file ${splitPath} has ${lines.length} lines but GT has ${gts.length} maps; calibration lookups use the split order`);
     const { medianScaling, note } = decideMedianScaling(protocol, trainedWith, opts.medianScaling, opts.forceMedianScaling ?? false);
     notes.push(note);
-    if (!medianScaling && scaleFactor === 1 && (convention === 'scaledSigmoid' || convention === 'sigmoid') && trainedWith !== 'mono') {
-      notes.push('scale factor 1 on a monodepth2-style prediction without median scaling: depth stays in training units (monodepth2 stereo needs --scale-factor 5.4 = 0.54 m / 0.1)');
+    // Only when nobody stated the factor: a sidecar saying scaleFactor 1 (a model trained with the metric baseline) is metric.
+    const factorStated = opts.scaleFactor !== undefined || sidecar?.scaleFactor !== undefined;
+    if (!medianScaling && !factorStated && (convention === 'scaledSigmoid' || convention === 'sigmoid') && trainedWith !== 'mono') {
+      notes.push('no scale factor stated (no --scale-factor, none in the sidecar) for a monodepth2-style prediction without median scaling: it is read as metres; a monodepth2 stereo model trained with baseline 0.1 needs --scale-factor 5.4 = 0.54 m / 0.1');
     }
     const crop: CropName = opts.crop ?? (opts.split === 'eigen' && protocol === 'monodepth2' ? 'garg' : 'none');
     Object.assign(settings, { medianScaling, crop, minDepth: 1e-3, maxDepth: 80 });

@@ -14,7 +14,9 @@ import { fsyncFile, withPath, writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import { describeRepair, repairScalarLog } from './log_repair.js';
-import type { CheckpointState } from './checkpoint.js';
+import { renderReport, type ReportSummary } from './report.js';
+import { readImageRows, writeImageRows } from './report_images.js';
+import type { ValidationResult } from './validate.js';
 import { leftDisparity, stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
 
 export interface ScalarRecord {
@@ -123,8 +125,12 @@ export class RunLogger {
     }
   }
 
-  /** Validation previews: TensorBoard images and PNGs under <run>/images (the report shows the latest). */
-  disparityImages(split: string, preview: { id: string; disparity: Float32Array; height: number; width: number }[], step: number): void {
+  /**
+   * Validation / test previews: TensorBoard disparity images, and the report's rows of input, predicted depth, GT
+   * and error under <run>/images (the report shows the latest).
+   */
+  disparityImages(split: string, preview: ValidationResult['preview'], step: number): void {
+    this.pendingImages.push(writeImageRows(this.runDir, split, preview).then(() => undefined));
     mkdirSync(this.imagesDir, { recursive: true });
     preview.forEach((p, i) => {
       const coloured = tf.tidy(() => colourMapDisparity(tf.tensor2d(p.disparity, [p.height, p.width])));
@@ -132,7 +138,6 @@ export class RunLogger {
         const png = await encodePng(coloured);
         coloured.dispose();
         this.writer(split).image(`disparity/${i}`, png, p.width, p.height, step);
-        await writeFileAtomic(join(this.imagesDir, `${split}_${i}.png`), png);
       })();
       this.pendingImages.push(job);
     });
@@ -144,9 +149,12 @@ export class RunLogger {
     if (existsSync(this.scalarPath)) fsyncFile(this.scalarPath);
   }
 
-  async writeReport(config: RunConfig, summary: { steps: number; totalSteps: number; best: CheckpointState['best']; metrics?: Record<string, number> }): Promise<string> {
+  async writeReport(config: RunConfig, summary: ReportSummary): Promise<string> {
     await Promise.all(this.pendingImages.splice(0));
-    const html = renderReport(config, readScalarLog(this.runDir), summary, existsSync(this.imagesDir) ? ['val_0.png', 'val_1.png'].filter((f) => existsSync(join(this.imagesDir, f))) : []);
+    const val = readImageRows(this.runDir, 'val');
+    const test = readImageRows(this.runDir, 'test');
+    const range = test.range ?? val.range;
+    const html = renderReport(config, readScalarLog(this.runDir), { ...summary, ...(range ? { depthRange: range } : {}) }, { val: val.rows, test: test.rows });
     const path = join(this.runDir, 'report.html');
     await writeFileAtomic(path, html);
     return path;
@@ -156,65 +164,4 @@ export class RunLogger {
     for (const w of this.writers.values()) w.close();
     this.writers.clear();
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-/** One curve as an inline SVG polyline with min/max labels. */
-export function svgCurve(title: string, points: [number, number][], width = 420, height = 180): string {
-  if (points.length === 0) return '';
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const pad = 34;
-  const sx = (x: number): number => pad + ((x - x0) / Math.max(1e-12, x1 - x0)) * (width - 2 * pad);
-  const sy = (y: number): number => height - pad + 10 - ((y - y0) / Math.max(1e-12, y1 - y0)) * (height - 2 * pad);
-  const line = points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
-  const fmt = (v: number): string => (Math.abs(v) >= 1e3 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
-  return (
-    `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
-    `<rect width="100%" height="100%" fill="#fff" stroke="#ccc"/>` +
-    `<polyline fill="none" stroke="#c0392b" stroke-width="1.5" points="${line}"/>` +
-    (points.length === 1 ? `<circle cx="${sx(points[0]![0])}" cy="${sy(points[0]![1])}" r="3" fill="#c0392b"/>` : '') +
-    `<text x="4" y="14" font-size="11">${escapeHtml(fmt(y1))}</text><text x="4" y="${height - 24}" font-size="11">${escapeHtml(fmt(y0))}</text>` +
-    `<text x="${pad}" y="${height - 4}" font-size="11">step ${x0}</text><text x="${width - pad - 60}" y="${height - 4}" font-size="11">step ${x1}</text>` +
-    `</svg><figcaption>${escapeHtml(title)}</figcaption></figure>`
-  );
-}
-
-export function renderReport(
-  config: RunConfig,
-  records: ScalarRecord[],
-  summary: { steps: number; totalSteps: number; best: CheckpointState['best']; metrics?: Record<string, number> },
-  images: string[],
-): string {
-  const series = new Map<string, Map<number, number>>();
-  for (const r of records) {
-    for (const [k, v] of Object.entries(r.values)) {
-      const key = `${r.split}/${k}`;
-      if (!series.has(key)) series.set(key, new Map());
-      series.get(key)!.set(r.step, v);
-    }
-  }
-  const wanted = [...series.keys()].filter((k) => /^(train\/(loss|lr|images_per_sec|memory\/num_tensors|memory\/rss_mib)|val\/metrics\/(absRel|rmse|a1))$/.test(k));
-  const curves = wanted.map((k) => svgCurve(k, [...series.get(k)!.entries()].sort((a, b) => a[0] - b[0]))).join('\n');
-  const metricsRows = summary.metrics
-    ? Object.entries(summary.metrics)
-        .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${v.toFixed(4)}</td></tr>`)
-        .join('')
-    : '<tr><td colspan="2">no validation set</td></tr>';
-  const best = summary.best ? `best ${escapeHtml(summary.best.metric)} ${summary.best.value.toFixed(4)} at step ${summary.best.step}` : 'no best checkpoint (no validation)';
-  return `<!doctype html><html><head><meta charset="utf-8"><title>stereodepth run ${escapeHtml(config.name)}</title>
-<style>body{font-family:sans-serif;margin:1.5em;max-width:1400px}figure{display:inline-block;margin:6px}table{border-collapse:collapse}td{border:1px solid #ddd;padding:2px 8px}img{max-width:640px;margin:4px;border:1px solid #ccc}</style></head><body>
-<h1>${escapeHtml(config.name)}</h1>
-<p>${summary.steps} / ${summary.totalSteps} steps · ${config.data.height}x${config.data.width} batch ${config.data.batch_size} · model ${escapeHtml(config.model.name)} · loss ${escapeHtml(config.loss.kind)} ${escapeHtml(config.loss.mode)} · ${best}</p>
-<h2>Last validation</h2><table>${metricsRows}</table>
-<h2>Curves</h2>${curves || '<p>no scalars logged</p>'}
-<h2>Validation disparities</h2>${images.map((f) => `<img src="images/${f}" alt="${f}">`).join('') || '<p>none</p>'}
-<h2>Config</h2><pre>${escapeHtml(JSON.stringify(config, null, 1))}</pre>
-</body></html>
-`;
 }

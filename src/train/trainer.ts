@@ -335,13 +335,14 @@ async function trainLocked(config: RunConfig, options: TrainOptions): Promise<Tr
     if (!interrupted && config.data.test) {
       const testSet = await datasetFromConfig(config.data.test, 'data.test', log);
       const samples = await loadValSamples(testSet, config.data.test.max_samples);
-      const r = await validate(net, samples, config, config.data.batch_size, 0);
+      const r = await validate(net, samples, config, config.data.batch_size, 4);
       testMetrics = { ...r.metrics };
+      runLog.disparityImages('test', r.preview, step);
       runLog.scalars('test', Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [`metrics/${k}`, v])), step);
       await writeFileAtomic(join(runDir, 'test_metrics.json'), JSON.stringify({ step, count: r.count, protocol: config.eval, metrics: r.metrics }, null, 1));
       log(formatMetricsTable(`test (${r.count} images, ${config.eval.protocol} protocol, ${config.eval.crop} crop, ${config.eval.median_scaling ? 'median scaling' : 'no median scaling'})`, { ...r.metrics }));
     }
-    await runLog.writeReport(config, { steps: step, totalSteps, best, metrics: lastMetrics });
+    await runLog.writeReport(config, { steps: step, totalSteps, best, ...(lastMetrics ? { metrics: lastMetrics } : {}), ...(testMetrics ? { testMetrics } : {}) });
     if (lastMetrics) log(`final validation: ${Object.entries(lastMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
     log(`run directory: ${runDir} (TensorBoard: tensorboard --logdir ${runDir}; report: ${join(runDir, 'report.html')})`);
     return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), ...(testMetrics ? { testMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };

@@ -11,6 +11,7 @@ import { averageMetrics, type DepthMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
 import { outputConvention } from './setup.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
+import type { PreviewSample } from './report_images.js';
 
 export interface ValSample {
   id: string;
@@ -37,8 +38,9 @@ export async function loadValSamples(dataset: Dataset, maxSamples: number | null
 export interface ValidationResult {
   metrics: DepthMetrics;
   count: number;
-  /** First predictions (for images in TensorBoard / report), [H,W] disparity-like maps. */
-  preview: { id: string; disparity: Float32Array; height: number; width: number }[];
+  /** First predictions (for images in TensorBoard / report): [H,W] disparity-like maps at the network size, and for the
+   *  report the input, the depth in metres at GT size (as the protocol scored it) and the GT. */
+  preview: ({ id: string; disparity: Float32Array; height: number; width: number } & PreviewSample)[];
 }
 
 /** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
@@ -55,7 +57,6 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     tf.dispose([x, pred]);
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
-      if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
       const conv = outputConvention(config, s.camera.baseline);
       const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
       const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
@@ -80,6 +81,10 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
         `validation sample ${s.id}`,
       );
       perImage.push(r.metrics);
+      if (preview.length < previewCount) {
+        const shown = Math.fround(conv.scaleFactor * (r.ratio ?? 1));
+        preview.push({ id: s.id, disparity: plane, height, width, left: s.left, depth: Float32Array.from(depth.data, (d) => d * shown), gt: s.gtDepth, absRel: r.metrics.absRel });
+      }
     });
   }
   return { metrics: averageMetrics(perImage) as DepthMetrics, count: perImage.length, preview };

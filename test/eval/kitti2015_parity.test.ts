@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readScaledPng16 } from '../../src/eval/gt.js';
@@ -94,5 +94,30 @@ describe('eval input checks', () => {
     await expect(runEvaluation({ split: 'kitti', predPath: pred, gtPath, repoRoot, convention: 'widthFraction' })).rejects.toThrow(
       /gt_inf\.npy: GT image 1 has Infinity at row 1, col 2/,
     );
+  });
+});
+
+describe('texts that must not mislead', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sd-evalnote-'));
+  const npy = (name: string, data: number[]) => {
+    const p = join(dir, name);
+    writeFileSync(p, encodeNpy({ shape: [1, 2, 3], data: Float32Array.from(data) }));
+    return p;
+  };
+  it("eval does not call a stated metric prediction 'training units'; it says so only when no scale factor is stated", async () => {
+    const gtPath = npy('gt.npy', [10, 20, 30, 10, 20, 30]);
+    const predPath = npy('pred.npy', [0.1, 0.05, 0.03, 0.1, 0.05, 0.03]);
+    const base = { split: 'eigen_benchmark' as const, predPath, gtPath, repoRoot, protocol: 'monodepth2' as const, crop: 'none' as const };
+    const stated = await runEvaluation({ ...base, sidecar: { convention: 'sigmoid', trainedWith: 'stereo', scaleFactor: 1, minDepth: 0.1, maxDepth: 100 } });
+    expect(stated.notes.join('\n')).not.toMatch(/training units|no scale factor stated/);
+    const unstated = await runEvaluation({ ...base, sidecar: { convention: 'sigmoid', trainedWith: 'stereo', minDepth: 0.1, maxDepth: 100 } });
+    expect(unstated.notes.join('\n')).toMatch(/no scale factor stated .* read as metres/);
+  });
+  it("quickstart.yaml's duration agrees with the README's measurement", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const yaml = readFileSync(join(repoRoot, 'configs/synthetic/quickstart.yaml'), 'utf8');
+    const measured = /took (\d+) min (\d+) s/.exec(readme)!;
+    expect(yaml).toContain(`${measured[1]} min ${measured[2]} s`);
+    expect(yaml).not.toMatch(/about 15 minutes/);
   });
 });

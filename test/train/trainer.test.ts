@@ -68,7 +68,12 @@ describe('trainer (tiny synthetic config, wasm)', { timeout: 600_000 }, () => {
     expect(existsSync(join(full, 'config.resolved.yaml'))).toBe(true);
     const report = readFileSync(join(full, 'report.html'), 'utf8');
     expect(report).toContain('<svg');
-    expect(report).toContain('images/val_0.png');
+    for (const f of ['images/val_0_input.png', 'images/val_0_pred.png', 'images/val_0_gt.png', 'images/val_0_error.png', 'images/test_0_error.png']) {
+      expect(report).toContain(f);
+      expect(existsSync(join(full, f))).toBe(true);
+    }
+    expect(report).toMatch(/test \(monodepth2 protocol\)/);
+    expect(report).toContain('training step');
     // Memory is flat: the same tensor count after every logged step.
     const counts = readScalarLog(full).filter((x) => x.split === 'train').map((x) => x.values['memory/num_tensors']);
     expect(new Set(counts.slice(1)).size).toBe(1);
