@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { tensorBoardScalars } from '../test/helpers/tfevents.js';
@@ -151,19 +151,25 @@ async function main(): Promise<void> {
       await Promise.race([new Promise((r) => setTimeout(r, delay)), first.done]);
       when = `at ${(delay / 1000).toFixed(1)} s`;
     } else {
+      // inotify (fs.watch) sees a temp folder the moment it is created: the best copy (hard links) lives ~1 ms
       const pattern = mode === 'step_tmp' ? /^step_\d+\.tmp-\d+$/ : /^best\.tmp-\d+$/;
       const occurrence = 1 + Math.floor(random() * 2);
-      let seen = 0;
-      let lastName = '';
-      await waitFor(() => {
-        const hit = readdirSync(ck).find((n) => pattern.test(n));
-        if (hit && hit + seen !== lastName) {
-          lastName = hit + seen;
-          seen++;
-        }
-        return seen >= occurrence;
-      }, first.done);
-      const jitter = Math.floor(random() * 20);
+      const jitter = mode === 'best_tmp' ? 0 : Math.floor(random() * 20);
+      await waitFor(() => existsSync(ck), first.done);
+      await new Promise<void>((resolveSeen) => {
+        let seen = 0;
+        const watcher = watch(ck, (_event, name) => {
+          if (name && pattern.test(name) && existsSync(join(ck, name)) && ++seen === occurrence) {
+            watcher.close();
+            if (jitter === 0) first.child.kill('SIGKILL');
+            resolveSeen();
+          }
+        });
+        void first.done.then(() => {
+          watcher.close();
+          resolveSeen();
+        });
+      });
       await new Promise((r) => setTimeout(r, jitter));
       when = `${jitter} ms after ${mode.replace('_tmp', '')}.tmp-<pid> #${occurrence} appeared`;
     }
