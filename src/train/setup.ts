@@ -33,15 +33,7 @@ export async function datasetFromConfig(d: DatasetConfig, key: string, log?: (l:
   await ensureSynthetic(d, log);
   if (!existsSync(d.path)) throw new Error(`${key}.path: dataset root ${d.path} does not exist (generate the synthetic world with \`stereodepth synth\`, or fix the path)`);
   if (d.split !== undefined && !existsSync(d.split)) throw new Error(`${key}.split: split file ${d.split} does not exist`);
-  const split = d.split !== undefined ? { file: d.split } : undefined;
-  const common = { dataPath: d.path, ...(split ? { split } : {}), ...d.options };
-  switch (d.dataset) {
-    case 'nyu_labeled':
-      return createDataset('nyu_labeled', { path: d.path, ...d.options } as never);
-    default:
-      if (!split && d.dataset !== 'cityscapes' && d.dataset !== 'folder_pairs') throw new Error(`${key}.split: dataset ${d.dataset} needs a split file`);
-      return createDataset(d.dataset, common as never);
-  }
+  return createDataset(d.dataset, { path: d.path, ...(d.split !== undefined ? { split: { file: d.split } } : {}), options: d.options }, key);
 }
 
 export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
