@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { exportDepthNet } from '../infer/export.js';
-import { netFromCheckpoint } from '../train/setup.js';
+import { netFromCheckpoint } from '../run/build.js';
 
 interface ExportArgs {
   checkpoint: string;

@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { predictImageFiles } from '../infer/images.js';
 import { depthScaleFactor, hasMetricScale } from '../models/output_convention.js';
-import { netFromCheckpoint } from '../train/setup.js';
+import { netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface PredictArgs {

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { loadConfig } from '../config/load.js';
 import { writeTeacherMaps } from '../infer/teacher_cache.js';
-import { datasetFromConfig, netFromCheckpoint } from '../train/setup.js';
+import { datasetFromConfig, netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TeacherCacheArgs {

@@ -6,7 +6,7 @@ import type { DatasetConfig } from '../config/schema.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
 import { depthScaleFactor } from '../models/output_convention.js';
-import { datasetFromConfig, netFromCheckpoint } from '../train/setup.js';
+import { datasetFromConfig, netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TestArgs {

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
-import { applySet, loadConfig, resolveStage, validateConfig, type LoadedConfig } from '../config/load.js';
-import type { RunConfig } from '../config/schema.js';
-import { checkpointsDir } from '../train/checkpoint.js';
-import { runDirOf, train, type TrainResult } from '../train/trainer.js';
+import { applySet, loadConfig, validateConfig, type LoadedConfig } from '../config/load.js';
+import { runRecipe } from '../run/recipe.js';
+import { runDirOf } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 interface TrainArgs {
@@ -19,17 +18,6 @@ interface TrainArgs {
   backend?: string;
   threads?: number;
   'stop-after'?: number;
-}
-
-/** The stages of a run: the config itself, or each of its `stages` (stage k > 0 starts from stage k-1's weights). */
-function planStages(loaded: LoadedConfig, runDir: string): RunConfig[] {
-  if (loaded.config.stages.length === 0) return [{ ...loaded.config, run_dir: runDir }];
-  return loaded.config.stages.map((stage, k) => {
-    const cfg = resolveStage(loaded, k);
-    const stageDir = join(runDir, stage.name);
-    const previous = k > 0 ? join(runDir, loaded.config.stages[k - 1]!.name) : null;
-    return { ...cfg, run_dir: stageDir, init: cfg.init ?? (previous ? { checkpoint: previous, models: ['encoder', 'depth'] } : null) };
-  });
 }
 
 /** `stereodepth train`: config-driven training, fine-tuning (--checkpoint) and exact resume (--resume). */
@@ -82,22 +70,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     };
     process.on('SIGINT', onSigint);
     try {
-      const stages = planStages(loaded, runDir);
-      const results: TrainResult[] = [];
-      for (const [k, cfg] of stages.entries()) {
-        const dir = cfg.run_dir!;
-        const done = join(dir, 'done.json');
-        if (existsSync(done) && argv.resume) {
-          process.stderr.write(`stage ${cfg.name}: already complete (${done})\n`);
-          continue;
-        }
-        if (stages.length > 1) process.stderr.write(`stage ${k + 1}/${stages.length}: ${cfg.name}\n`);
-        const resume = argv.resume && existsSync(join(checkpointsDir(dir), 'latest'));
-        const r = await train(cfg, { resume, interrupt, ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}) });
-        results.push(r);
-        if (r.interrupted) return;
-        await writeFileAtomic(done, JSON.stringify({ steps: r.steps, metrics: r.metrics ?? null, best: r.best }, null, 1));
-      }
+      await runRecipe(loaded, { runDir, resume: argv.resume, interrupt, ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}) });
     } finally {
       process.off('SIGINT', onSigint);
     }

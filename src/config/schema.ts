@@ -105,8 +105,9 @@ export const dataSchema = z
     val: datasetSchema.nullable().default(null),
     /** Held-out test set evaluated once at the end with the eval protocol (all samples): <run>/test_metrics.json. */
     test: datasetSchema.nullable().default(null),
-    height: positiveInt.default(192),
-    width: positiveInt.default(640),
+    /** Network input size: multiples of 32 (the encoder halves it five times and the decoder doubles it back). */
+    height: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(192),
+    width: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(640),
     batch_size: positiveInt.default(12),
     drop_last: z.boolean().default(true),
     shuffle: z.boolean().default(true),
@@ -311,10 +312,58 @@ const runFields = {
   distill: distillSchema.nullable().default(null),
 };
 
-/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
-export const stageSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) }).strict();
+/** Keys a stage may not override: each stage's name and directory come from the stage itself, and stages do not nest. */
+const STAGE_FIXED_KEYS = ['name', 'run_dir', 'stages'] as const;
 
-export const runConfigSchema = z.object({ ...runFields, stages: z.array(stageSchema).default([]) }).strict();
+/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
+export const stageSchema = z
+  .object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) })
+  .strict()
+  .superRefine((s, ctx) => {
+    for (const key of STAGE_FIXED_KEYS) {
+      if (key in s.overrides) ctx.addIssue({ code: 'custom', path: ['overrides', key], message: `a stage cannot override ${key} (it comes from the stage: <run dir>/<stage name>)` });
+    }
+  });
+
+type RunFields = z.infer<z.ZodObject<typeof runFields>>;
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Rules across sections, checked when the config loads (each issue names the key at fault, so the loader can give its
+ * file:line): what the temporal modes, monodepth v1, DistDepth maps and micro-batches need from the rest of the config.
+ */
+export function crossFieldIssues(c: RunFields): Issue[] {
+  const issues: Issue[] = [];
+  const flip = c.data.augment.flip;
+  const swapFlip = flip.probability > 0 && flip.mode === 'swap';
+  if (c.loss.mode !== 'stereo') {
+    const mode = `loss.mode ${c.loss.mode}`;
+    if (c.loss.kind !== 'monodepth2') issues.push({ path: ['loss', 'kind'], message: `${mode} needs loss.kind monodepth2 (monodepth2's temporal loss)` });
+    if (c.data.augment.crop.probability > 0) issues.push({ path: ['data', 'augment', 'crop', 'probability'], message: `must be 0 with ${mode}: the temporal warp uses one intrinsic matrix per batch` });
+    if (swapFlip) issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: `${mode} needs temporal neighbours, which a swap flip drops: use negate_baseline` });
+  }
+  if (c.loss.kind === 'monodepth' && flip.probability > 0 && flip.mode !== 'swap') {
+    issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'loss.kind monodepth needs the source view to the right of the target (baseline > 0): use swap' });
+  }
+  if (c.distill?.teacher.source === 'maps' && swapFlip) {
+    issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'distill.teacher.source maps needs negate_baseline: a swap flip makes the right view the target, which has no teacher map' });
+  }
+  if (c.data.batch_size % c.optim.micro_batches !== 0) {
+    issues.push({ path: ['optim', 'micro_batches'], message: `must divide data.batch_size (${c.data.batch_size}) into equal slices` });
+  }
+  return issues;
+}
+
+export const runConfigSchema = z
+  .object({ ...runFields, stages: z.array(stageSchema).default([]) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = c.stages.map((s) => s.name);
+    names.forEach((n, k) => {
+      if (names.indexOf(n) !== k) ctx.addIssue({ code: 'custom', path: ['stages', k, 'name'], message: `stage name '${n}' is used twice (each stage trains in <run dir>/<name>)` });
+    });
+    for (const issue of crossFieldIssues(c)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type DatasetConfig = z.infer<typeof datasetSchema>;
