@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
+import { initBackend } from '../backend/index.js';
+import { withOptions } from './options.js';
 import { applySet, loadConfig, validateConfig, type LoadedConfig } from '../config/load.js';
 import { runRecipe } from '../run/recipe.js';
 import { runDirOf } from '../train/trainer.js';
@@ -25,15 +26,16 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train a depth network from a YAML recipe (configs/); resumable, TensorBoard logs in the run directory',
   builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: 'YAML recipe, e.g. configs/synthetic/quickstart.yaml (not needed with --resume --run-dir)' })
-      .option('set', { type: 'string', array: true, describe: 'override a key: --set optim.lr=2e-4 --set data.batch_size=8 (values are YAML)' })
+    withOptions(y, {
+      config: { describe: 'YAML recipe, e.g. configs/synthetic/quickstart.yaml (not needed with --resume --run-dir)' },
+      set: {},
+      checkpoint: { describe: 'initialise from this checkpoint (or run directory) with a fresh schedule: fine-tuning' },
+      backend: { default: undefined, describe: 'compute backend (default: the config key backend)' },
+      threads: {},
+    })
       .option('resume', { type: 'boolean', default: false, describe: "continue the run directory's latest checkpoint exactly (same batches, same losses)" })
       .option('run-dir', { type: 'string', describe: 'run directory (default runs/<name>)' })
-      .option('checkpoint', { type: 'string', describe: 'initialise from this checkpoint (or run directory) with a fresh schedule: fine-tuning' })
       .option('models', { type: 'string', default: 'encoder,depth', describe: 'with --checkpoint: which parts to load (encoder, depth)' })
-      .option('backend', { choices: BACKEND_NAMES, describe: 'compute backend (default: the config key backend)' })
-      .option('threads', { type: 'number', describe: 'wasm threads' })
       .option('stop-after', { type: 'number', describe: 'stop (with a checkpoint) after this many steps of this invocation' }),
   handler: async (argv) => {
     const sets = [...(argv.set ?? [])];
