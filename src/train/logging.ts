@@ -11,13 +11,15 @@ import type { RunConfig } from '../config/schema.js';
 import type { Batch } from '../data/loader.js';
 import type { DepthNet } from '../models/types.js';
 import { fsyncFile, withPath, writeFileAtomic } from '../util/atomic.js';
-import { colourMapDisparity, encodePng } from '../util/colormap.js';
+import { encodePng } from '../io/image.js';
+import { colourMapDisparity } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import { describeRepair, repairScalarLog } from './log_repair.js';
 import { renderReport, type ReportSummary } from './report.js';
 import { readImageRows, writeImageRows } from './report_images.js';
 import type { ValidationResult } from './validate.js';
-import { leftDisparity, stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { leftDisparity } from '../models/output_convention.js';
 
 export interface ScalarRecord {
   split: string;

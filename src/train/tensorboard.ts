@@ -18,7 +18,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { encodeRgb } from '../io/image.js';
 import { fsyncDirectory, withPath } from '../util/atomic.js';
-import { tensorToRgbImage } from '../util/colormap.js';
+import { tensorToRgbImage } from '../io/image.js';
 
 // ---------------------------------------------------------------- CRC32C and TFRecord framing
 

@@ -23,7 +23,7 @@ describe('input errors name the file and what was expected', () => {
     await writeTestImage(join(dir, 'left/a.png'), 64, 32);
     await writeTestImage(join(dir, 'right/a.png'), 60, 32);
     writeFileSync(join(dir, 'camera.yaml'), 'fx: 50\nfy: 50\ncx: 32\ncy: 16\nwidth: 64\nheight: 32\nbaseline: 0.1\n');
-    const ds = await createDataset('folder_pairs', { dataPath: dir });
+    const ds = await createDataset('folder_pairs', { path: dir, options: {} });
     await expect(ds.get(0)).rejects.toThrow(/stereo pair of different sizes: .*left\/a\.png is 64x32 but its partner view .*right\/a\.png is 60x32/);
   });
   it('a truncated .h5 is named as truncated, before the HDF5 library prints its dump', async () => {

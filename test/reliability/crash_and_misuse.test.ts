@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { readScalarLog } from '../../src/train/logging.js';
-import { train } from '../../src/train/trainer.js';
+import { runTraining as train } from '../../src/run/training.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { tensorBoardScalars } from '../helpers/tfevents.js';
 

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../src/train/checkpoint.js';
 import { recoverRunDir } from '../../src/train/run_recovery.js';
-import { loadTensors, saveTensors } from '../../src/models/weights.js';
+import { loadTensors, saveTensors } from '../../src/models/tensor_file.js';
 
 /** Makes the hard link / copy of the best checkpoint fail while set (a full disk in the middle of the best copy). */
 const failBestCopy = vi.hoisted(() => ({ on: false }));
@@ -29,7 +29,7 @@ const root = mkdtempSync(join(tmpdir(), 'sd-ckpt-safety-'));
 function state(step: number, bestStep: number | null): CheckpointState {
   return {
     format: 'stereodepth-checkpoint/1', step, optimizerStep: step, loader: { epoch: 0, position: step } as never,
-    best: bestStep === null ? null : { metric: 'absRel', value: 1 / bestStep, step: bestStep }, config: {} as never, savedAt: '',
+    best: bestStep === null ? null : { metric: 'absRel', value: 1 / bestStep, step: bestStep }, config: { data: {}, model: {}, loss: {}, optim: {}, train: {} } as never, savedAt: '',
   };
 }
 const weights = (v: number) => ({ 'encoder/w': tf.fill([64, 64], v), 'depth/b': tf.fill([8], v) });
