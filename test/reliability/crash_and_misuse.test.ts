@@ -31,7 +31,9 @@ const devNull = { write: () => true, isTTY: false } as unknown as NodeJS.WriteSt
 
 function cli(runDir: string, resume = false, w = world): { child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> } {
   const args = ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'train', '--config', 'configs/synthetic/tiny.yaml', '--run-dir', runDir, '--backend', 'wasm', ...SETS(w).flatMap((s) => ['--set', s]), ...(resume ? ['--resume'] : [])];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  // a plain Node process, not a vitest worker: without VITEST it installs its own module resolution (as trainer.test's CLI runs)
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return { child, exit: new Promise((r) => child.on('exit', (code) => r({ code, stderr }))) };
