@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     const first = run(dir, false);
     const ck = join(dir, 'checkpoints');
     let when = '';
+    let aliveAtKill: boolean | null = null;
     if (mode === 'random') {
       const delay = (0.15 + 0.8 * random()) * refSeconds * 1000;
       await Promise.race([new Promise((r) => setTimeout(r, delay)), first.done]);
@@ -161,7 +162,10 @@ async function main(): Promise<void> {
         const watcher = watch(ck, (_event, name) => {
           if (name && pattern.test(name) && existsSync(join(ck, name)) && ++seen === occurrence) {
             watcher.close();
-            if (jitter === 0) first.child.kill('SIGKILL');
+            if (jitter === 0) {
+              aliveAtKill = first.child.exitCode === null;
+              first.child.kill('SIGKILL');
+            }
             resolveSeen();
           }
         });
@@ -173,7 +177,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, jitter));
       when = `${jitter} ms after ${mode.replace('_tmp', '')}.tmp-<pid> #${occurrence} appeared`;
     }
-    const killedWhileRunning = first.child.exitCode === null;
+    const killedWhileRunning = aliveAtKill ?? first.child.exitCode === null;
     first.child.kill('SIGKILL');
     await first.done;
     const resumeExit = await run(dir, true).done;
