@@ -62,6 +62,6 @@ export * from './models/weights.js';
 export { Adam, clipByGlobalNorm, type AdamOptions } from './train/optimizer.js';
 export { learningRateAt, type ScheduleSpec } from './train/schedule.js';
 export { trainStep, type StepResult, type LossOfSlice } from './train/step.js';
-export { benchTrainStep, type TrainStepBench, type TrainStepBenchOptions } from './train/bench.js';
+export { benchConfigStep, type ConfigBench, type ConfigBenchOptions } from './train/bench.js';
 export { SummaryWriter, crc32c, maskedCrc32c, frameRecord, EVENT_FILE_VERSION, type SummaryWriterOptions } from './train/tensorboard.js';
 export { colourMapDisparity, encodePng, tensorToRgbImage, MAGMA_LUT, type ColourMapOptions } from './util/colormap.js';

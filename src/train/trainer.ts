@@ -8,20 +8,15 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { configToYaml } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
-import { Loader, type Batch } from '../data/loader.js';
-import { monoObjective, stereoObjective, temporalPoses, type ObjectiveSettings } from '../losses/objective.js';
-import type { PoseNet } from '../models/pose.js';
-import type { LossResult } from '../losses/monodepth2.js';
+import type { Batch } from '../data/loader.js';
 import { loadInto } from '../models/weights.js';
 import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ProgressBar, formatDuration } from '../util/progress.js';
 import { checkpointsDir, loadCheckpoint, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
-import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
-import { trainStep } from './step.js';
-import { Distillation, disposeSignal, withTeacherMaps, type TeacherSignal } from './distill.js';
+import { datasetFromConfig } from './setup.js';
+import { checkBatch, createTrainingSession } from './session.js';
 import { loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
 import { RunLogger } from './logging.js';
 
@@ -76,10 +71,6 @@ function isBetter(metric: string, value: number, best: CheckpointState['best']):
   return HIGHER_IS_BETTER.has(metric) ? value > best.value : value < best.value;
 }
 
-function sliceBatch(t: tf.Tensor4D, start: number, size: number, total: number): tf.Tensor4D {
-  return start === 0 && size === total ? t : tf.slice(t, [start, 0, 0, 0], [size, -1, -1, -1]);
-}
-
 /** Initialises `net` from a checkpoint's weights for fine-tuning (fresh optimiser and schedule). */
 export async function initFromCheckpoint(net: DepthNet, path: string, models: ('encoder' | 'depth')[]): Promise<string[]> {
   const ckpt = await loadCheckpoint(path, { optimizer: false });
@@ -91,23 +82,6 @@ export async function initFromCheckpoint(net: DepthNet, path: string, models: ('
   } finally {
     ckpt.dispose();
   }
-}
-
-/** The config's self-supervised loss on batch samples [start, start + size): stereo, or temporal (+ stereo) with the pose net. */
-function selfSupervisedLoss(config: RunConfig, objective: ObjectiveSettings, batch: Batch, disparities: tf.Tensor4D[], poseNet: PoseNet | null, start: number, size: number): LossResult {
-  const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
-  const cameras = { K: batch.K.slice(start, start + size), focal: batch.focal.slice(start, start + size), baseline: batch.baseline.slice(start, start + size) };
-  if (poseNet && batch.neighbours) {
-    const offsets = Object.keys(batch.neighbours).map(Number);
-    const inputs = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.inputs)]));
-    const images = Object.fromEntries(offsets.map((f) => [f, sl(batch.neighbours![f]!.images)]));
-    const poses = temporalPoses(poseNet, sl(batch.leftInput), inputs, true);
-    return monoObjective(
-      { left: sl(batch.left), ...(config.loss.mode === 'mono_stereo' ? { right: sl(batch.right!) } : {}), ...cameras, disparities, neighbours: images, poses },
-      objective,
-    );
-  }
-  return stereoObjective({ left: sl(batch.left), right: sl(batch.right!), ...cameras, disparities }, objective);
 }
 
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
@@ -127,42 +101,19 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     await writeFileAtomic(join(runDir, 'config.resolved.yaml'), configToYaml(config));
   }
 
-  const temporal = config.loss.mode !== 'stereo';
-  if (temporal && config.data.augment.crop.probability > 0) {
-    throw new Error(`data.augment.crop.probability must be 0 with loss.mode ${config.loss.mode}: the temporal warp uses one intrinsic matrix per batch`);
-  }
-  const trainEntry = temporal ? { ...config.data.train, options: { neighbours: config.loss.neighbours, ...config.data.train.options } } : config.data.train;
-  const trainSet = withTeacherMaps(config, await datasetFromConfig(trainEntry, 'data.train', log));
-  const loader = new Loader(trainSet, {
-    batchSize: config.data.batch_size,
-    height: config.data.height,
-    width: config.data.width,
-    seed: config.seed,
-    shuffle: config.data.shuffle,
-    dropLast: config.data.drop_last,
-    augment: augmentFromConfig(config.data.augment),
-    prefetch: config.data.prefetch,
-    onBadSample: config.data.on_bad_sample,
-    maxSamples: config.data.train.max_samples,
-  });
-  const first = await trainSet.get(0);
-  const rig = { baseline: Math.abs(first.camera.baseline), focalOverWidth: first.camera.focal / first.camera.width };
-  let valSamples: ValSample[] = [];
-  if (config.data.val) {
-    const valSet = await datasetFromConfig(config.data.val, 'data.val', log);
-    valSamples = await loadValSamples(valSet, config.eval.max_samples ?? config.data.val.max_samples);
-  }
-
-  const net = modelFromConfig(config.model, config.loss, config.seed);
-  const poseNet = temporal ? poseNetFromConfig(config.model, config.seed) : null;
-  const distillation = await Distillation.create(config, net, log);
-  // Adapters train with the student but are saved apart (adapters.sdt): allVariables() is the deployable model only.
-  const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}), ...(distillation?.variables() ?? {}) };
-  const allVariables = (): Record<string, tf.Variable> => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) });
-  const optimizer = new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 });
+  const session = await createTrainingSession(config, log);
+  const { trainSet, loader, net, poseNet, distillation, optimizer, objective } = session;
   let logger: RunLogger | undefined;
   try {
-    const objective = objectiveFromConfig(config.loss);
+    const first = await trainSet.get(0);
+    const rig = { baseline: Math.abs(first.camera.baseline), focalOverWidth: first.camera.focal / first.camera.width };
+    let valSamples: ValSample[] = [];
+    if (config.data.val) {
+      const valSet = await datasetFromConfig(config.data.val, 'data.val', log);
+      valSamples = await loadValSamples(valSet, config.eval.max_samples ?? config.data.val.max_samples);
+    }
+
+    const allVariables = (): Record<string, tf.Variable> => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) });
     const totalSteps = config.train.steps ?? config.train.epochs * loader.batchesPerEpoch;
     const schedule = scheduleOf(config, loader.batchesPerEpoch);
 
@@ -214,7 +165,6 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     };
 
     const bar = new ProgressBar({ label: config.name, total: totalSteps, unit: 'step', initial: step, stream: options.progressStream });
-    const microBatches = config.optim.micro_batches;
     const startedAt = Date.now();
     let lastLoss = NaN;
     let stepsThisRun = 0;
@@ -234,42 +184,18 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         epochLossSum = 0;
         epochSteps = 0;
       }
-      if (!batch.right && config.loss.mode !== 'mono') {
+      try {
+        checkBatch(config, batch);
+      } catch (err) {
         batch.dispose();
-        throw new Error(`sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`);
-      }
-      if (temporal && !batch.neighbours) {
-        batch.dispose();
-        throw new Error(`batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')} (a swap flip drops them: use data.augment.flip.mode negate_baseline)`);
+        throw err;
       }
       if (config.train.image_every > 0 && (step + 1) % config.train.image_every === 0) {
         await runLog.trainImages(net, batch, step + 1, objective);
         if (distillation) await runLog.mapImages('train', 'distill', distillation.previews(net, batch), step + 1);
       }
       const lr = learningRateAt(step, totalSteps, config.optim.lr, schedule, config.optim.warmup_steps);
-      const micro = batch.size % microBatches === 0 ? microBatches : 1;
-      let result;
-      let signal: TeacherSignal = {};
-      try {
-        if (distillation) signal = distillation.signal(batch);
-        result = trainStep(
-          variables,
-          optimizer,
-          (start, size) => {
-            const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
-            const out = net.apply(sl(batch.leftInput), { training: true });
-            if (distillation?.config.kind !== 'hint') for (const f of out.features) f.dispose();
-            const selfSupervised = selfSupervisedLoss(config, objective, batch, out.disparities, poseNet, start, size);
-            return distillation ? distillation.loss(selfSupervised, out, signal, sl) : selfSupervised;
-          },
-          batch.size,
-          lr,
-          { microBatches: micro, ...(config.optim.grad_clip !== null ? { gradClip: config.optim.grad_clip } : {}) },
-        );
-      } finally {
-        disposeSignal(signal);
-        batch.dispose();
-      }
+      const result = session.step(batch, lr);
       if (!Number.isFinite(result.loss)) {
         throw new Error(
           `loss is ${result.loss} at step ${step + 1} (batch ${batch.ids.join(', ')}); stopped without saving this state. ` +
@@ -338,10 +264,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     return { runDir, steps: step, lastLoss, ...(lastMetrics ? { metrics: lastMetrics } : {}), ...(testMetrics ? { testMetrics } : {}), best, interrupted, badSamples: loader.badSamples.length };
   } finally {
     logger?.close();
-    optimizer.dispose();
-    net.dispose();
-    poseNet?.dispose();
-    distillation?.dispose();
+    session.dispose();
   }
 }
 
