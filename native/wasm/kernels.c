@@ -1,0 +1,165 @@
+/*
+ * stereodepth's own WebAssembly SIMD kernels for the tfjs wasm backend (built by scripts/build_wasm_kernels.sh,
+ * loaded by src/backend/simd_kernels.ts). The module imports the tfjs heap (its WebAssembly.Memory), so every
+ * pointer is a tensor's heap offset and nothing is copied. It defines no data and uses no stack: it must never
+ * write memory other than the outputs it is given.
+ *
+ * Every kernel computes exactly what the tfjs kernels it replaces compute, rounding to float32 after each operation
+ * in the same order (wasm has no fused multiply-add, and the build passes -ffp-contract=off), so swapping them in
+ * changes no result bit. What they save is time: the stock unary kernels run a scalar C++ loop through a function
+ * pointer per element, and Adam was 13 separate passes over every variable.
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* y = -x */
+EXPORT(neg_f32) void neg_f32(const float *x, float *y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_neg(wasm_v128_load(x + i)));
+  for (; i < n; i++) y[i] = -x[i];
+}
+
+/* y = |x| */
+EXPORT(abs_f32) void abs_f32(const float *x, float *y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_abs(wasm_v128_load(x + i)));
+  for (; i < n; i++) y[i] = __builtin_fabsf(x[i]);
+}
+
+/* y = x * x */
+EXPORT(square_f32) void square_f32(const float *x, float *y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    wasm_v128_store(y + i, wasm_f32x4_mul(v, v));
+  }
+  for (; i < n; i++) y[i] = x[i] * x[i];
+}
+
+/* y = sqrt(x), correctly rounded */
+EXPORT(sqrt_f32) void sqrt_f32(const float *x, float *y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_sqrt(wasm_v128_load(x + i)));
+  for (; i < n; i++) y[i] = __builtin_sqrtf(x[i]);
+}
+
+/* y = floor(x) */
+EXPORT(floor_f32) void floor_f32(const float *x, float *y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_floor(wasm_v128_load(x + i)));
+  for (; i < n; i++) y[i] = __builtin_floorf(x[i]);
+}
+
+/* y = min(max(x, lo), hi) with XNNPACK's clamp semantics: pmax(lo, x) = lo < x ? x : lo, then pmin(hi, .) = . < hi ? . : hi */
+EXPORT(clip_f32) void clip_f32(const float *x, float *y, int n, float lo, float hi) {
+  const v128_t vlo = wasm_f32x4_splat(lo);
+  const v128_t vhi = wasm_f32x4_splat(hi);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_pmin(vhi, wasm_f32x4_pmax(vlo, wasm_v128_load(x + i))));
+  for (; i < n; i++) {
+    float v = lo < x[i] ? x[i] : lo;
+    y[i] = v < hi ? v : hi;
+  }
+}
+
+/*
+ * Float32 binary operations y = a OP b in the broadcast patterns the training step uses, n outputs:
+ *   vv: equal shapes;  vs / sv: b / a a single value;
+ *   vc / cv: b / a one value per row of c (shape [..., 1] against [..., c]);
+ *   vr / rv: b / a one row of c repeated (shape [c] against [..., c]).
+ */
+#define BINARY_KERNELS(NAME, VOP, SOP)                                                                              \
+  EXPORT(NAME##_vv_f32) void NAME##_vv_f32(const float *a, const float *b, float *y, int n) {                       \
+    int i = 0;                                                                                                      \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, VOP(wasm_v128_load(a + i), wasm_v128_load(b + i)));          \
+    for (; i < n; i++) y[i] = a[i] SOP b[i];                                                                        \
+  }                                                                                                                 \
+  EXPORT(NAME##_vs_f32) void NAME##_vs_f32(const float *a, float s, float *y, int n) {                              \
+    const v128_t vs = wasm_f32x4_splat(s);                                                                          \
+    int i = 0;                                                                                                      \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, VOP(wasm_v128_load(a + i), vs));                             \
+    for (; i < n; i++) y[i] = a[i] SOP s;                                                                           \
+  }                                                                                                                 \
+  EXPORT(NAME##_sv_f32) void NAME##_sv_f32(float s, const float *b, float *y, int n) {                              \
+    const v128_t vs = wasm_f32x4_splat(s);                                                                          \
+    int i = 0;                                                                                                      \
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, VOP(vs, wasm_v128_load(b + i)));                             \
+    for (; i < n; i++) y[i] = s SOP b[i];                                                                           \
+  }                                                                                                                 \
+  EXPORT(NAME##_vc_f32) void NAME##_vc_f32(const float *a, const float *b, float *y, int rows, int c) {             \
+    for (int r = 0; r < rows; r++) {                                                                                \
+      const float s = b[r];                                                                                         \
+      const v128_t vs = wasm_f32x4_splat(s);                                                                        \
+      const float *ar = a + r * c;                                                                                  \
+      float *yr = y + r * c;                                                                                        \
+      int i = 0;                                                                                                    \
+      for (; i + 4 <= c; i += 4) wasm_v128_store(yr + i, VOP(wasm_v128_load(ar + i), vs));                         \
+      for (; i < c; i++) yr[i] = ar[i] SOP s;                                                                       \
+    }                                                                                                               \
+  }                                                                                                                 \
+  EXPORT(NAME##_cv_f32) void NAME##_cv_f32(const float *a, const float *b, float *y, int rows, int c) {             \
+    for (int r = 0; r < rows; r++) {                                                                                \
+      const float s = a[r];                                                                                         \
+      const v128_t vs = wasm_f32x4_splat(s);                                                                        \
+      const float *br = b + r * c;                                                                                  \
+      float *yr = y + r * c;                                                                                        \
+      int i = 0;                                                                                                    \
+      for (; i + 4 <= c; i += 4) wasm_v128_store(yr + i, VOP(vs, wasm_v128_load(br + i)));                         \
+      for (; i < c; i++) yr[i] = s SOP br[i];                                                                       \
+    }                                                                                                               \
+  }                                                                                                                 \
+  EXPORT(NAME##_vr_f32) void NAME##_vr_f32(const float *a, const float *b, float *y, int rows, int c) {             \
+    for (int r = 0; r < rows; r++) {                                                                                \
+      const float *ar = a + r * c;                                                                                  \
+      float *yr = y + r * c;                                                                                        \
+      int i = 0;                                                                                                    \
+      for (; i + 4 <= c; i += 4) wasm_v128_store(yr + i, VOP(wasm_v128_load(ar + i), wasm_v128_load(b + i)));      \
+      for (; i < c; i++) yr[i] = ar[i] SOP b[i];                                                                    \
+    }                                                                                                               \
+  }                                                                                                                 \
+  EXPORT(NAME##_rv_f32) void NAME##_rv_f32(const float *a, const float *b, float *y, int rows, int c) {             \
+    for (int r = 0; r < rows; r++) {                                                                                \
+      const float *br = b + r * c;                                                                                  \
+      float *yr = y + r * c;                                                                                        \
+      int i = 0;                                                                                                    \
+      for (; i + 4 <= c; i += 4) wasm_v128_store(yr + i, VOP(wasm_v128_load(a + i), wasm_v128_load(br + i)));      \
+      for (; i < c; i++) yr[i] = a[i] SOP br[i];                                                                    \
+    }                                                                                                               \
+  }
+
+BINARY_KERNELS(add, wasm_f32x4_add, +)
+BINARY_KERNELS(sub, wasm_f32x4_sub, -)
+BINARY_KERNELS(mul, wasm_f32x4_mul, *)
+BINARY_KERNELS(div, wasm_f32x4_div, /)
+
+/*
+ * One Adam update (src/train/optimizer.ts), the composition's operations in its order:
+ *   m' = m*b1 + g*(1-b1);  v' = v*b2 + (g*g)*(1-b2);  d = sqrt(v')/sqrtBc2 + eps;  p' = p - (m'/d)*stepSize.
+ */
+EXPORT(adam_f32)
+void adam_f32(const float *p, const float *m, const float *v, const float *g, float *po, float *mo, float *vo, int n,
+              float b1, float omb1, float b2, float omb2, float sqrtBc2, float eps, float stepSize) {
+  const v128_t vb1 = wasm_f32x4_splat(b1), vomb1 = wasm_f32x4_splat(omb1);
+  const v128_t vb2 = wasm_f32x4_splat(b2), vomb2 = wasm_f32x4_splat(omb2);
+  const v128_t vbc = wasm_f32x4_splat(sqrtBc2), veps = wasm_f32x4_splat(eps), vstep = wasm_f32x4_splat(stepSize);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t gi = wasm_v128_load(g + i);
+    const v128_t nm = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), vb1), wasm_f32x4_mul(gi, vomb1));
+    const v128_t nv = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), vb2), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), vomb2));
+    const v128_t d = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(nv), vbc), veps);
+    wasm_v128_store(mo + i, nm);
+    wasm_v128_store(vo + i, nv);
+    wasm_v128_store(po + i, wasm_f32x4_sub(wasm_v128_load(p + i), wasm_f32x4_mul(wasm_f32x4_div(nm, d), vstep)));
+  }
+  for (; i < n; i++) {
+    const float gi = g[i];
+    const float nm = m[i] * b1 + gi * omb1;
+    const float nv = v[i] * b2 + (gi * gi) * omb2;
+    const float d = __builtin_sqrtf(nv) / sqrtBc2 + eps;
+    mo[i] = nm;
+    vo[i] = nv;
+    po[i] = p[i] - (nm / d) * stepSize;
+  }
+}
