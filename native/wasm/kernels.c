@@ -133,6 +133,85 @@ BINARY_KERNELS(sub, wasm_f32x4_sub, -)
 BINARY_KERNELS(mul, wasm_f32x4_mul, *)
 BINARY_KERNELS(div, wasm_f32x4_div, /)
 
+/* dst[c * rows + r] = src[r * cols + c] for a rows x cols row-major matrix, in cache-sized blocks. */
+EXPORT(transpose_f32) void transpose_f32(const float *src, int rows, int cols, float *dst) {
+  const int T = 32;
+  for (int r0 = 0; r0 < rows; r0 += T) {
+    const int r1 = r0 + T < rows ? r0 + T : rows;
+    for (int c0 = 0; c0 < cols; c0 += T) {
+      const int c1 = c0 + T < cols ? c0 + T : cols;
+      for (int c = c0; c < c1; c++) {
+        float *d = dst + (long)c * rows;
+        for (int r = r0; r < r1; r++) d[r] = src[(long)r * cols + c];
+      }
+    }
+  }
+}
+
+/*
+ * Convolution geometry (src/backend/wasm_conv_gemm.ts ConvGeometry), passed as an int32 array in the heap:
+ * batch, inH, inW, ci, co, kh, kw, sh, sw, dh, dw, oh, ow, pt, pl.
+ */
+enum { G_BATCH, G_INH, G_INW, G_CI, G_CO, G_KH, G_KW, G_SH, G_SW, G_DH, G_DW, G_OH, G_OW, G_PT, G_PL };
+
+/* For tap (i, j): the flat input offset (pixel * ci) each output position reads, or -1 in the padding. */
+static void tap_sources(const int *g, int i, int j, int *out) {
+  int n = 0;
+  for (int b = 0; b < g[G_BATCH]; b++) {
+    for (int r = 0; r < g[G_OH]; r++) {
+      const int h = r * g[G_SH] + i * g[G_DH] - g[G_PT];
+      const int row_ok = h >= 0 && h < g[G_INH];
+      for (int q = 0; q < g[G_OW]; q++) {
+        const int w = q * g[G_SW] + j * g[G_DW] - g[G_PL];
+        out[n++] = row_ok && w >= 0 && w < g[G_INW] ? ((b * g[G_INH] + h) * g[G_INW] + w) * g[G_CI] : -1;
+      }
+    }
+  }
+}
+
+/* colsT [K, N]: colsT[(i*kw + j)*ci + c, n] = x at tap (i, j), channel c, for output position n (0 in the padding). */
+EXPORT(im2col_t_f32) void im2col_t_f32(const float *x, const int *g, float *cols_t, int *scratch) {
+  const int N = g[G_BATCH] * g[G_OH] * g[G_OW];
+  const int ci = g[G_CI];
+  for (int i = 0; i < g[G_KH]; i++) {
+    for (int j = 0; j < g[G_KW]; j++) {
+      tap_sources(g, i, j, scratch);
+      float *tap = cols_t + (long)(i * g[G_KW] + j) * ci * N;
+      for (int n = 0; n < N; n++) {
+        const int s = scratch[n];
+        if (s >= 0) {
+          const float *xs = x + s;
+          for (int c = 0; c < ci; c++) tap[(long)c * N + n] = xs[c];
+        } else {
+          for (int c = 0; c < ci; c++) tap[(long)c * N + n] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * dx += col2im(G): every G[k, n] is added to the input value colsT[k, n] was read from (padding dropped). Taps are
+ * added in (i, j) order; within a tap every output position reads a different pixel, so each dx value receives its
+ * contributions in that order whatever the inner loops do.
+ */
+EXPORT(col2im_t_f32) void col2im_t_f32(const float *G, const int *g, float *dx, int *scratch) {
+  const int N = g[G_BATCH] * g[G_OH] * g[G_OW];
+  const int ci = g[G_CI];
+  for (int i = 0; i < g[G_KH]; i++) {
+    for (int j = 0; j < g[G_KW]; j++) {
+      tap_sources(g, i, j, scratch);
+      const float *tap = G + (long)(i * g[G_KW] + j) * ci * N;
+      for (int n = 0; n < N; n++) {
+        const int s = scratch[n];
+        if (s < 0) continue;
+        float *d = dx + s;
+        for (int c = 0; c < ci; c++) d[c] += tap[(long)c * N + n];
+      }
+    }
+  }
+}
+
 /*
  * One Adam update (src/train/optimizer.ts), the composition's operations in its order:
  *   m' = m*b1 + g*(1-b1);  v' = v*b2 + (g*g)*(1-b2);  d = sqrt(v')/sqrtBc2 + eps;  p' = p - (m'/d)*stepSize.

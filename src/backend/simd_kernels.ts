@@ -31,6 +31,9 @@ interface SimdExports extends BinaryExports {
   sqrt_f32(x: number, y: number, n: number): void;
   floor_f32(x: number, y: number, n: number): void;
   clip_f32(x: number, y: number, n: number, lo: number, hi: number): void;
+  transpose_f32(src: number, rows: number, cols: number, dst: number): void;
+  im2col_t_f32(x: number, geometry: number, colsT: number, scratch: number): void;
+  col2im_t_f32(G: number, geometry: number, dx: number, scratch: number): void;
   adam_f32(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, n: number,
     b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number): void;
 }
