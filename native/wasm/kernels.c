@@ -213,6 +213,40 @@ EXPORT(col2im_t_f32) void col2im_t_f32(const float *G, const int *g, float *dx, 
 }
 
 /*
+ * 3x3 average pooling, stride 1, no padding, NHWC [b, h, w, c] -> [b, h-2, w-2, c] (the SSIM statistics). The nine
+ * taps are summed in XNNPACK's order (its 9-tap unipass kernel over the window column by column: t = kx*3 + ky,
+ * ((t0+t1)+t8)+(t6+t7) added to (t2+t3)+(t4+t5)) and scaled by 1/9 in float32, as the stock kernel does, so the
+ * result is the same to the bit. An output row is contiguous in (x, channel), so it is computed 4 values at a time
+ * whatever c is (the stock kernel vectorises over channels, 3 for images).
+ */
+EXPORT(avg_pool3x3_f32) void avg_pool3x3_f32(const float *x, float *y, int batch, int h, int w, int c) {
+  const int oh = h - 2, row = w * c, orow = (w - 2) * c;
+  const float scale = 1.0f / 9.0f;
+  const v128_t vscale = wasm_f32x4_splat(scale);
+  for (int b = 0; b < batch; b++) {
+    for (int r = 0; r < oh; r++) {
+      const float *r0 = x + ((long)b * h + r) * row, *r1 = r0 + row, *r2 = r1 + row;
+      float *o = y + ((long)b * oh + r) * orow;
+      int j = 0;
+      for (; j + 4 <= orow; j += 4) {
+        const v128_t t0 = wasm_v128_load(r0 + j), t1 = wasm_v128_load(r1 + j), t2 = wasm_v128_load(r2 + j);
+        const v128_t t3 = wasm_v128_load(r0 + j + c), t4 = wasm_v128_load(r1 + j + c), t5 = wasm_v128_load(r2 + j + c);
+        const v128_t t6 = wasm_v128_load(r0 + j + 2 * c), t7 = wasm_v128_load(r1 + j + 2 * c), t8 = wasm_v128_load(r2 + j + 2 * c);
+        const v128_t s018 = wasm_f32x4_add(wasm_f32x4_add(t0, t1), t8);
+        const v128_t s2345 = wasm_f32x4_add(wasm_f32x4_add(t2, t3), wasm_f32x4_add(t4, t5));
+        const v128_t s = wasm_f32x4_add(s2345, wasm_f32x4_add(s018, wasm_f32x4_add(t6, t7)));
+        wasm_v128_store(o + j, wasm_f32x4_mul(s, vscale));
+      }
+      for (; j < orow; j++) {
+        const float s018 = (r0[j] + r1[j]) + r2[j + 2 * c];
+        const float s2345 = (r2[j] + r0[j + c]) + (r1[j + c] + r2[j + c]);
+        o[j] = (s2345 + (s018 + (r0[j + 2 * c] + r1[j + 2 * c]))) * scale;
+      }
+    }
+  }
+}
+
+/*
  * One Adam update (src/train/optimizer.ts), the composition's operations in its order:
  *   m' = m*b1 + g*(1-b1);  v' = v*b2 + (g*g)*(1-b2);  d = sqrt(v')/sqrtBc2 + eps;  p' = p - (m'/d)*stepSize.
  */

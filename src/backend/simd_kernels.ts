@@ -31,6 +31,7 @@ interface SimdExports extends BinaryExports {
   sqrt_f32(x: number, y: number, n: number): void;
   floor_f32(x: number, y: number, n: number): void;
   clip_f32(x: number, y: number, n: number, lo: number, hi: number): void;
+  avg_pool3x3_f32(x: number, y: number, batch: number, h: number, w: number, c: number): void;
   transpose_f32(src: number, rows: number, cols: number, dst: number): void;
   im2col_t_f32(x: number, geometry: number, colsT: number, scratch: number): void;
   col2im_t_f32(G: number, geometry: number, dx: number, scratch: number): void;
@@ -103,14 +104,17 @@ function unary(fn: Unary) {
   };
 }
 
-function clipByValue({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo {
-  const x = inputs.x as tf.TensorInfo;
-  if (x.dtype !== 'float32') return stock({ inputs, backend, attrs }) as tf.TensorInfo;
-  const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
-  const out = backend.makeOutput(x.shape, 'float32') as tf.TensorInfo;
-  const n = tf.util.sizeFromShape(x.shape);
-  if (n > 0) simdKernels(backend).clip_f32(offsetOf(backend, x), offsetOf(backend, out), n, clipValueMin, clipValueMax);
-  return out;
+/** ClipByValue, and Relu / Relu6 as the clamps the stock kernels run (XNNPACK clamp to [0, inf) and [0, 6]). */
+function clamp(bounds: (attrs: tf.NamedAttrMap) => [number, number]) {
+  return ({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo => {
+    const x = inputs.x as tf.TensorInfo;
+    if (x.dtype !== 'float32') return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+    const [lo, hi] = bounds(attrs);
+    const out = backend.makeOutput(x.shape, 'float32') as tf.TensorInfo;
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n > 0) simdKernels(backend).clip_f32(offsetOf(backend, x), offsetOf(backend, out), n, lo, hi);
+    return out;
+  };
 }
 
 /** `shape` left-padded with 1s to `rank` dimensions. */
@@ -171,15 +175,34 @@ function binary(op: BinaryName) {
   };
 }
 
+/** AvgPool 3x3, stride 1, valid (SSIM's statistics, and the stride-1 AvgPoolGrad that pads and pools); others are stock. */
+function avgPool({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo {
+  const x = inputs.x as tf.TensorInfo;
+  const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown };
+  const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+  const [kh, kw] = pair(filterSize);
+  const [sh, sw] = pair(strides);
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  if (x.dtype !== 'float32' || x.shape.length !== 4 || kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || pad !== 'valid' || h < 3 || w < 3) {
+    return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+  }
+  const out = backend.makeOutput([b, h - 2, w - 2, c], 'float32') as tf.TensorInfo;
+  if (b * c > 0) simdKernels(backend).avg_pool3x3_f32(offsetOf(backend, x), offsetOf(backend, out), b, h, w, c);
+  return out;
+}
+
 /** Stock wasm kernels replaced by the SIMD module (each falls back to the stock one it is given). */
 export function simdKernelReplacements(): [string, (args: KernelArgs, stock: tf.KernelFunc) => tf.TensorInfo][] {
   return [
+    [tf.AvgPool, avgPool],
     [tf.Neg, unary('neg_f32')],
     [tf.Abs, unary('abs_f32')],
     [tf.Square, unary('square_f32')],
     [tf.Sqrt, unary('sqrt_f32')],
     [tf.Floor, unary('floor_f32')],
-    [tf.ClipByValue, clipByValue],
+    [tf.ClipByValue, clamp((a) => [a.clipValueMin as number, a.clipValueMax as number])],
+    [tf.Relu, clamp(() => [0, Infinity])],
+    [tf.Relu6, clamp(() => [0, 6])],
     [tf.Add, binary('add')],
     [tf.Sub, binary('sub')],
     [tf.Multiply, binary('mul')],

@@ -69,7 +69,7 @@ function stock(name: string, inputs: Record<string, tf.Tensor>, attrs: object = 
 }
 
 describe('wasm SIMD element-wise kernels equal the stock tfjs-wasm kernels they replace, bit for bit', () => {
-  it('on every op, odd and even lengths, bounds and signed zeros', async () => {
+  it('on every op (Relu and Relu6 too), odd and even lengths, bounds and signed zeros', async () => {
     await initBackend('wasm');
     for (const n of [1, 3, 37, 4099]) {
       tf.tidy(() => {
@@ -84,6 +84,8 @@ describe('wasm SIMD element-wise kernels equal the stock tfjs-wasm kernels they 
           ['Floor', tf.floor(x), stock(tf.Floor, { x })],
           ['ClipByValue 0..1', tf.clipByValue(x, 0, 1), stock(tf.ClipByValue, { x }, { clipValueMin: 0, clipValueMax: 1 })],
           ['ClipByValue -0.5..2', tf.clipByValue(x, -0.5, 2), stock(tf.ClipByValue, { x }, { clipValueMin: -0.5, clipValueMax: 2 })],
+          ['Relu', tf.relu(x), stock(tf.Relu, { x })],
+          ['Relu6', tf.relu6(tf.mul(x, 3)), stock(tf.Relu6, { x: tf.mul(x, 3) })],
           ['Sub', tf.sub(x, y), stock(tf.Sub, { a: x, b: y })],
           ['Sub scalar b', tf.sub(x, tf.scalar(0.5)), stock(tf.Sub, { a: x, b: tf.scalar(0.5) })],
           ['Sub scalar a', tf.sub(tf.scalar(1), x), stock(tf.Sub, { a: tf.scalar(1), b: x })],
@@ -97,6 +99,11 @@ describe('wasm SIMD element-wise kernels equal the stock tfjs-wasm kernels they 
           for (const [what, a, b] of [['equal', x, y], ['scalar b', x, tf.scalar(-1.5)], ['scalar a', tf.scalar(0.3), y], ['column b', wide, rows], ['column a', rows, wide], ['row b', wide, row], ['row a', row, wide]] as [string, tf.Tensor, tf.Tensor][]) {
             pairs.push([`${name} ${what}`, f(a, b), stock(name, { a, b })]);
           }
+        }
+        // AvgPool 3x3 stride 1 valid (the module's), over images and feature maps, odd sizes, channel counts 1, 3, 5.
+        for (const [hh, ww, cc] of [[5, 7, 3], [4, 9, 1], [6, 5, 5]] as const) {
+          const img = tf.reshape(tf.tensor(values(2 * hh * ww * cc, n + hh)), [2, hh, ww, cc]) as tf.Tensor4D;
+          pairs.push([`AvgPool ${hh}x${ww}x${cc}`, tf.avgPool(img, 3, 1, 'valid'), stock(tf.AvgPool, { x: img }, { filterSize: 3, strides: 1, pad: 'valid' })]);
         }
         for (const [name, got, want] of pairs) expect(bits(got), `${name} n=${n}`).toEqual(bits(want));
       });
