@@ -18,8 +18,10 @@ import { initBackend, shutdownBackend, type BackendName } from '../backend/index
 import { benchConvLayer, benchMatMul } from '../backend/bench_ops.js';
 import { loadConfig } from '../config/load.js';
 import { renderBenchWorld } from '../data/loader_bench.js';
+import { benchRecipe } from '../run/bench.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { benchConfigStep, type ConfigBench } from '../train/bench.js';
+import type { ConfigBench } from '../train/bench.js';
+import { withOptions } from './options.js';
 
 interface BenchArgs {
   backends: string;
@@ -101,7 +103,7 @@ async function runChild(backend: string, cases: BenchCase[], args: BenchArgs): P
   } else {
     for (const c of cases) {
       const { config } = loadConfig(c.path, c.sets);
-      report.steps.push(await benchConfigStep(config, c.name, { steps: args.steps, warmup: 2, forwardRuns: 3, loaderBatches: 8, profileSteps: args.profile ? 3 : 0 }));
+      report.steps.push(await benchRecipe(config, c.name, { steps: args.steps, warmup: 2, forwardRuns: 3, loaderBatches: 8, profileSteps: args.profile ? 3 : 0 }));
     }
   }
   shutdownBackend();
@@ -177,18 +179,22 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
   describe: 'Time the training step `train` runs (a recipe, or ResNet18 + monodepth2 stereo) on every available backend',
   builder: (y) =>
-    y
-      .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
-      .option('config', { type: 'string', describe: 'bench this recipe (e.g. configs/synthetic/quickstart.yaml): its data, size, model, loss and micro-batches' })
-      .option('set', { type: 'string', array: true, describe: 'override a recipe key, as for train: --set data.batch_size=8' })
-      .option('steps', { type: 'number', default: 20, describe: `timed steps per case after 2 warm-up steps (at least ${MIN_STEPS})` })
-      .option('quick', { type: 'boolean', default: false, describe: 'default case: 96x320 only' })
-      .option('profile', { type: 'boolean', default: false, describe: 'also print per-kernel times (mean of 3 profiled steps) for each case' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
-      .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
-      .option('threads', { type: 'number', describe: 'wasm threads (default: cores, max 8)' })
-      .option('child', { type: 'string', hidden: true })
-      .option('cases', { type: 'string', hidden: true }) as never,
+    withOptions(
+      y
+        .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
+        .option('steps', { type: 'number', default: 20, describe: `timed steps per case after 2 warm-up steps (at least ${MIN_STEPS})` })
+        .option('quick', { type: 'boolean', default: false, describe: 'default case: 96x320 only' })
+        .option('profile', { type: 'boolean', default: false, describe: 'also print per-kernel times (mean of 3 profiled steps) for each case' })
+        .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
+        .option('child', { type: 'string', hidden: true })
+        .option('cases', { type: 'string', hidden: true }),
+      {
+        config: { describe: 'bench this recipe (e.g. configs/synthetic/quickstart.yaml): its data, size, model, loss and micro-batches' },
+        set: {},
+        threads: {},
+        json: {},
+      },
+    ) as never,
   handler: async (args) => {
     if (args.child) {
       const cases = JSON.parse(args.cases ?? '[]') as BenchCase[];

@@ -1,17 +1,16 @@
 /**
- * The measurements behind `stereodepth bench`, on the active backend, for one run config: the training step `train`
- * runs for it (built by the same session: its network, its objective and warp, its micro-batches, its loader's batches
- * at its size), timed over >= 10 steps after warm-up; its loader's pairs/s; the forward pass alone; the model's conv
+ * The measurements behind `stereodepth bench`, on the active backend, for one run built from its config by src/run:
+ * the training step `train` runs for it (the trainer's own loader, variables, Adam and optimisation step: its network,
+ * its objective and warp, its micro-batches, its loader's batches at its size), timed over >= 10 steps after warm-up; its loader's pairs/s; the forward pass alone; the model's conv
  * FLOPs (counted from the executed kernels); tf.memory() at the first and last step; and, on request, the kernel
  * times of a few steps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { RunConfig } from '../config/schema.js';
 import type { Batch } from '../data/loader.js';
 import { timeLoader, type LoaderBench } from '../data/loader_bench.js';
 import { wasmHeapBytes } from '../backend/index.js';
-import { createTrainingSession } from './session.js';
+import { checkBatch, optimiseOn, stepperOf, type TrainingParts } from './trainer.js';
 
 export interface ConfigBenchOptions {
   /** Timed steps after the warm-up. */
@@ -133,11 +132,18 @@ async function profileSteps(run: () => void, steps: number): Promise<StepProfile
   return { stepMs, outsideKernelsMs: stepMs - kernels.reduce((a, k) => a + k.ms, 0), kernels };
 }
 
-/** Benchmarks the training step of `config` (its data.train, size, model, loss and optimiser settings). */
-export async function benchConfigStep(config: RunConfig, name: string, opts: ConfigBenchOptions): Promise<ConfigBench> {
+/** Benchmarks the training step of `parts` (built from a config by src/run); disposes the networks when done. */
+export async function benchConfigStep(parts: TrainingParts, name: string, opts: ConfigBenchOptions): Promise<ConfigBench> {
   if (opts.steps < 1 || opts.warmup < 0) throw new Error(`benchConfigStep: steps must be >= 1 and warmup >= 0 (got ${opts.steps}, ${opts.warmup})`);
-  const session = await createTrainingSession(config);
-  const { net, loader } = session;
+  const { config, net } = parts;
+  const stepper = stepperOf(parts);
+  const { loader } = stepper;
+  const runner = {
+    step: (batch: Batch, lr: number) => {
+      checkBatch(config, batch);
+      return optimiseOn(stepper, batch, lr);
+    },
+  };
   const lr = config.optim.lr;
   const { height: h, width: w, batch_size: b } = config.data;
   try {
@@ -148,7 +154,7 @@ export async function benchConfigStep(config: RunConfig, name: string, opts: Con
         return [...o.disparities, ...o.features];
       }),
     );
-    for (let i = 0; i < opts.warmup; i++) session.step(await loader.next(), lr);
+    for (let i = 0; i < opts.warmup; i++) runner.step(await loader.next(), lr);
     const times: number[] = [];
     const cpuTimes: number[] = [];
     const losses: number[] = [];
@@ -159,7 +165,7 @@ export async function benchConfigStep(config: RunConfig, name: string, opts: Con
       const batch = await loader.next();
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      losses.push(session.step(batch, lr).loss);
+      losses.push(runner.step(batch, lr).loss);
       times.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpuTimes.push((c.user + c.system) / 1000);
@@ -171,7 +177,7 @@ export async function benchConfigStep(config: RunConfig, name: string, opts: Con
     if (opts.profileSteps > 0) {
       const batches: Batch[] = [];
       for (let i = 0; i < opts.profileSteps; i++) batches.push(await loader.next());
-      profile = await profileSteps(() => void session.step(batches.shift()!, lr), opts.profileSteps);
+      profile = await profileSteps(() => void runner.step(batches.shift()!, lr), opts.profileSteps);
     }
     const fwd: number[] = [];
     const input = tf.randomUniform([b, h, w, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
@@ -207,6 +213,10 @@ export async function benchConfigStep(config: RunConfig, name: string, opts: Con
       ...(profile ? { profile } : {}),
     };
   } finally {
-    session.dispose();
+    loader.close();
+    stepper.optimizer.dispose();
+    net.dispose();
+    parts.poseNet?.dispose();
+    parts.distillation?.dispose();
   }
 }

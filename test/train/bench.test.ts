@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
-import { benchConfigStep, spreadOf } from '../../src/train/bench.js';
+import { benchRecipe } from '../../src/run/bench.js';
+import { spreadOf } from '../../src/train/bench.js';
 
 const world = join(mkdtempSync(join(tmpdir(), 'sd-bench-')), 'world');
 
@@ -34,7 +35,7 @@ describe('benchConfigStep on wasm (tiny world, 64x192)', { timeout: 600_000 }, (
 
   it('times the monodepth2 step in the config micro-batches, memory flat, with loader pairs/s and a kernel profile', async () => {
     const config = tiny([`data.train.split=${join(world, 'splits/synthetic/train_files.txt')}`, 'optim.micro_batches=2']);
-    const r = await benchConfigStep(config, 'tiny', { steps: 3, warmup: 1, forwardRuns: 1, loaderBatches: 2, profileSteps: 1 });
+    const r = await benchRecipe(config, 'tiny', { steps: 3, warmup: 1, forwardRuns: 1, loaderBatches: 2, profileSteps: 1 });
     expect(r.loss).toBe('monodepth2 stereo');
     expect(r.microBatches).toBe(2);
     expect([r.height, r.width, r.batchSize]).toEqual([64, 192, 2]);
@@ -58,7 +59,7 @@ describe('benchConfigStep on wasm (tiny world, 64x192)', { timeout: 600_000 }, (
       'loss.smoothness_weight=0.1',
       'data.augment.flip.mode=swap',
     ]);
-    const r = await benchConfigStep(config, 'tiny v1', { steps: 2, warmup: 1, forwardRuns: 0, loaderBatches: 1, profileSteps: 1 });
+    const r = await benchRecipe(config, 'tiny v1', { steps: 2, warmup: 1, forwardRuns: 0, loaderBatches: 1, profileSteps: 1 });
     expect(r.loss).toBe('monodepth stereo');
     expect(r.memoryLastStep).toEqual(r.memoryFirstStep);
     for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
