@@ -17,7 +17,7 @@ export { loadCheckpoint, saveCheckpoint, resolveCheckpointDir, type CheckpointSt
 export { Adam, clipByGlobalNorm, type AdamOptions } from './train/optimizer.js';
 export { learningRateAt, type ScheduleSpec } from './train/schedule.js';
 export { trainStep, type StepResult, type LossOfSlice } from './train/step.js';
-export { benchTrainStep, type TrainStepBench, type TrainStepBenchOptions } from './train/bench.js';
+export { benchConfigStep, type ConfigBench, type ConfigBenchOptions } from './train/bench.js';
 export { initBackend, shutdownBackend, BACKEND_NAMES, type BackendName, type BackendInfo, type BackendOptions } from './backend/index.js';
 
 // Data: the Dataset interface, the adapters (one descriptor each), the loader, augmentation, the synthetic world

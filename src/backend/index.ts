@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
+import { registerAdamKernel } from './adam_kernel.js';
 import { registerBatchNormKernels } from './batchnorm_kernels.js';
 import { registerCpuKernels } from './cpu_kernels.js';
 import { registerReflectPadKernels } from './reflect_pad.js';
@@ -59,6 +60,7 @@ let wasmLoaded: Loaded | undefined;
 async function loadWasm(options: BackendOptions): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
+  registerAdamKernel();
   registerBatchNormKernels('wasm');
   registerReflectPadKernels('wasm');
   const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { offsetOf, simdKernels } from './simd_kernels.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
 
 export interface ConvGeometry {
@@ -32,68 +33,19 @@ export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   };
 }
 
-/** dst[c, r] = src[r, c] for a rows x cols row-major matrix, in cache-sized blocks. */
-export function transpose2d(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
-  const T = 32;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let c = c0; c < c1; c++) {
-        const d = c * rows;
-        for (let r = r0; r < r1; r++) dst[d + r] = src[r * cols + c]!;
-      }
-    }
-  }
+/** Runs `fn` with the layer geometry and an int32 scratch row of N entries on the heap (the SIMD module's arguments). */
+function withGeometry(g: ConvGeometry, backend: WasmBackend, fn: (geometry: number, scratch: number) => void): void {
+  const geometry = backend.makeOutput([15], 'int32') as Info;
+  const scratch = backend.makeOutput([g.batch * g.oh * g.ow], 'int32') as Info;
+  (backend.typedArrayFromHeap(geometry) as Int32Array).set([g.batch, g.inH, g.inW, g.ci, g.co, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, g.pt, g.pl]);
+  fn(offsetOf(backend, geometry), offsetOf(backend, scratch));
+  backend.disposeData(geometry.dataId);
+  backend.disposeData(scratch.dataId);
 }
 
-/** For one tap (i, j): the flat input offset (pixel * Ci) each output position reads, or -1 in the padding. */
-function tapSources(g: ConvGeometry, i: number, j: number, out: Int32Array): void {
-  let n = 0;
-  for (let b = 0; b < g.batch; b++) {
-    for (let r = 0; r < g.oh; r++) {
-      const h = r * g.sh + i * g.dh - g.pt;
-      const rowOk = h >= 0 && h < g.inH;
-      for (let q = 0; q < g.ow; q++) {
-        const w = q * g.sw + j * g.dw - g.pl;
-        out[n++] = rowOk && w >= 0 && w < g.inW ? ((b * g.inH + h) * g.inW + w) * g.ci : -1;
-      }
-    }
-  }
-}
-
-/** colsT [K, N]: colsT[(i*kw + j)*Ci + c, n] = x at tap (i, j), channel c, for output position n (0 in the padding). */
-function im2colT(x: Float32Array, g: ConvGeometry, colsT: Float32Array): void {
-  const N = g.batch * g.oh * g.ow;
-  const src = new Int32Array(N);
-  for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
-    tapSources(g, i, j, src);
-    const tapRow = (i * g.kw + j) * g.ci;
-    for (let c = 0; c < g.ci; c++) {
-      const row = (tapRow + c) * N;
-      for (let n = 0; n < N; n++) {
-        const s = src[n]!;
-        colsT[row + n] = s >= 0 ? x[s + c]! : 0;
-      }
-    }
-  }
-}
-
-/** dx += col2im(G): every G[k, n] is added to the input value colsT[k, n] was read from (padding dropped). */
-function col2imT(G: Float32Array, g: ConvGeometry, dx: Float32Array): void {
-  const N = g.batch * g.oh * g.ow;
-  const src = new Int32Array(N);
-  for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
-    tapSources(g, i, j, src);
-    const tapRow = (i * g.kw + j) * g.ci;
-    for (let c = 0; c < g.ci; c++) {
-      const row = (tapRow + c) * N;
-      for (let n = 0; n < N; n++) {
-        const s = src[n]!;
-        if (s >= 0) dx[s + c] += G[row + n]!;
-      }
-    }
-  }
+/** dst = src^T for a [rows, cols] src (the SIMD module's blocked transpose). */
+function transpose(src: Info, rows: number, cols: number, dst: Info, backend: WasmBackend): void {
+  simdKernels(backend).transpose_f32(offsetOf(backend, src), rows, cols, offsetOf(backend, dst));
 }
 
 /** Plain 2-D product a [M, K] @ b [K, N] on the XNNPACK fully-connected path (b is packed, cached by its tensor id). */
@@ -106,11 +58,12 @@ function view2d(t: Info, rows: number, cols: number): Info {
   return { dataId: t.dataId, shape: [rows, cols], dtype: t.dtype };
 }
 
+/** colsT [K, N]: colsT[(i*kw + j)*Ci + c, n] = x at tap (i, j), channel c, for output position n (0 in the padding). */
 function colsTOf(x: Info, g: ConvGeometry, backend: WasmBackend): Info {
   const K = g.kh * g.kw * g.ci;
   const N = g.batch * g.oh * g.ow;
   const colsT = backend.makeOutput([K, N], 'float32') as Info;
-  im2colT(heap(backend, x), g, heap(backend, colsT));
+  withGeometry(g, backend, (geometry, scratch) => simdKernels(backend).im2col_t_f32(offsetOf(backend, x), geometry, offsetOf(backend, colsT), scratch));
   return colsT;
 }
 
@@ -119,13 +72,13 @@ export function conv2dGemm(x: Info, filter: Info, g: ConvGeometry, backend: Wasm
   const K = g.kh * g.kw * g.ci;
   const N = g.batch * g.oh * g.ow;
   const wT = backend.makeOutput([g.co, K], 'float32') as Info;
-  transpose2d(heap(backend, filter), K, g.co, heap(backend, wT));
+  transpose(filter, K, g.co, wT, backend);
   const colsT = colsTOf(x, g, backend);
   const yT = matMul(wT, colsT, backend);
   backend.disposeData(wT.dataId);
   backend.disposeData(colsT.dataId);
   const out = backend.makeOutput([g.batch, g.oh, g.ow, g.co], 'float32') as Info;
-  transpose2d(heap(backend, yT), g.co, N, heap(backend, out));
+  transpose(yT, g.co, N, out, backend);
   backend.disposeData(yT.dataId);
   return out;
 }
@@ -135,13 +88,13 @@ export function conv2dBackpropInputGemm(dy: Info, filter: Info, g: ConvGeometry,
   const K = g.kh * g.kw * g.ci;
   const N = g.batch * g.oh * g.ow;
   const dyT = backend.makeOutput([g.co, N], 'float32') as Info;
-  transpose2d(heap(backend, dy), N, g.co, heap(backend, dyT));
+  transpose(dy, N, g.co, dyT, backend);
   const G = matMul(view2d(filter, K, g.co), dyT, backend);
   backend.disposeData(dyT.dataId);
   const out = backend.makeOutput([g.batch, g.inH, g.inW, g.ci], 'float32') as Info;
-  const dx = heap(backend, out);
-  dx.fill(0);
-  col2imT(heap(backend, G), g, dx);
+  heap(backend, out).fill(0);
+  // dx += col2im(G): each G[k, n] goes back to the input value colsT[k, n] was read from (padding dropped).
+  withGeometry(g, backend, (geometry, scratch) => simdKernels(backend).col2im_t_f32(offsetOf(backend, G), geometry, offsetOf(backend, out), scratch));
   backend.disposeData(G.dataId);
   return out;
 }
@@ -187,12 +140,15 @@ export function conv2dBackpropFilterShifted(x: Info, dy: Info, g: ConvGeometry, 
   // dyP [Co, Q]: dy at grid position (b, oh, ow), channel-major.
   const dyP = new Float32Array(co * Q);
   {
-    const dyv = heap(backend, dy);
-    for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) {
-      const src = ((b * oh + r) * ow + q) * co;
-      const pos = (b * hp + r) * wp + q;
-      for (let c = 0; c < co; c++) dyP[c * Q + pos] = dyv[src + c]!;
+    const N = batch * oh * ow;
+    const dyT = backend.makeOutput([co, N], 'float32') as Info;
+    transpose(dy, N, co, dyT, backend);
+    const dyTv = heap(backend, dyT);
+    for (let c = 0; c < co; c++) for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) {
+      const src = c * N + (b * oh + r) * ow;
+      dyP.set(dyTv.subarray(src, src + ow), c * Q + (b * hp + r) * wp);
     }
+    backend.disposeData(dyT.dataId);
   }
   const out = backend.makeOutput([kh, kw, ci, co], 'float32') as Info;
   const A = backend.makeOutput([co, Q], 'float32') as Info;
@@ -206,11 +162,8 @@ export function conv2dBackpropFilterShifted(x: Info, dy: Info, g: ConvGeometry, 
         Av.set(dyP.subarray(row, row + Q - shift), row + shift);
       }
     }
-    const tap = matMul(A, X, backend); // [Co, Ci]
-    const tv = heap(backend, tap);
-    const ov = heap(backend, out);
-    const base = (i * kw + j) * ci * co;
-    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) ov[base + c * co + o] = tv[o * ci + c]!;
+    const tap = matMul(A, X, backend); // [Co, Ci], transposed into out[i, j]
+    simdKernels(backend).transpose_f32(offsetOf(backend, tap), co, ci, offsetOf(backend, out) + 4 * (i * kw + j) * ci * co);
     backend.disposeData(tap.dataId);
   }
   backend.disposeData(A.dataId);

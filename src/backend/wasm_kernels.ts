@@ -28,6 +28,7 @@ import {
   conv2dBackpropFilterGemm, conv2dBackpropFilterShifted, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm,
   type ConvGeometry,
 } from './wasm_conv_gemm.js';
+import { simdKernelReplacements } from './simd_kernels.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -416,13 +417,23 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
 let wasmKernelsRegistered = false;
 
 /** Registers the training kernels for 'wasm' (idempotent; replaces stock kernels where listed). */
+const stockKernels = new Map<string, tf.KernelFunc>();
+
+/** The stock tfjs-wasm kernel a project kernel replaced (tests compare the two), or undefined. */
+export function stockWasmKernel(kernelName: string): tf.KernelFunc | undefined {
+  return stockKernels.get(kernelName);
+}
+
 export function registerWasmKernels(): void {
   if (wasmKernelsRegistered) return;
   // A replaced stock kernel keeps its setupFunc (it binds the C++ function the stock kernelFunc calls), so the
   // replacement can still fall back to it.
   const replace = (kernelName: string, kernelFunc: (stock: tf.KernelFunc) => unknown): void => {
     const stock = tf.getKernel(kernelName, 'wasm');
-    if (stock) tf.unregisterKernel(kernelName, 'wasm');
+    if (stock) {
+      tf.unregisterKernel(kernelName, 'wasm');
+      stockKernels.set(kernelName, stock.kernelFunc);
+    }
     const fallback: tf.KernelFunc = stock?.kernelFunc ?? (() => {
       throw new Error(`wasm kernel '${kernelName}': no stock kernel to fall back to`);
     });
@@ -442,7 +453,7 @@ export function registerWasmKernels(): void {
   replace(tf.Identity, () => identityShared);
   replace(tf.ResizeBilinearGrad, () => resizeBilinearGrad);
   replace(tf.MaxPoolGrad, () => maxPoolGrad);
-  for (const [name, kernel] of arrayKernelReplacements()) {
+  for (const [name, kernel] of [...arrayKernelReplacements(), ...simdKernelReplacements()]) {
     replace(name, (stock) => (args: Parameters<typeof kernel>[0]) => kernel(args, stock));
   }
   wasmKernelsRegistered = true;

@@ -1,30 +1,47 @@
 /**
- * `stereodepth bench`: times a ResNet18 + monodepth2 training step (forward, stereo photometric loss against the
- * horizontally warped right view, backward, Adam) and the forward pass on every available backend, with a matmul
- * GFLOP/s probe and tf.memory() at the first and last step. Each backend runs in its own child process (a clean heap
- * and a fair start). The pure-JS cpu backend is far too slow for a whole step: its step time is extrapolated from one
- * conv layer's forward + dX + dW GFLOP/s applied to the model's conv FLOPs, and labelled as such.
+ * `stereodepth bench`: times the training step `train` runs, on every available backend, with a matmul GFLOP/s probe,
+ * the loader's pairs/s beside the step's, tf.memory() at the first and last step and (--profile) per-kernel times.
+ * `--config C.yaml` benches that recipe (its data, size, model, loss, warp and micro-batches); without it, the
+ * published monodepth2 stereo recipe (configs/kitti_eigen_md2_stereo.yaml: ResNet18, batch 4) at 96x320 and 192x640
+ * on a small rendered KITTI-layout JPEG world. Each backend runs in its own child process (a clean heap and a fair
+ * start). The pure-JS cpu backend is far too slow for a whole step: its step time is extrapolated from one conv
+ * layer's forward + dX + dW GFLOP/s applied to the model's conv FLOPs, and labelled as such.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 
 import { initBackend, shutdownBackend, type BackendName } from '../backend/index.js';
 import { benchConvLayer, benchMatMul } from '../backend/bench_ops.js';
+import { loadConfig } from '../config/load.js';
+import { renderBenchWorld } from '../data/loader_bench.js';
+import { benchRecipe } from '../run/bench.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { benchTrainStep, profileTrainStep, type KernelTime, type TrainStepBench } from '../train/bench.js';
-import { benchLoader, type LoaderBench } from '../data/loader_bench.js';
+import type { ConfigBench } from '../train/bench.js';
+import { withOptions } from './options.js';
 
 interface BenchArgs {
   backends: string;
+  config?: string;
+  set?: string[];
+  steps: number;
   quick: boolean;
   profile: boolean;
   json: boolean;
   out?: string;
   child?: string;
+  cases?: string;
   threads?: number;
-  loader: boolean;
+}
+
+/** One config to bench: a recipe file plus --set overrides (what `train --config path --set ...` would run). */
+interface BenchCase {
+  name: string;
+  path: string;
+  sets: string[];
 }
 
 interface BackendReport {
@@ -32,24 +49,43 @@ interface BackendReport {
   threads: number;
   build?: string;
   matmulGflops: number;
-  steps: TrainStepBench[];
-  /** --profile: kernel times of one 96x320 step. */
-  profile?: { stepMs: number; kernels: KernelTime[] };
+  steps: ConfigBench[];
   /** cpu only: estimated step time from one layer's GFLOP/s. */
   extrapolated?: { layerGflops: { forward: number; inputGrad: number; filterGrad: number }; stepMsEstimate: Record<string, number> };
   error?: string;
 }
 
-const SIZES_FULL = [
-  { height: 96, width: 320, steps: 50, microBatches: 1 },
-  { height: 192, width: 640, steps: 3, microBatches: 2 },
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The default case: monodepth2 stereo as published (ResNet18), batch 4. */
+const DEFAULT_RECIPE = join(ROOT, 'configs', 'kitti_eigen_md2_stereo.yaml');
+/** The wasm32 heap (4 GiB) holds 192x640 batch 4 only as 2 micro-batches of 2. */
+const DEFAULT_SIZES = [
+  { height: 96, width: 320, wasmMicroBatches: 1 },
+  { height: 192, width: 640, wasmMicroBatches: 2 },
 ];
-const SIZES_QUICK = [{ height: 96, width: 320, steps: 3, microBatches: 1 }];
+/** Frames of the default bench world (the loader cycles over them). */
+const BENCH_WORLD_FRAMES = 24;
 /** Forward conv GFLOP of ResNet18 + monodepth2 at batch 4, measured by the bench itself (used for the cpu estimate). */
 const FORWARD_GFLOP_96x320_B4 = 16.0;
 
-async function runChild(backend: string, quick: boolean, threads?: number, profile = false): Promise<BackendReport> {
-  const info = await initBackend(backend as BackendName, threads ? { threads } : {});
+/** The default cases on `backend`, reading the rendered world at `world` (split file `split`). */
+function defaultCases(backend: string, world: string, split: string, quick: boolean): BenchCase[] {
+  return (quick ? DEFAULT_SIZES.slice(0, 1) : DEFAULT_SIZES).map((size) => ({
+    name: `kitti_eigen_md2_stereo ${size.height}x${size.width} batch 4`,
+    path: DEFAULT_RECIPE,
+    sets: [
+      `data.train.path=${JSON.stringify(world)}`,
+      `data.train.split=${JSON.stringify(split)}`,
+      `data.height=${size.height}`,
+      `data.width=${size.width}`,
+      'data.batch_size=4',
+      `optim.micro_batches=${backend === 'wasm' ? size.wasmMicroBatches : 1}`,
+    ],
+  }));
+}
+
+async function runChild(backend: string, cases: BenchCase[], args: BenchArgs): Promise<BackendReport> {
+  const info = await initBackend(backend as BackendName, args.threads ? { threads: args.threads } : {});
   const report: BackendReport = {
     backend: info.chosen,
     threads: info.threads,
@@ -65,11 +101,10 @@ async function runChild(backend: string, quick: boolean, threads?: number, profi
     const perKind = (gflop: number) => (gflop / g.forward + gflop / g.inputGrad + gflop / g.filterGrad) * 1000;
     report.extrapolated = { layerGflops: g, stepMsEstimate: { '96x320': perKind(FORWARD_GFLOP_96x320_B4) } };
   } else {
-    for (const size of quick ? SIZES_QUICK : SIZES_FULL) {
-      const micro = backend === 'wasm' ? size.microBatches : 1;
-      report.steps.push(await benchTrainStep({ ...size, batchSize: 4, microBatches: micro, forwardRuns: 3 }));
+    for (const c of cases) {
+      const { config } = loadConfig(c.path, c.sets);
+      report.steps.push(await benchRecipe(config, c.name, { steps: args.steps, warmup: 2, forwardRuns: 3, loaderBatches: 8, profileSteps: args.profile ? 3 : 0 }));
     }
-    if (profile) report.profile = await profileTrainStep({ height: 96, width: 320, batchSize: 4, microBatches: 1 });
   }
   shutdownBackend();
   return report;
@@ -89,94 +124,115 @@ function availableBackends(): string[] {
 }
 
 function formatTable(reports: BackendReport[]): string {
-  const lines = ['backend        threads  size      ms/step (min)    cpu ms/step    img/s   step GFLOP/s  fwd ms   matmul GFLOP/s  tensors first->last'];
+  const lines: string[] = [];
   for (const r of reports) {
     if (r.error) {
-      lines.push(`${r.backend.padEnd(14)} failed: ${r.error}`);
+      lines.push(`${r.backend}: failed: ${r.error}`);
       continue;
     }
     for (const s of r.steps) {
+      const t = s.stepMs;
       lines.push(
-        `${r.backend.padEnd(14)} ${String(r.threads).padEnd(8)} ${`${s.height}x${s.width}`.padEnd(9)} ` +
-          `${s.stepMs.median.toFixed(0).padStart(7)} (${s.stepMs.min.toFixed(0)})`.padEnd(18) +
-          `${s.cpuMs.median.toFixed(0).padStart(10)}  ` +
-          `${s.imagesPerSecond.toFixed(2).padStart(7)} ${s.stepGflops.toFixed(1).padStart(13)} ${s.forwardMs.median.toFixed(0).padStart(7)} ` +
-          `${r.matmulGflops.toFixed(1).padStart(15)}  ${s.memoryFirstStep.numTensors}->${s.memoryLastStep.numTensors} ` +
-          `(${(s.memoryFirstStep.numBytes / 2 ** 20).toFixed(1)}->${(s.memoryLastStep.numBytes / 2 ** 20).toFixed(1)} MiB)` +
-          (s.wasmHeapBytes ? ` heap ${(s.wasmHeapBytes / 2 ** 30).toFixed(2)} GiB` : '') +
-          (s.microBatches > 1 ? ` [${s.microBatches} micro-batches]` : ''),
+        `${r.backend} (${r.threads} thread${r.threads === 1 ? '' : 's'}${r.build ? `, ${r.build}` : ''}) | ${s.config}: ${s.model}, loss ${s.loss}, ` +
+          `${s.height}x${s.width} batch ${s.batchSize}${s.microBatches > 1 ? ` in ${s.microBatches} micro-batches` : ''}`,
       );
-    }
-    if (r.profile) {
-      const total = r.profile.kernels.reduce((a, k) => a + k.ms, 0);
-      lines.push(`${r.backend} kernel profile of one 96x320 step (${r.profile.stepMs.toFixed(0)} ms under tf.profile, kernels ${total.toFixed(0)} ms):`);
-      for (const k of r.profile.kernels.slice(0, 25)) {
-        lines.push(`  ${k.kernel.padEnd(32)} ${k.ms.toFixed(1).padStart(8)} ms  ${String(k.calls).padStart(5)} calls  ${((100 * k.ms) / total).toFixed(1).padStart(5)}%`);
+      lines.push(
+        `  step ms: median ${t.median.toFixed(0)}  p10 ${t.p10.toFixed(0)}  p90 ${t.p90.toFixed(0)}  min ${t.min.toFixed(0)}  max ${t.max.toFixed(0)}  ` +
+          `(${t.all.length} steps; cpu ${s.cpuMs.median.toFixed(0)} ms/step)  ${s.stepPairsPerSecond.toFixed(2)} pairs/s (${(1000 / t.median).toFixed(2)} steps/s)`,
+      );
+      lines.push(
+        `  loader: ${s.loader.pairsPerSecond.toFixed(1)} pairs/s (${s.loader.msPerBatch.toFixed(0)} ms/batch, cold ${s.loader.coldMsPerBatch.toFixed(0)} ms)  ` +
+          `forward ${s.forwardMs.median.toFixed(0)} ms  conv ${s.forwardConvGflop.toFixed(1)} GFLOP fwd, step ${s.stepGflops.toFixed(1)} GFLOP/s  matmul ${r.matmulGflops.toFixed(1)} GFLOP/s`,
+      );
+      lines.push(
+        `  tf.memory ${s.memoryFirstStep.numTensors}->${s.memoryLastStep.numTensors} tensors ` +
+          `(${(s.memoryFirstStep.numBytes / 2 ** 20).toFixed(1)}->${(s.memoryLastStep.numBytes / 2 ** 20).toFixed(1)} MiB)` +
+          (s.wasmHeapBytes ? `  wasm heap ${(s.wasmHeapBytes / 2 ** 30).toFixed(2)} GiB` : ''),
+      );
+      if (s.profile) {
+        const p = s.profile;
+        const total = p.kernels.reduce((a, k) => a + k.ms, 0);
+        lines.push(`  kernel profile per step (${p.stepMs.toFixed(0)} ms under tf.profile: kernels ${total.toFixed(0)} ms, outside kernels ${p.outsideKernelsMs.toFixed(0)} ms):`);
+        for (const k of p.kernels.slice(0, 30)) {
+          lines.push(`    ${k.kernel.padEnd(36)} ${k.ms.toFixed(1).padStart(8)} ms  ${String(k.calls).padStart(5)} calls  ${((100 * k.ms) / p.stepMs).toFixed(1).padStart(5)}%`);
+        }
       }
     }
     if (r.extrapolated) {
       const e = r.extrapolated;
       lines.push(
-        `${r.backend.padEnd(14)} ${String(r.threads).padEnd(8)} 96x320    ~${(e.stepMsEstimate['96x320']! / 1000).toFixed(0)} s/step (extrapolated from one layer: ` +
-          `fwd ${e.layerGflops.forward.toFixed(2)}, dX ${e.layerGflops.inputGrad.toFixed(2)}, dW ${e.layerGflops.filterGrad.toFixed(3)} GFLOP/s)  matmul ${r.matmulGflops.toFixed(2)}`,
+        `${r.backend} (${r.threads} thread) 96x320 batch 4: ~${(e.stepMsEstimate['96x320']! / 1000).toFixed(0)} s/step (extrapolated from one layer: ` +
+          `fwd ${e.layerGflops.forward.toFixed(2)}, dX ${e.layerGflops.inputGrad.toFixed(2)}, dW ${e.layerGflops.filterGrad.toFixed(3)} GFLOP/s)  matmul ${r.matmulGflops.toFixed(2)} GFLOP/s`,
       );
     }
   }
-  const wasm = reports.find((r) => r.backend === 'wasm')?.steps.find((s) => s.height === 96);
+  const wasm = reports.find((r) => r.backend === 'wasm')?.steps.find((s) => s.height === 96 && s.width === 320 && s.batchSize === 4);
   const cpu = reports.find((r) => r.backend === 'cpu')?.extrapolated?.stepMsEstimate['96x320'];
   if (wasm && cpu) lines.push(`wasm vs stock cpu at 96x320 batch 4: ${(cpu / wasm.stepMs.median).toFixed(0)}x faster (cpu extrapolated)`);
   return lines.join('\n');
 }
 
+/** Fewer timed steps than this give no usable median and spread. */
+const MIN_STEPS = 10;
+
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
-  describe: 'Time a ResNet18 + monodepth2 training step on every available backend',
+  describe: 'Time the training step `train` runs (a recipe, or ResNet18 + monodepth2 stereo) on every available backend',
   builder: (y) =>
-    y
-      .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
-      .option('quick', { type: 'boolean', default: false, describe: '96x320 only, 3 steps (under 2 minutes)' })
-      .option('profile', { type: 'boolean', default: false, describe: 'Also print the kernel times of one 96x320 step' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the results as JSON' })
-      .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
-      .option('threads', { type: 'number', describe: 'wasm threads (default: cores, max 8)' })
-      .option('loader', { type: 'boolean', default: true, describe: 'also time the data loader (decode + augment + batch 192x640 JPEG pairs; --no-loader to skip)' })
-      .option('child', { type: 'string', hidden: true }) as never,
+    withOptions(
+      y
+        .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
+        .option('steps', { type: 'number', default: 20, describe: `timed steps per case after 2 warm-up steps (at least ${MIN_STEPS})` })
+        .option('quick', { type: 'boolean', default: false, describe: 'default case: 96x320 only' })
+        .option('profile', { type: 'boolean', default: false, describe: 'also print per-kernel times (mean of 3 profiled steps) for each case' })
+        .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
+        .option('child', { type: 'string', hidden: true })
+        .option('cases', { type: 'string', hidden: true }),
+      {
+        config: { describe: 'bench this recipe (e.g. configs/synthetic/quickstart.yaml): its data, size, model, loss and micro-batches' },
+        set: {},
+        threads: {},
+        json: {},
+      },
+    ) as never,
   handler: async (args) => {
     if (args.child) {
-      process.stdout.write(JSON.stringify(await runChild(args.child, args.quick, args.threads, args.profile)) + '\n');
+      const cases = JSON.parse(args.cases ?? '[]') as BenchCase[];
+      process.stdout.write(JSON.stringify(await runChild(args.child, cases, args)) + '\n');
       return;
     }
+    if (!Number.isInteger(args.steps) || args.steps < MIN_STEPS) throw new Error(`--steps must be an integer >= ${MIN_STEPS} (got ${args.steps})`);
+    if (args.set?.length && !args.config) throw new Error('--set needs --config (it overrides keys of that recipe)');
     const requested = args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
-    const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'stereodepth.js');
+    const bin = join(ROOT, 'bin', 'stereodepth.js');
+    // The default cases train on a small rendered KITTI-layout world of 192x640 JPEG pairs (like KITTI raw).
+    const world = args.config ? null : mkdtempSync(join(tmpdir(), 'sd-bench-world-'));
     const reports: BackendReport[] = [];
-    for (const backend of requested) {
-      process.stderr.write(`bench: ${backend} ...\n`);
-      const childArgs = [bin, 'bench', '--child', backend, ...(args.quick ? ['--quick'] : []), ...(args.profile ? ['--profile'] : []),
-        ...(args.threads ? ['--threads', String(args.threads)] : [])];
-      const res = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-      const line = res.stdout.trim().split('\n').pop() ?? '';
-      try {
-        reports.push(JSON.parse(line) as BackendReport);
-      } catch {
-        const why = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' | ');
-        reports.push({ backend, threads: 0, matmulGflops: NaN, steps: [], error: why || `exit ${res.status}` });
+    try {
+      let split = '';
+      if (world) {
+        process.stderr.write(`bench: rendering ${BENCH_WORLD_FRAMES} KITTI-layout frames (192x640 JPEG) into ${world} ...\n`);
+        split = await renderBenchWorld(world, { count: BENCH_WORLD_FRAMES, height: 192, width: 640 });
       }
+      for (const backend of requested) {
+        process.stderr.write(`bench: ${backend} ...\n`);
+        const cases: BenchCase[] = args.config ? [{ name: args.config, path: args.config, sets: args.set ?? [] }] : defaultCases(backend, world!, split, args.quick);
+        const childArgs = [bin, 'bench', '--child', backend, '--cases', JSON.stringify(cases), '--steps', String(args.steps),
+          ...(args.profile ? ['--profile'] : []), ...(args.threads ? ['--threads', String(args.threads)] : [])];
+        const res = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'pipe'] });
+        const line = res.stdout.trim().split('\n').pop() ?? '';
+        try {
+          reports.push(JSON.parse(line) as BackendReport);
+        } catch {
+          const why = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' | ');
+          reports.push({ backend, threads: 0, matmulGflops: NaN, steps: [], error: why || `exit ${res.status}` });
+        }
+      }
+    } finally {
+      if (world) rmSync(world, { recursive: true, force: true });
     }
-    let loader: LoaderBench | undefined;
-    if (args.loader) {
-      process.stderr.write('bench: loader (wasm) ...\n');
-      await initBackend('wasm');
-      loader = await benchLoader({ batches: args.quick ? 4 : 8 });
-      shutdownBackend();
-    }
-    const result = { date: new Date().toISOString(), quick: args.quick, reports, ...(loader ? { loader } : {}) };
+    const result = { date: new Date().toISOString(), command: process.argv.slice(2).join(' '), reports };
     if (args.out) await writeFileAtomic(args.out, JSON.stringify(result, null, 2) + '\n');
-    let text = formatTable(reports);
-    if (loader) {
-      const step = reports.find((r) => r.backend === 'wasm')?.steps.find((s) => s.height === 192) ?? reports.find((r) => r.backend === 'wasm')?.steps[0];
-      const stepNote = step ? `; the wasm train step at ${step.height}x${step.width} batch 4 takes ${(step.stepMs.median / 1000).toFixed(2)} s, i.e. needs ${((4 * 1000) / step.stepMs.median).toFixed(2)} pairs/s` : '';
-      text += `\nloader (wasm, decode JPEG ${loader.sourceHeight}x${loader.sourceWidth} + flip/crop/colour + batch to ${loader.height}x${loader.width}): ${loader.pairsPerSecond.toFixed(1)} pairs/s (${loader.msPerBatch.toFixed(0)} ms per batch of ${loader.batchSize})${stepNote}`;
-    }
-    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : text + '\n');
+    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatTable(reports) + '\n');
   },
 };

@@ -1,56 +1,46 @@
 /**
- * Loader throughput for `stereodepth bench`: decode + augment + batch synthetic KITTI-layout JPEG pairs at the
- * training size, timed on the active backend, to compare with the training step time (the loader must keep ahead).
+ * Loader throughput for `stereodepth bench`: how fast a training run's own loader (decode + augment + batch at the
+ * training size) delivers batches, to put beside the training step's pairs/s (the loader must keep ahead). Also
+ * renders the small KITTI-layout JPEG world the default bench trains on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { MONODEPTH2_AUGMENTATION } from './augment.js';
-import { KittiRawDataset } from './kitti_raw.js';
-import { Loader } from './loader.js';
-import { generateWorld } from './synthetic/writer.js';
+import { KITTI_DATE, generateWorld } from './synthetic/writer.js';
+import type { Loader } from './loader.js';
 
 export interface LoaderBench {
-  height: number;
-  width: number;
-  sourceHeight: number;
-  sourceWidth: number;
   batchSize: number;
+  /** Batches timed after the first. */
   batches: number;
   pairsPerSecond: number;
   msPerBatch: number;
-  /** Time of one batch when the loader has no head start (decode not overlapped with anything). */
+  /** Time of the first batch, when the loader has no head start (decode not overlapped with anything). */
   coldMsPerBatch: number;
 }
 
-export async function benchLoader(opts: { height?: number; width?: number; batchSize?: number; batches?: number; sourceHeight?: number; sourceWidth?: number } = {}): Promise<LoaderBench> {
-  const height = opts.height ?? 192;
-  const width = opts.width ?? 640;
-  const batchSize = opts.batchSize ?? 4;
-  const batches = opts.batches ?? 8;
-  const sourceHeight = opts.sourceHeight ?? 192;
-  const sourceWidth = opts.sourceWidth ?? 640;
-  const dir = mkdtempSync(join(tmpdir(), 'sd-loader-bench-'));
-  try {
-    const count = batchSize * batches;
-    await generateWorld({ world: 'kitti', out: dir, count, height: sourceHeight, width: sourceWidth, seed: 'bench', imageFormat: 'jpg', framesPerScene: count, progress: false });
-    const lines = Array.from({ length: count }, (_, f) => `2099_01_01/2099_01_01_drive_0001_sync ${f} l`);
-    const dataset = new KittiRawDataset({ dataPath: dir, split: { lines, name: 'bench' }, gt: 'none', imageExt: 'jpg' });
-    const augment = { ...MONODEPTH2_AUGMENTATION, crop: { probability: 0.5, minScale: 0.75, maxScale: 1 } };
-    const loader = new Loader(dataset, { batchSize, height, width, seed: 0, augment, prefetch: 2 });
-    const cold0 = performance.now();
-    (await loader.next()).dispose();
-    const coldMsPerBatch = performance.now() - cold0;
-    const t0 = performance.now();
-    for (let b = 1; b < batches; b++) {
-      const batch = await loader.next();
-      batch.dispose();
-    }
-    const ms = (performance.now() - t0) / (batches - 1);
-    loader.close();
-    return { height, width, sourceHeight, sourceWidth, batchSize, batches, pairsPerSecond: (batchSize * 1000) / ms, msPerBatch: ms, coldMsPerBatch };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Takes `batches` + 1 batches from `loader` back to back (disposing them): the first is the cold one. */
+export async function timeLoader(loader: Loader, batches: number): Promise<LoaderBench> {
+  if (!Number.isInteger(batches) || batches < 1) throw new Error(`timeLoader: batches must be a positive integer, got ${batches}`);
+  const cold0 = performance.now();
+  const first = await loader.next();
+  const coldMsPerBatch = performance.now() - cold0;
+  const batchSize = first.size;
+  first.dispose();
+  const t0 = performance.now();
+  for (let b = 0; b < batches; b++) (await loader.next()).dispose();
+  const ms = (performance.now() - t0) / batches;
+  return { batchSize, batches, pairsPerSecond: (batchSize * 1000) / ms, msPerBatch: ms, coldMsPerBatch };
+}
+
+/**
+ * Renders `count` KITTI-layout stereo frames (one drive, JPEG like KITTI raw in monodepth2's layout) into `dir` and
+ * writes a split of all their left frames; returns the split file.
+ */
+export async function renderBenchWorld(dir: string, opts: { count: number; height: number; width: number }): Promise<string> {
+  await generateWorld({ world: 'kitti', out: dir, count: opts.count, height: opts.height, width: opts.width, seed: 'bench', imageFormat: 'jpg', framesPerScene: opts.count, progress: false });
+  const lines = Array.from({ length: opts.count }, (_, f) => `${KITTI_DATE}/${KITTI_DATE}_drive_0001_sync ${f} l`);
+  const split = join(dir, 'bench_files.txt');
+  writeFileSync(split, lines.join('\n') + '\n');
+  return split;
 }

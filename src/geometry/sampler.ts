@@ -176,37 +176,48 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
   };
 
   const flatOf = (img: tf.Tensor) => tf.reshape(img, [n * h * w, c]);
+  // The forward pass keeps what the gradient needs (the interpolant's slopes, the clamp pass-through masks and, for the
+  // image gradient, the taps) instead of the gradient rebuilding the taps and gathering the image again: the same
+  // tensors from the same ops, so the gradients are unchanged bit for bit, with one gather pass instead of two.
+  const imageGrad = (dy: tf.Tensor, tapTensors: tf.Tensor[]): tf.Tensor => {
+    const taps: Taps[] = [];
+    for (let i = 0; i < tapTensors.length; i += 2) taps.push({ index: tapTensors[i]!, weight: tapTensors[i + 1]! });
+    return scatterTaps(dy, taps, [n, h, w, c]);
+  };
+  const forward = (img: tf.Tensor, x: tf.Tensor, y: tf.Tensor | null) =>
+    tf.tidy(() => {
+      const b = build(x, y);
+      const { values, out } = gatherTaps(flatOf(img), b.taps);
+      const keep = [b.slopeX(values), b.xPass, ...(b.slopeY && b.yPass ? [b.slopeY(values), b.yPass] : [])];
+      return { out, keep, taps: imageGradient ? b.taps.flatMap((t) => [t.index, t.weight]) : [] };
+    });
   if (ySrc === null) {
     const f = tf.customGrad(((img: tf.Tensor, x: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([img, x]);
-      const value = tf.tidy(() => gatherTaps(flatOf(img), build(x, null).taps).out);
+      const { out, keep, taps } = forward(img, x, null);
+      save([...keep, ...taps]);
       return {
-        value,
+        value: out,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
           tf.tidy(() => {
-            const [im, xs] = saved;
-            const b = build(xs, null);
-            const { values } = gatherTaps(flatOf(im), b.taps);
-            const dx = tf.mul(tf.sum(tf.mul(dy, b.slopeX(values)), -1), b.xPass);
-            return [imageGradient ? scatterTaps(dy, b.taps, im.shape) : tf.zerosLike(im), dx];
+            const [slopeX, xPass, ...tapTensors] = saved;
+            const dx = tf.mul(tf.sum(tf.mul(dy, slopeX!), -1), xPass!);
+            return [imageGradient ? imageGrad(dy, tapTensors) : tf.zeros([n, h, w, c]), dx];
           }),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return f(image, xSrc);
   }
   const f = tf.customGrad(((img: tf.Tensor, x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([img, x, y]);
-    const value = tf.tidy(() => gatherTaps(flatOf(img), build(x, y).taps).out);
+    const { out, keep, taps } = forward(img, x, y);
+    save([...keep, ...taps]);
     return {
-      value,
+      value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [im, xs, ys] = saved;
-          const b = build(xs, ys);
-          const { values } = gatherTaps(flatOf(im), b.taps);
-          const dx = tf.mul(tf.sum(tf.mul(dy, b.slopeX(values)), -1), b.xPass);
-          const dyy = tf.mul(tf.sum(tf.mul(dy, b.slopeY!(values)), -1), b.yPass!);
-          return [imageGradient ? scatterTaps(dy, b.taps, im.shape) : tf.zerosLike(im), dx, dyy];
+          const [slopeX, xPass, slopeY, yPass, ...tapTensors] = saved;
+          const dx = tf.mul(tf.sum(tf.mul(dy, slopeX!), -1), xPass!);
+          const dyy = tf.mul(tf.sum(tf.mul(dy, slopeY!), -1), yPass!);
+          return [imageGradient ? imageGrad(dy, tapTensors) : tf.zeros([n, h, w, c]), dx, dyy];
         }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { adamUpdate } from '../backend/adam_kernel.js';
+
 export interface AdamOptions {
   beta1?: number;
   beta2?: number;
@@ -53,16 +55,11 @@ export class Adam {
         this.m.set(name, m);
         this.v.set(name, v);
       }
-      const mm = m;
-      const vv = v;
-      tf.tidy(() => {
-        const newM = tf.add(tf.mul(mm, b1), tf.mul(g, 1 - b1));
-        const newV = tf.add(tf.mul(vv, b2), tf.mul(tf.square(g), 1 - b2));
-        const denom = tf.add(tf.div(tf.sqrt(newV), sqrtBc2), this.epsilon);
-        mm.assign(newM);
-        vv.assign(newV);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, denom), stepSize)));
-      });
+      const [newParam, newM, newV] = adamUpdate(variable, m, v, g, { beta1: b1, beta2: b2, epsilon: this.epsilon, stepSize, sqrtBiasCorrection2: sqrtBc2 });
+      variable.assign(newParam);
+      m.assign(newM);
+      v.assign(newV);
+      tf.dispose([newParam, newM, newV]);
     }
   }
 

@@ -113,9 +113,17 @@ function selfSupervisedLoss(config: RunConfig, objective: ObjectiveSettings, bat
   return stereoObjective({ left: sl(batch.left), right: sl(batch.right!), ...cameras, disparities }, objective);
 }
 
-/** The loader, optimiser, logger and counters of a run (restored from `resumeFrom` when resuming). */
-function startSession(parts: TrainingParts, options: TrainOptions, log: (l: string) => void): Session {
-  const { config, net, poseNet, distillation, resumeFrom } = parts;
+/** What a run steps with: its loader, everything the optimiser updates, and the optimiser. */
+export interface Stepper {
+  parts: TrainingParts;
+  loader: Loader;
+  variables: Record<string, tf.Variable>;
+  optimizer: Adam;
+}
+
+/** The loader, trainable variables and Adam of `parts`: `train` steps with these, and `stereodepth bench` times them. */
+export function stepperOf(parts: TrainingParts): Stepper {
+  const { config, net, poseNet, distillation } = parts;
   const loader = new Loader(parts.trainSet, {
     batchSize: config.data.batch_size,
     height: config.data.height,
@@ -130,7 +138,13 @@ function startSession(parts: TrainingParts, options: TrainOptions, log: (l: stri
   });
   // Adapters train with the student but are saved apart (adapters.sdt): allVariables() is the deployable model only.
   const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}), ...(distillation?.variables() ?? {}) };
-  const optimizer = new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 });
+  return { parts, loader, variables, optimizer: new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 }) };
+}
+
+/** The loader, optimiser, logger and counters of a run (restored from `resumeFrom` when resuming). */
+function startSession(parts: TrainingParts, options: TrainOptions, log: (l: string) => void): Session {
+  const { config, net, poseNet, distillation, resumeFrom } = parts;
+  const { loader, variables, optimizer } = stepperOf(parts);
   const s: Session = {
     parts, loader, optimizer, variables, log,
     allVariables: () => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) }),
@@ -163,7 +177,7 @@ function startSession(parts: TrainingParts, options: TrainOptions, log: (l: stri
 }
 
 /** One optimisation step on `batch` (disposed here): forward, self-supervised (+ distillation) loss, gradients, update. */
-function optimiseOn(s: Session, batch: Batch, lr: number): StepResult {
+export function optimiseOn(s: Stepper, batch: Batch, lr: number): StepResult {
   const { config, net, poseNet, distillation, objective } = s.parts;
   const micro = batch.size % config.optim.micro_batches === 0 ? config.optim.micro_batches : 1;
   let signal: TeacherSignal = {};
@@ -192,7 +206,7 @@ function optimiseOn(s: Session, batch: Batch, lr: number): StepResult {
 }
 
 /** What the data must give the loss (the dataset's samples, so it is checked on the batch, not in the config). */
-function checkBatch(config: RunConfig, batch: Batch): void {
+export function checkBatch(config: RunConfig, batch: Batch): void {
   let problem: string | null = null;
   if (!batch.right && config.loss.mode !== 'mono') problem = `sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`;
   else if (config.loss.mode !== 'stereo' && !batch.neighbours) problem = `batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')}`;

@@ -1,0 +1,211 @@
+/**
+ * The project's own WebAssembly SIMD kernels (native/wasm/kernels.c, built by scripts/build_wasm_kernels.sh, the
+ * .wasm files committed) on the tfjs wasm backend. The module imports tfjs's WebAssembly.Memory, so it reads and
+ * writes tensors in place by their heap offsets: no copies. It is instantiated on the first call, once per heap.
+ *
+ * Each replacement gives bit for bit what the stock kernel gives (test/backend/simd_kernels.test.ts): the stock
+ * Neg/Abs/Square/Sqrt/Floor are scalar C++ loops through a function pointer per element, Sub and ClipByValue are
+ * slow too (~1.5-2 ns per value), and XNNPACK's Add/Multiply/RealDiv cost more per call than one SIMD pass on the
+ * main thread; a broadcast operand was first materialised (wasm_array_kernels.ts). Adam ran 13 passes per variable.
+ * Anything else (other dtypes, other broadcast patterns) falls back to the stock kernel chain.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+
+import type { KernelArgs, WasmBackend } from './wasm_util.js';
+
+type BinaryName = 'add' | 'sub' | 'mul' | 'div';
+/** Broadcast patterns of the binary kernels (native/wasm/kernels.c). */
+type BinaryExports = {
+  [K in `${BinaryName}_${'vv' | 'vs' | 'sv'}_f32`]: (a: number, b: number, y: number, n: number) => void;
+} & {
+  [K in `${BinaryName}_${'vc' | 'cv' | 'vr' | 'rv'}_f32`]: (a: number, b: number, y: number, rows: number, c: number) => void;
+};
+
+interface SimdExports extends BinaryExports {
+  neg_f32(x: number, y: number, n: number): void;
+  abs_f32(x: number, y: number, n: number): void;
+  square_f32(x: number, y: number, n: number): void;
+  sqrt_f32(x: number, y: number, n: number): void;
+  floor_f32(x: number, y: number, n: number): void;
+  clip_f32(x: number, y: number, n: number, lo: number, hi: number): void;
+  avg_pool3x3_f32(x: number, y: number, batch: number, h: number, w: number, c: number): void;
+  transpose_f32(src: number, rows: number, cols: number, dst: number): void;
+  im2col_t_f32(x: number, geometry: number, colsT: number, scratch: number): void;
+  col2im_t_f32(G: number, geometry: number, dx: number, scratch: number): void;
+  adam_f32(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, n: number,
+    b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number): void;
+}
+
+/** native/wasm from src/backend (sources) or dist/src/backend (the published package). */
+function moduleFile(name: string): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', '..', 'native', 'wasm', name), join(here, '..', '..', '..', 'native', 'wasm', name)];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`wasm SIMD kernels: ${name} not found (looked in ${candidates.join(', ')}); rebuild with scripts/build_wasm_kernels.sh`);
+  return found;
+}
+
+/** The few WebAssembly JS-API members used here (the project's TS lib settings have no WebAssembly types). */
+interface HeapMemory {
+  buffer: ArrayBufferLike;
+}
+interface WebAssemblyApi {
+  Memory: abstract new (...args: never[]) => HeapMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+const instances = new WeakMap<HeapMemory, SimdExports>();
+
+/** tfjs-wasm's heap: the threaded build keeps it on the Emscripten module, the single-thread build exports it. */
+function heapMemory(backend: WasmBackend): HeapMemory {
+  const m: unknown = backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory;
+  if (!(m instanceof wasmApi.Memory)) throw new Error('wasm SIMD kernels: the tfjs wasm backend exposes no WebAssembly.Memory');
+  return m;
+}
+
+/** The SIMD module bound to `backend`'s heap (instantiated once). */
+export function simdKernels(backend: WasmBackend): SimdExports {
+  const memory = heapMemory(backend);
+  let k = instances.get(memory);
+  if (!k) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = readFileSync(moduleFile(shared ? 'kernels_shared.wasm' : 'kernels.wasm'));
+    k = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as unknown as SimdExports;
+    instances.set(memory, k);
+  }
+  return k;
+}
+
+/** Heap byte offset of a tensor's data. */
+export function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset as number;
+}
+
+/** The scalar value of a one-element float32 tensor. */
+function scalarOf(backend: WasmBackend, t: tf.TensorInfo): number {
+  return (backend.typedArrayFromHeap(t) as Float32Array)[0]!;
+}
+
+type Unary = 'neg_f32' | 'abs_f32' | 'square_f32' | 'sqrt_f32' | 'floor_f32';
+
+function unary(fn: Unary) {
+  return ({ inputs, backend }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo => {
+    const x = inputs.x as tf.TensorInfo;
+    if (x.dtype !== 'float32') return stock({ inputs, backend, attrs: {} }) as tf.TensorInfo;
+    const out = backend.makeOutput(x.shape, 'float32') as tf.TensorInfo;
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n > 0) simdKernels(backend)[fn](offsetOf(backend, x), offsetOf(backend, out), n);
+    return out;
+  };
+}
+
+/** ClipByValue, and Relu / Relu6 as the clamps the stock kernels run (XNNPACK clamp to [0, inf) and [0, 6]). */
+function clamp(bounds: (attrs: tf.NamedAttrMap) => [number, number]) {
+  return ({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo => {
+    const x = inputs.x as tf.TensorInfo;
+    if (x.dtype !== 'float32') return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+    const [lo, hi] = bounds(attrs);
+    const out = backend.makeOutput(x.shape, 'float32') as tf.TensorInfo;
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n > 0) simdKernels(backend).clip_f32(offsetOf(backend, x), offsetOf(backend, out), n, lo, hi);
+    return out;
+  };
+}
+
+/** `shape` left-padded with 1s to `rank` dimensions. */
+function padRank(shape: number[], rank: number): number[] {
+  return [...new Array<number>(rank - shape.length).fill(1), ...shape];
+}
+
+/**
+ * a OP b on float32 in the patterns the module has: equal shapes, a single value on either side, or one operand the
+ * output's shape and the other one value per last-axis row ([..., 1]) or one last-axis row ([c]). Anything else (and
+ * other dtypes) goes to the stock kernel chain.
+ */
+function binary(op: BinaryName) {
+  return ({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo => {
+    const a = inputs.a as tf.TensorInfo;
+    const b = inputs.b as tf.TensorInfo;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+    let outShape: number[];
+    try {
+      outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    } catch {
+      return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+    }
+    const n = tf.util.sizeFromShape(outShape);
+    const c = outShape.length > 0 ? outShape[outShape.length - 1]! : 1;
+    const rows = c > 0 ? n / c : 0;
+    const isOut = (t: tf.TensorInfo): boolean => tf.util.arraysEqual(padRank(t.shape, outShape.length), outShape) && t.shape.length === outShape.length;
+    const isColumn = (t: tf.TensorInfo): boolean => tf.util.arraysEqual(padRank(t.shape, outShape.length), [...outShape.slice(0, -1), 1]);
+    const isRow = (t: tf.TensorInfo): boolean => tf.util.arraysEqual(padRank(t.shape, outShape.length), [...outShape.map(() => 1).slice(0, -1), c]);
+    const single = (t: tf.TensorInfo): boolean => tf.util.sizeFromShape(t.shape) === 1;
+    let pattern: 'vv' | 'vs' | 'sv' | 'vc' | 'cv' | 'vr' | 'rv' | null = null;
+    if (isOut(a) && isOut(b)) pattern = 'vv';
+    else if (isOut(a) && single(b)) pattern = 'vs';
+    else if (isOut(b) && single(a)) pattern = 'sv';
+    else if (isOut(a) && isColumn(b)) pattern = 'vc';
+    else if (isOut(b) && isColumn(a)) pattern = 'cv';
+    else if (isOut(a) && isRow(b)) pattern = 'vr';
+    else if (isOut(b) && isRow(a)) pattern = 'rv';
+    if (pattern === null) return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+    const out = backend.makeOutput(outShape, 'float32') as tf.TensorInfo;
+    if (n === 0) return out;
+    const k = simdKernels(backend);
+    const [pa, pb, py] = [offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out)];
+    switch (pattern) {
+      case 'vv':
+        k[`${op}_vv_f32`](pa, pb, py, n);
+        break;
+      case 'vs':
+        k[`${op}_vs_f32`](pa, scalarOf(backend, b), py, n);
+        break;
+      case 'sv':
+        k[`${op}_sv_f32`](scalarOf(backend, a), pb, py, n);
+        break;
+      default:
+        k[`${op}_${pattern}_f32`](pa, pb, py, rows, c);
+    }
+    return out;
+  };
+}
+
+/** AvgPool 3x3, stride 1, valid (SSIM's statistics, and the stride-1 AvgPoolGrad that pads and pools); others are stock. */
+function avgPool({ inputs, backend, attrs }: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo {
+  const x = inputs.x as tf.TensorInfo;
+  const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown };
+  const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+  const [kh, kw] = pair(filterSize);
+  const [sh, sw] = pair(strides);
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  if (x.dtype !== 'float32' || x.shape.length !== 4 || kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || pad !== 'valid' || h < 3 || w < 3) {
+    return stock({ inputs, backend, attrs }) as tf.TensorInfo;
+  }
+  const out = backend.makeOutput([b, h - 2, w - 2, c], 'float32') as tf.TensorInfo;
+  if (b * c > 0) simdKernels(backend).avg_pool3x3_f32(offsetOf(backend, x), offsetOf(backend, out), b, h, w, c);
+  return out;
+}
+
+/** Stock wasm kernels replaced by the SIMD module (each falls back to the stock one it is given). */
+export function simdKernelReplacements(): [string, (args: KernelArgs, stock: tf.KernelFunc) => tf.TensorInfo][] {
+  return [
+    [tf.AvgPool, avgPool],
+    [tf.Neg, unary('neg_f32')],
+    [tf.Abs, unary('abs_f32')],
+    [tf.Square, unary('square_f32')],
+    [tf.Sqrt, unary('sqrt_f32')],
+    [tf.Floor, unary('floor_f32')],
+    [tf.ClipByValue, clamp((a) => [a.clipValueMin as number, a.clipValueMax as number])],
+    [tf.Relu, clamp(() => [0, Infinity])],
+    [tf.Relu6, clamp(() => [0, 6])],
+    [tf.Add, binary('add')],
+    [tf.Sub, binary('sub')],
+    [tf.Multiply, binary('mul')],
+    [tf.RealDiv, binary('div')],
+  ];
+}
