@@ -3,6 +3,7 @@
  * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
  */
 import { unknownDatasetOptions } from '../data/dataset_options.js';
+import { SUPERVISED_LOSSES } from '../losses/supervised_objective.js';
 import { z } from 'zod';
 
 const probability = z.number().min(0).max(1);
@@ -35,13 +36,42 @@ export const augmentSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Supervised RGB-D augmentation (replaces flip/crop/colour when not none): fastdepth = fast-depth's train transform
+     * (scale s in [1, 1.5] with depth / s, rotation +-5 deg, centre crop 228x304 of the 250-row frame, flip, ColorJitter 0.4;
+     * validation and test use its val transform); mai_crop = the MAI depth-compensating random crop (depth / magnification).
+     */
+    rgbd: z
+      .object({
+        mode: z.enum(['none', 'fastdepth', 'mai_crop']).default('none'),
+        fastdepth: z
+          .object({
+            scale: z.tuple([z.number().positive(), z.number().positive()]).default([1, 1.5]),
+            rotation_degrees: z.number().min(0).max(45).default(5),
+            flip_probability: probability.default(0.5),
+            jitter: z.number().min(0).max(1).default(0.4),
+          })
+          .strict()
+          .prefault({}),
+        mai_crop: z
+          .object({
+            probability: probability.default(1),
+            min_scale: z.number().gt(0).max(1).default(0.5),
+            max_scale: z.number().gt(0).max(1).default(1),
+            flip_probability: probability.default(0.5),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
 /** One dataset: the adapter name, its root, its split file and adapter-specific options (the adapter's own option names). */
 export const datasetSchema = z
   .object({
-    dataset: z.enum(['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs']),
+    dataset: z.enum(['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs', 'mai']),
     /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
     path: z.string().min(1),
     /** Split file (one sample per line, in the dataset's split format). */
@@ -56,7 +86,7 @@ export const datasetSchema = z
      */
     synthesize: z
       .object({
-        world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu']),
+        world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu', 'mai']),
         count: positiveInt,
         height: positiveInt.optional(),
         width: positiveInt.optional(),
@@ -109,8 +139,11 @@ export const modelSchema = z
 
 export const lossSchema = z
   .object({
-    /** monodepth (v1): width-fraction disparities for both views + LR consistency; monodepth2: scaled-sigmoid depth, min-reprojection. */
-    kind: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
+    /**
+     * monodepth (v1): width-fraction disparities for both views + LR consistency; monodepth2: scaled-sigmoid depth, min-reprojection;
+     * supervised: scaled-sigmoid depth (min_depth..max_depth, metres) against the dataset's GT depth (`supervised` picks the loss).
+     */
+    kind: z.enum(['monodepth', 'monodepth2', 'supervised']).default('monodepth2'),
     /** stereo: the other view only; mono: temporal neighbours (PoseNet); mono_stereo: both (monodepth2 MS). */
     mode: z.enum(['stereo', 'mono', 'mono_stereo']).default('stereo'),
     /** Temporal neighbours used by mono modes (monodepth2 frame_ids without 0). */
@@ -124,6 +157,12 @@ export const lossSchema = z
      */
     training_baseline: z.number().positive().nullable().default(0.1),
     smoothness_weight: z.number().min(0).default(1e-3),
+    /** kind supervised: the loss against GT depth (FastDepth trains with l1; berhu = Laina et al.; silog = Eigen et al.). */
+    supervised: z.enum(SUPERVISED_LOSSES).default('l1'),
+    /** berHu threshold c = berhu_threshold * max|error| over the batch's valid pixels (Laina et al. 0.2). */
+    berhu_threshold: z.number().gt(0).max(1).default(0.2),
+    /** silog variance weight λ (Eigen et al. train with 0.5; 1 = fully scale-invariant, the MAI si-RMSE squared). */
+    silog_lambda: z.number().min(0).max(1).default(0.5),
     /** Scales the loss is computed at (monodepth2 [0,1,2,3]). */
     scales: z.array(z.number().int().min(0).max(3)).min(1).default([0, 1, 2, 3]),
     monodepth2: z
@@ -184,14 +223,20 @@ export const trainSchema = z
     checkpoint_every: positiveInt.default(500),
     keep_last: positiveInt.default(3),
     /** Metric deciding the best checkpoint (lower is better, except a1..a3). */
-    best_metric: z.enum(['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3']).default('absRel'),
+    best_metric: z
+      .enum(['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3', 'rmseMetres', 'delta1', 'delta2', 'delta3', 'siRmse', 'rel', 'log10'])
+      .default('absRel'),
   })
   .strict();
 
 export const evalSchema = z
   .object({
-    /** monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps. */
-    protocol: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
+    /**
+     * monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps; fastdepth = NYU
+     * at the network size after fast-depth's val transform (rmse in m, delta1..3, OR-mask); mai = si-RMSE, RMSE, LOG10, REL
+     * on depth in mm at the GT size (crop, min/max depth and median scaling do not apply to the last two).
+     */
+    protocol: z.enum(['monodepth', 'monodepth2', 'fastdepth', 'mai']).default('monodepth2'),
     crop: z.enum(['garg', 'eigen', 'none']).default('eigen'),
     min_depth: z.number().positive().default(1e-3),
     max_depth: z.number().positive().default(80),

@@ -13,6 +13,7 @@ export const DATASET_OPTION_KEYS: Record<string, readonly string[]> = {
   nyu_h5: [],
   nyu_labeled: ['indices'],
   folder_pairs: ['cameraFile'],
+  mai: ['focalFraction', 'depthScale'],
 };
 
 /** The options of `options` that the dataset's adapter does not take, with what it does take. */

@@ -7,6 +7,7 @@ import { SimsinDataset, type SimsinOptions } from './simsin.js';
 import { NyuH5Dataset, NyuLabeledMatDataset, type NyuH5Options } from './nyu.js';
 import { FolderPairsDataset, type FolderPairsOptions } from './folder_pairs.js';
 import { VaDataset, type VaOptions } from './va.js';
+import { maiDescriptor, type MaiOptions } from './mai.js';
 
 export interface DatasetOptionsByName {
   kitti_raw: KittiRawOptions;
@@ -18,9 +19,10 @@ export interface DatasetOptionsByName {
   nyu_h5: NyuH5Options;
   nyu_labeled: { path: string; indices?: number[] };
   folder_pairs: FolderPairsOptions;
+  mai: MaiOptions;
 }
 
-export const DATASET_NAMES = ['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs'] as const;
+export const DATASET_NAMES = ['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs', 'mai'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export async function createDataset<N extends DatasetName>(name: N, options: DatasetOptionsByName[N]): Promise<Dataset>;
@@ -36,6 +38,7 @@ export async function createDataset(name: string, options: unknown): Promise<Dat
     case 'nyu_h5': return new NyuH5Dataset(options as NyuH5Options);
     case 'nyu_labeled': { const o = options as { path: string; indices?: number[] }; return NyuLabeledMatDataset.open(o.path, o.indices); }
     case 'folder_pairs': return new FolderPairsDataset(options as FolderPairsOptions);
+    case 'mai': { const { dataPath, split, ...rest } = options as MaiOptions; return maiDescriptor.create({ dataPath, ...(split && 'file' in split ? { split } : {}), options: rest }); }
     default: throw new Error(`unknown dataset '${name}': expected one of ${DATASET_NAMES.join(', ')}`);
   }
 }

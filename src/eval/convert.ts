@@ -15,7 +15,8 @@ import { z } from 'zod';
  */
 export const PREDICTION_CONVENTIONS = ['widthFraction', 'scaledSigmoid', 'sigmoid', 'disparityPx', 'depth'] as const;
 export type PredictionConvention = (typeof PREDICTION_CONVENTIONS)[number];
-export const TRAINED_WITH = ['stereo', 'mono', 'mono+stereo'] as const;
+/** supervised = trained on metric GT depth: metric like stereo, never median-scaled by default. */
+export const TRAINED_WITH = ['stereo', 'mono', 'mono+stereo', 'supervised'] as const;
 export type TrainedWith = (typeof TRAINED_WITH)[number];
 
 /** Sidecar `<pred>.json` beside `<pred>.npy` (written by `stereodepth test`, read by `stereodepth eval`). */

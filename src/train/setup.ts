@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import type { AugmentSettings, DatasetConfig, LossConfig, ModelConfig, RunConfig } from '../config/schema.js';
 import { MONODEPTH2_COLOUR_RANGES, MONODEPTH_COLOUR_RANGES, type AugmentConfig } from '../data/augment.js';
+import { FASTDEPTH_CENTRE_CROP, type RgbdAugmentConfig } from '../data/augment_rgbd.js';
 import { createDataset } from '../data/registry.js';
 import { generateWorld } from '../data/synthetic/writer.js';
 import type { Dataset } from '../data/types.js';
@@ -17,6 +18,7 @@ import { loadInto } from '../models/weights.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import { metresPerTrainingUnit } from '../losses/objective.js';
+import type { SupervisedSettings } from '../losses/supervised_objective.js';
 import type { PredictionConvention, TrainedWith } from '../eval/convert.js';
 
 /** Renders the synthetic world a dataset entry asks for, unless a complete one is already there. */
@@ -40,7 +42,7 @@ export async function datasetFromConfig(d: DatasetConfig, key: string, log?: (l:
     case 'nyu_labeled':
       return createDataset('nyu_labeled', { path: d.path, ...d.options } as never);
     default:
-      if (!split && d.dataset !== 'cityscapes' && d.dataset !== 'folder_pairs') throw new Error(`${key}.split: dataset ${d.dataset} needs a split file`);
+      if (!split && d.dataset !== 'cityscapes' && d.dataset !== 'folder_pairs' && d.dataset !== 'mai') throw new Error(`${key}.split: dataset ${d.dataset} needs a split file`);
       return createDataset(d.dataset, common as never);
   }
 }
@@ -50,6 +52,19 @@ export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
     flip: { probability: a.flip.probability, mode: a.flip.mode },
     colour: { probability: a.colour.probability, mode: a.colour.mode, v1: { ...MONODEPTH_COLOUR_RANGES }, v2: { ...MONODEPTH2_COLOUR_RANGES } },
     crop: { probability: a.crop.probability, minScale: a.crop.min_scale, maxScale: a.crop.max_scale },
+    rgbd: rgbdAugmentFromConfig(a),
+  };
+}
+
+/** The RGB-D augmentation of a config (also gives validation/test their deterministic transform). */
+export function rgbdAugmentFromConfig(a: AugmentSettings): RgbdAugmentConfig {
+  const { fastdepth: f, mai_crop: m } = a.rgbd;
+  if (!(f.scale[0] <= f.scale[1])) throw new Error(`data.augment.rgbd.fastdepth.scale must be [lo, hi] with lo <= hi, got [${f.scale.join(', ')}]`);
+  if (!(m.min_scale <= m.max_scale)) throw new Error(`data.augment.rgbd.mai_crop: min_scale ${m.min_scale} > max_scale ${m.max_scale}`);
+  return {
+    mode: a.rgbd.mode,
+    fastdepth: { scale: f.scale, rotationDegrees: f.rotation_degrees, centreCrop: FASTDEPTH_CENTRE_CROP, flipProbability: f.flip_probability, jitter: f.jitter },
+    maiCrop: { probability: m.probability, minScale: m.min_scale, maxScale: m.max_scale, flipProbability: m.flip_probability },
   };
 }
 
@@ -98,6 +113,11 @@ export function objectiveFromConfig(l: LossConfig): ObjectiveSettings {
   };
 }
 
+/** The supervised objective's settings of a config (`loss.kind: supervised`). */
+export function supervisedFromConfig(l: LossConfig): SupervisedSettings {
+  return { loss: l.supervised, minDepth: l.min_depth, maxDepth: l.max_depth, scales: l.scales, berhuThreshold: l.berhu_threshold, silogLambda: l.silog_lambda };
+}
+
 /** What the network's first output channel means, and how it becomes metres for a rig with `baselineMetres`. */
 export interface OutputConvention {
   convention: PredictionConvention;
@@ -109,6 +129,10 @@ export interface OutputConvention {
 }
 
 export function outputConvention(config: RunConfig, baselineMetres: number): OutputConvention {
+  if (config.loss.kind === 'supervised') {
+    // Trained on metric GT: the scaled sigmoid is metres already.
+    return { convention: 'sigmoid', trainedWith: 'supervised', minDepth: config.loss.min_depth, maxDepth: config.loss.max_depth, scaleFactor: config.eval.scale_factor ?? 1 };
+  }
   const trainedWith: TrainedWith = config.loss.mode === 'stereo' ? 'stereo' : config.loss.mode === 'mono' ? 'mono' : 'mono+stereo';
   if (config.loss.kind === 'monodepth') return { convention: 'widthFraction', trainedWith, scaleFactor: 1 };
   const scaleFactor = config.eval.scale_factor ?? (config.loss.mode === 'mono' ? 1 : metresPerTrainingUnit(config.loss.training_baseline, baselineMetres));

@@ -19,7 +19,8 @@ import { ProgressBar, formatDuration } from '../util/progress.js';
 import { checkpointsDir, loadCheckpoint, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
-import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
+import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig, supervisedFromConfig } from './setup.js';
+import { supervisedObjective } from '../losses/supervised_objective.js';
 import { trainStep } from './step.js';
 import { Distillation, disposeSignal, withTeacherMaps, type TeacherSignal } from './distill.js';
 import { loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
@@ -68,7 +69,7 @@ function scheduleOf(config: RunConfig, batchesPerEpoch: number): ScheduleSpec {
   }
 }
 
-const HIGHER_IS_BETTER = new Set(['a1', 'a2', 'a3']);
+const HIGHER_IS_BETTER = new Set(['a1', 'a2', 'a3', 'delta1', 'delta2', 'delta3']);
 
 function isBetter(metric: string, value: number, best: CheckpointState['best']): boolean {
   if (!Number.isFinite(value)) return false;
@@ -93,9 +94,13 @@ export async function initFromCheckpoint(net: DepthNet, path: string, models: ('
   }
 }
 
-/** The config's self-supervised loss on batch samples [start, start + size): stereo, or temporal (+ stereo) with the pose net. */
-function selfSupervisedLoss(config: RunConfig, objective: ObjectiveSettings, batch: Batch, disparities: tf.Tensor4D[], poseNet: PoseNet | null, start: number, size: number): LossResult {
+/**
+ * The config's base loss on batch samples [start, start + size): supervised against the batch's GT depth, or self-supervised
+ * (stereo, or temporal (+ stereo) with the pose net).
+ */
+function baseLoss(config: RunConfig, objective: ObjectiveSettings, batch: Batch, disparities: tf.Tensor4D[], poseNet: PoseNet | null, start: number, size: number): LossResult {
   const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
+  if (config.loss.kind === 'supervised') return supervisedObjective(disparities, sl(batch.gtDepth!), supervisedFromConfig(config.loss));
   const cameras = { K: batch.K.slice(start, start + size), focal: batch.focal.slice(start, start + size), baseline: batch.baseline.slice(start, start + size) };
   if (poseNet && batch.neighbours) {
     const offsets = Object.keys(batch.neighbours).map(Number);
@@ -234,7 +239,11 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         epochLossSum = 0;
         epochSteps = 0;
       }
-      if (!batch.right && config.loss.mode !== 'mono') {
+      if (config.loss.kind === 'supervised' && !batch.gtDepth) {
+        batch.dispose();
+        throw new Error(`batch ${batch.ids.join(', ')} has no GT depth: loss.kind supervised needs a dataset that yields depth (nyu_h5, nyu_labeled, mai, or a depth option such as simsin loadDepth)`);
+      }
+      if (!batch.right && config.loss.mode !== 'mono' && config.loss.kind !== 'supervised') {
         batch.dispose();
         throw new Error(`sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`);
       }
@@ -259,8 +268,8 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
             const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
             const out = net.apply(sl(batch.leftInput), { training: true });
             if (distillation?.config.kind !== 'hint') for (const f of out.features) f.dispose();
-            const selfSupervised = selfSupervisedLoss(config, objective, batch, out.disparities, poseNet, start, size);
-            return distillation ? distillation.loss(selfSupervised, out, signal, sl) : selfSupervised;
+            const base = baseLoss(config, objective, batch, out.disparities, poseNet, start, size);
+            return distillation ? distillation.loss(base, out, signal, sl) : base;
           },
           batch.size,
           lr,
@@ -291,7 +300,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
         const mem = tf.memory();
         runLog.scalars('train', { loss: result.loss, lr, ...prefixed('loss_parts', result.parts), ...(Number.isFinite(result.gradNorm) ? { grad_norm: result.gradNorm } : {}), images_per_sec: imagesPerSec, 'memory/num_tensors': mem.numTensors, 'memory/mib': mem.numBytes / 2 ** 20, 'memory/rss_mib': process.memoryUsage().rss / 2 ** 20 }, step);
       }
-      bar.tick(1, { loss: result.loss.toFixed(4), lr: lr.toExponential(1), ...(lastMetrics ? { abs_rel: lastMetrics.absRel!.toFixed(3) } : {}) });
+      bar.tick(1, { loss: result.loss.toFixed(4), lr: lr.toExponential(1), ...(lastMetrics?.[config.train.best_metric] !== undefined ? { [config.train.best_metric]: lastMetrics[config.train.best_metric]!.toFixed(3) } : {}) });
 
       const valNow = config.train.val_every > 0 && step % config.train.val_every === 0;
       const ckptNow = step % config.train.checkpoint_every === 0 || step === totalSteps;
@@ -347,7 +356,9 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 
 /** The references' metric table: abs_rel sq_rel rmse rmse_log a1 a2 a3. */
 export function formatMetricsTable(title: string, m: Record<string, number>): string {
-  const names: [string, string][] = [['abs_rel', 'absRel'], ['sq_rel', 'sqRel'], ['rmse', 'rmse'], ['rmse_log', 'rmseLog'], ['a1', 'a1'], ['a2', 'a2'], ['a3', 'a3']];
+  const kitti: [string, string][] = [['abs_rel', 'absRel'], ['sq_rel', 'sqRel'], ['rmse', 'rmse'], ['rmse_log', 'rmseLog'], ['a1', 'a1'], ['a2', 'a2'], ['a3', 'a3']];
+  // The fastdepth and mai protocols have their own metrics: shown under their own names.
+  const names: [string, string][] = 'sqRel' in m ? kitti : Object.keys(m).map((k) => [k, k]);
   const head = names.map(([n]) => n.padStart(9)).join(' ');
   const row = names.map(([, k]) => (m[k] ?? NaN).toFixed(4).padStart(9)).join(' ');
   return `${title}\n${head}\n${row}`;

@@ -7,10 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EvalConfig, RunConfig } from '../config/schema.js';
 import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
 import type { DepthNet } from '../models/types.js';
-import { averageMetrics, type DepthMetrics } from '../eval/metrics.js';
+import { averageMetrics, fastDepthMetrics, maiMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
-import { outputConvention } from './setup.js';
+import { outputConvention, rgbdAugmentFromConfig } from './setup.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
+import { inverseMap, rgbdEvalDraw, sampleMapNearest, sampleRgb } from '../data/augment_rgbd.js';
 
 export interface ValSample {
   id: string;
@@ -35,20 +36,80 @@ export async function loadValSamples(dataset: Dataset, maxSamples: number | null
 }
 
 export interface ValidationResult {
-  metrics: DepthMetrics;
+  /** The protocol's metrics averaged over images (KITTI-style absRel..a3; fastdepth rmseMetres, delta1..; mai siRmse, rmse ...). */
+  metrics: Record<string, number>;
   count: number;
   /** First predictions (for images in TensorBoard / report), [H,W] disparity-like maps. */
   preview: { id: string; disparity: Float32Array; height: number; width: number }[];
 }
 
+/**
+ * fast-depth compares at the network resolution after its val_transform (centre crop 228x304 of the 250-row frame, nearest
+ * resizes): the sample's image and GT both go through it. Other protocols keep the full-size GT.
+ */
+export function fastDepthValSample(s: ValSample, config: RunConfig): ValSample {
+  const out = { height: config.data.height, width: config.data.width };
+  const source = { width: s.left.width, height: s.left.height };
+  const draw = rgbdEvalDraw({ ...rgbdAugmentFromConfig(config.data.augment), mode: 'fastdepth' }, source);
+  const coords = inverseMap(draw, source, out);
+  const rgb = sampleRgb(s.left, coords, 'nearest');
+  const data = new Uint8Array(rgb.length);
+  for (let i = 0; i < rgb.length; i++) data[i] = Math.round(rgb[i]! * 255);
+  const kx = out.width / draw.window.width;
+  return {
+    id: s.id,
+    left: { data, width: out.width, height: out.height, channels: 3 },
+    camera: { ...s.camera, width: out.width, height: out.height, focal: s.camera.focal * kx, K: s.camera.K.map((v, i) => (i === 0 || i === 2 ? v * kx : v)) },
+    gtDepth: { data: sampleMapNearest(s.gtDepth, coords, source, 1), width: out.width, height: out.height },
+  };
+}
+
+/** One image's metrics under the config's protocol; `plane` is the raw prediction at the network size. */
+function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig): Record<string, number> {
+  const { height, width } = config.data;
+  const ev: EvalConfig = config.eval;
+  const conv = outputConvention(config, s.camera.baseline);
+  const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
+  const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
+  const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
+    convention: conv.convention,
+    minDepth: conv.minDepth,
+    maxDepth: conv.maxDepth,
+    focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
+  });
+  if (ev.protocol === 'fastdepth' || ev.protocol === 'mai') {
+    for (let k = 0; k < depth.data.length; k++) depth.data[k] = depth.data[k]! * conv.scaleFactor;
+    if (ev.protocol === 'fastdepth') return { ...fastDepthMetrics(gt.data, depth.data) };
+    // MAI: metres x 1000 clipped to [1, 65535] and truncated to uint16, as the challenge's submissions are.
+    const gtMm = Float64Array.from(gt.data, (v) => v * 1000);
+    const predMm = Float64Array.from(depth.data, (v) => Math.trunc(Math.min(Math.max(v * 1000, 1), 65535)));
+    return { ...maiMetrics(gtMm, predMm) };
+  }
+  const r = evaluateDepthImage(
+    gt,
+    depth,
+    {
+      protocol: ev.protocol,
+      crop: ev.crop,
+      gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
+      minDepth: ev.min_depth,
+      maxDepth: ev.max_depth,
+      scaleFactor: conv.scaleFactor,
+      medianScaling: ev.median_scaling,
+    },
+    `validation sample ${s.id}`,
+  );
+  return { ...r.metrics };
+}
+
 /** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
 export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
   const { height, width } = config.data;
-  const ev: EvalConfig = config.eval;
-  const perImage: DepthMetrics[] = [];
+  const perImage: Record<string, number>[] = [];
   const preview: ValidationResult['preview'] = [];
-  for (let start = 0; start < samples.length; start += batchSize) {
-    const chunk = samples.slice(start, start + batchSize);
+  const prepared = config.eval.protocol === 'fastdepth' ? samples.map((s) => fastDepthValSample(s, config)) : samples;
+  for (let start = 0; start < prepared.length; start += batchSize) {
+    const chunk = prepared.slice(start, start + batchSize);
     const x = tf.tidy(() => tf.concat(chunk.map((c) => rgbToNetInput(c.left, height, width, c.id)), 0) as tf.Tensor4D);
     const pred = predictDisparity(net, x, { postProcess: false });
     const values = (await pred.data()) as Float32Array;
@@ -56,31 +117,8 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      const conv = outputConvention(config, s.camera.baseline);
-      const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
-      const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
-      const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
-        convention: conv.convention,
-        minDepth: conv.minDepth,
-        maxDepth: conv.maxDepth,
-        focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
-      });
-      const r = evaluateDepthImage(
-        gt,
-        depth,
-        {
-          protocol: ev.protocol,
-          crop: ev.crop,
-          gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
-          minDepth: ev.min_depth,
-          maxDepth: ev.max_depth,
-          scaleFactor: conv.scaleFactor,
-          medianScaling: ev.median_scaling,
-        },
-        `validation sample ${s.id}`,
-      );
-      perImage.push(r.metrics);
+      perImage.push(imageMetrics(s, plane, config));
     });
   }
-  return { metrics: averageMetrics(perImage) as DepthMetrics, count: perImage.length, preview };
+  return { metrics: averageMetrics(perImage), count: perImage.length, preview };
 }

@@ -1,0 +1,102 @@
+/**
+ * Supervised RGB-D training end to end (wasm, tiny synthetic worlds, a few steps per run): the NYU world in fast-depth's
+ * `.h5` layout with fast-depth's augmentation and protocol, the MAI world with the depth-compensating crop and the MAI
+ * si-RMSE protocol, and hint KD from a supervised teacher with the adapters saved apart from the student.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { initBackend } from '../../src/backend/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { RunConfig } from '../../src/config/schema.js';
+import { generateWorld } from '../../src/data/synthetic/writer.js';
+import { loadTensors } from '../../src/models/weights.js';
+import { readScalarLog } from '../../src/train/logging.js';
+import { outputConvention } from '../../src/train/setup.js';
+import { train } from '../../src/train/trainer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'sd-supervised-'));
+const quiet = (): void => undefined;
+const devNull = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+
+function tinyConfig(recipe: string, world: string, runDir: string, sets: string[] = []): RunConfig {
+  const split = (s: string): string => join(world, 'splits/synthetic', `${s}_files.txt`);
+  return loadConfig(`configs/synthetic/small_models/${recipe}.yaml`, [
+    `data.train.path=${world}`,
+    `data.train.split=${split('train')}`,
+    'data.train.synthesize=null',
+    `data.val.path=${world}`,
+    `data.val.split=${split('val')}`,
+    `data.test.path=${world}`,
+    `data.test.split=${split('test')}`,
+    'data.test.max_samples=4',
+    'data.height=64',
+    'data.width=64',
+    'data.batch_size=2',
+    'data.prefetch=1',
+    'model.num_ch_dec=[4, 8, 16, 32, 64]',
+    `run_dir=${runDir}`,
+    'train.steps=3',
+    'train.log_every=1',
+    'train.val_every=3',
+    'eval.max_samples=2',
+    ...sets,
+  ]).config;
+}
+
+describe('supervised training (tiny synthetic NYU and MAI worlds, wasm)', { timeout: 900_000 }, () => {
+  const nyu = join(root, 'nyu');
+  const mai = join(root, 'mai');
+  beforeAll(async () => {
+    await initBackend('wasm');
+    await generateWorld({ world: 'nyu', out: nyu, count: 24, height: 48, width: 64, seed: '0', framesPerScene: 8, progress: false });
+    await generateWorld({ world: 'mai', out: mai, count: 24, height: 48, width: 64, seed: '0', framesPerScene: 8, progress: false });
+  }, 900_000);
+
+  it('trains on the NYU .h5 world with fast-depth augmentation and validates/tests with the fastdepth protocol', async () => {
+    const run = join(root, 'nyu_run');
+    const config = tinyConfig('nyu_teacher', nyu, run);
+    const r = await train(config, { log: quiet, progressStream: devNull });
+    expect(r.steps).toBe(3);
+    for (const m of [r.metrics!, r.testMetrics!]) {
+      expect(m.rmseMetres).toBeGreaterThan(0);
+      expect(m.delta1).toBeGreaterThanOrEqual(0);
+      expect(m.delta1).toBeLessThanOrEqual(1);
+    }
+    const parts = readScalarLog(run).filter((x) => x.split === 'train').at(-1)!.values;
+    expect(parts['loss_parts/supervised/0']).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(run, 'test_metrics.json'), 'utf8')).protocol.protocol).toBe('fastdepth');
+    expect(outputConvention(config, 0)).toMatchObject({ convention: 'sigmoid', trainedWith: 'supervised', minDepth: 0.1, maxDepth: 10, scaleFactor: 1 });
+  });
+
+  it('trains on the MAI layout with the depth-compensating crop and reports si-RMSE; the best checkpoint follows si-RMSE', async () => {
+    const run = join(root, 'mai_run');
+    const r = await train(tinyConfig('mai_teacher', mai, run), { log: quiet, progressStream: devNull });
+    expect(r.testMetrics!.siRmse).toBeGreaterThan(0);
+    expect(r.metrics!.rmse).toBeGreaterThan(0);
+    expect(r.best?.metric).toBe('siRmse');
+    expect(existsSync(join(run, 'checkpoints', 'best', 'model.sdt'))).toBe(true);
+  });
+
+  it('hint KD from a supervised teacher: the supervised loss plus the hint term, adapters saved apart', async () => {
+    const teacher = join(root, 'nyu_run');
+    const run = join(root, 'nyu_hint');
+    const config = tinyConfig('nyu_teacher', nyu, run, [
+      'model.num_ch_dec=[2, 4, 8, 16, 32]',
+      `distill={"kind": "hint", "teacher": {"source": "checkpoint", "path": "${teacher}"}, "weights": [0.01, 0.01, 0.01, 0.01]}`,
+    ]);
+    await train(config, { log: quiet, progressStream: devNull });
+    const parts = readScalarLog(run).filter((x) => x.split === 'train').at(-1)!.values;
+    expect(parts['loss_parts/supervised/0']).toBeGreaterThan(0);
+    expect(parts['loss_parts/hint/total']).toBeGreaterThan(0);
+    const ckpt = join(run, 'checkpoints', 'latest');
+    const dir = join(run, 'checkpoints', readFileSync(ckpt, 'utf8').trim());
+    const model = await loadTensors(join(dir, 'model.sdt'));
+    const adapters = await loadTensors(join(dir, 'adapters.sdt'));
+    expect(Object.keys(model).some((k) => k.startsWith('hint'))).toBe(false);
+    expect(Object.keys(adapters).length).toBe(8);
+    for (const t of [...Object.values(model), ...Object.values(adapters)]) t.dispose();
+  });
+});
