@@ -5,9 +5,10 @@
  * same seed; every arm x seed is one `stereodepth train` run of a recipe in configs/synthetic/small_models/.
  *
  *   npx tsx scripts/small_models_experiments.ts [--backend tensorflow] [--jobs 1] [--seeds 0,1,2] [--worlds nyu,mai]
- *       [--out runs/small-models] [--students fastdepth,mai2021] [--resnet-students]
+ *       [--out runs/small-models] [--students fastdepth,mai2021] [--resnet-students] [--teacher-seeds all]
  *
- * Finished runs (test_metrics.json present) are skipped, so the script resumes. `--resnet-students` replaces both student
+ * By default one teacher per world (the first seed) teaches the students of every seed; `--teacher-seeds all` trains a teacher
+ * per seed and pairs each student seed with its own. Finished runs (test_metrics.json present) are skipped, so the script resumes. `--resnet-students` replaces both student
  * networks by ResNet18 with a 16x smaller decoder (for a checkout without the MobileNet presets). Each final checkpoint is
  * evaluated on the world's held-out test scenes: NYU with the fastdepth protocol (RMSE in m, delta1, after fast-depth's val
  * transform at the network size) and si-RMSE on the same pixels; MAI with the MAI protocol (si-RMSE, RMSE in m at the GT
@@ -36,6 +37,7 @@ const worlds = arg('worlds', 'nyu,mai').split(',');
 const students = arg('students', 'fastdepth,mai2021').split(',');
 const out = arg('out', 'runs/small-models');
 const resnetStudents = process.argv.includes('--resnet-students');
+const teacherSeeds = arg('teacher-seeds', 'first') === 'all' ? seeds : seeds.slice(0, 1);
 
 interface Run {
   world: string;
@@ -51,12 +53,12 @@ const runDir = (world: string, arm: string, seed: number): string => join(out, `
 function plan(): Run[] {
   const runs: Run[] = [];
   for (const world of worlds) {
-    for (const seed of seeds) runs.push({ world, arm: 'teacher', seed, recipe: `${world}_teacher`, sets: [] });
+    for (const seed of teacherSeeds) runs.push({ world, arm: 'teacher', seed, recipe: `${world}_teacher`, sets: [] });
     for (const student of students) {
       const studentSets = resnetStudents ? ['model.name=monodepth2_resnet18', 'model.num_ch_dec=[4, 8, 16, 32, 64]'] : [];
       for (const seed of seeds) {
         runs.push({ world, arm: student, seed, recipe: `${world}_${student}`, sets: studentSets });
-        const teacher = runDir(world, 'teacher', seed);
+        const teacher = runDir(world, 'teacher', teacherSeeds.includes(seed) ? seed : teacherSeeds[0]!);
         runs.push({ world, arm: `${student}_hint`, seed, recipe: `${world}_${student}_hint`, sets: [...studentSets, `distill.teacher.path=${teacher}`], after: teacher });
       }
     }
