@@ -2,9 +2,11 @@
  * The typed run configuration: every knob of a training/eval run, its default and its validation, in one place
  * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
  */
-import { unknownDatasetOptions } from '../data/dataset_options.js';
-import { SUPERVISED_LOSSES } from '../losses/supervised_objective.js';
 import { z } from 'zod';
+
+import type { DatasetDescriptor } from '../data/descriptor.js';
+import { DATASETS } from '../data/registry.js';
+import { SUPERVISED_LOSSES } from '../losses/supervised_objective.js';
 
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
@@ -68,42 +70,63 @@ export const augmentSchema = z
   })
   .strict();
 
-/** One dataset: the adapter name, its root, its split file and adapter-specific options (the adapter's own option names). */
-export const datasetSchema = z
-  .object({
-    dataset: z.enum(['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs', 'mai']),
-    /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
-    path: z.string().min(1),
-    /** Split file (one sample per line, in the dataset's split format). */
-    split: z.string().min(1).optional(),
-    /** Adapter options passed through unchanged (e.g. kitti_raw: { gt: velodyne, imageExt: png }; cityscapes: { cropBottomFraction: 0.2 }). */
-    options: z.record(z.string(), z.unknown()).default({}),
-    /** Use at most this many samples of the split (in split order; null = all). */
-    max_samples: positiveInt.nullable().default(null),
-    /**
-     * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
-     * resumable, identical output for the same parameters).
-     */
-    synthesize: z
-      .object({
-        world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu', 'mai']),
-        count: positiveInt,
-        height: positiveInt.optional(),
-        width: positiveInt.optional(),
-        seed: z.union([z.string(), z.number()]).default('0'),
-        frames_per_scene: positiveInt.default(8),
-      })
-      .strict()
-      .nullable()
-      .default(null),
-  })
-  .strict()
-  .superRefine((d, ctx) => {
-    const { unknown, known } = unknownDatasetOptions(d.dataset, d.options);
-    for (const key of unknown) {
-      ctx.addIssue({ code: 'custom', path: ['options', key], message: `unknown option for dataset ${d.dataset}; it takes ${known.length ? known.join(', ') : 'no options'}` });
-    }
-  });
+/**
+ * The schema of one dataset entry, derived from the adapters' descriptors: `dataset:` is one of their names, `options:`
+ * is checked against that adapter's own options schema, and `split:` is required when the adapter reads one.
+ */
+export function datasetSchemaFor(registry: readonly DatasetDescriptor[]) {
+  const names = registry.map((d) => d.name);
+  if (names.length === 0) throw new Error('datasetSchemaFor: no dataset descriptors');
+  return z
+    .object({
+      dataset: z.enum(names as [string, ...string[]]),
+      /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
+      path: z.string().min(1),
+      /** Split file (one sample per line, in the dataset's split format). */
+      split: z.string().min(1).optional(),
+      /** Adapter options (the adapter's own option names, e.g. kitti_raw: { gt: velodyne, imageExt: png }; cityscapes: { cropBottomFraction: 0.2 }). */
+      options: z.record(z.string(), z.unknown()).default({}),
+      /** Use at most this many samples of the split (in split order; null = all). */
+      max_samples: positiveInt.nullable().default(null),
+      /**
+       * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
+       * resumable, identical output for the same parameters).
+       */
+      synthesize: z
+        .object({
+          world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu', 'mai']),
+          count: positiveInt,
+          height: positiveInt.optional(),
+          width: positiveInt.optional(),
+          seed: z.union([z.string(), z.number()]).default('0'),
+          frames_per_scene: positiveInt.default(8),
+        })
+        .strict()
+        .nullable()
+        .default(null),
+    })
+    .strict()
+    .superRefine((d, ctx) => {
+      const descriptor = registry.find((x) => x.name === d.dataset)!;
+      if (descriptor.needsSplit && d.split === undefined) ctx.addIssue({ code: 'custom', path: ['split'], message: `dataset ${d.dataset} needs a split file` });
+      const parsed = descriptor.optionsSchema.safeParse(d.options);
+      if (parsed.success) return;
+      const shape = (descriptor.optionsSchema as unknown as { shape?: Record<string, unknown> }).shape;
+      const known = shape ? Object.keys(shape) : [];
+      for (const issue of parsed.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) {
+            ctx.addIssue({ code: 'custom', path: ['options', ...issue.path, key], message: `unknown option for dataset ${d.dataset}; it takes ${known.length ? known.join(', ') : 'no options'}` });
+          }
+        } else {
+          ctx.addIssue({ code: 'custom', path: ['options', ...issue.path], message: `dataset ${d.dataset}: ${issue.message}` });
+        }
+      }
+    });
+}
+
+/** One dataset entry of a config (from the registered adapters). */
+export const datasetSchema = datasetSchemaFor(DATASETS);
 
 export const dataSchema = z
   .object({

@@ -14,6 +14,7 @@ import { z } from 'zod';
 
 import { readPng16, readRgb } from '../io/image.js';
 import { MAI_FOCAL_FRACTION } from './synthetic/scene.js';
+import { defineDataset, type SplitSource } from './descriptor.js';
 import { readSplit, SPLIT_FORMATS, type SplitLine } from './splits.js';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
 
@@ -31,7 +32,7 @@ export type MaiAdapterOptions = z.input<typeof maiOptionsSchema>;
 
 export interface MaiOptions extends MaiAdapterOptions {
   dataPath: string;
-  split?: { file: string } | { lines: string[]; name?: string };
+  split?: SplitSource;
 }
 
 /** The depth PNG of an RGB path: the last `rgb` folder becomes `depth`, the extension `.png`. */
@@ -97,11 +98,10 @@ export class MaiDataset implements Dataset {
   }
 }
 
-/** Registry descriptor: name, the options a config may set, whether a split file is required, and the factory. */
-export const maiDescriptor = {
+/** Registry descriptor: `dataset: mai`; the split file is optional (without one, every image of `<path>/rgb/`). */
+export const maiDescriptor = defineDataset({
   name: 'mai',
   optionsSchema: maiOptionsSchema,
   needsSplit: false,
-  create: (entry: { dataPath: string; split?: { file: string }; options: Record<string, unknown> }): Dataset =>
-    new MaiDataset({ dataPath: entry.dataPath, ...(entry.split ? { split: entry.split } : {}), ...(entry.options as MaiAdapterOptions) }),
-} as const;
+  create: (entry) => new MaiDataset({ dataPath: entry.path, ...(entry.split ? { split: entry.split } : {}), ...entry.options }),
+});

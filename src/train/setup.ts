@@ -17,9 +17,8 @@ import { PoseNet } from '../models/pose.js';
 import { loadInto } from '../models/weights.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
-import { metresPerTrainingUnit } from '../losses/objective.js';
+import { outputConventionOf, type OutputConvention, type Rig } from '../models/output_convention.js';
 import type { SupervisedSettings } from '../losses/supervised_objective.js';
-import type { PredictionConvention, TrainedWith } from '../eval/convert.js';
 
 /** Renders the synthetic world a dataset entry asks for, unless a complete one is already there. */
 export async function ensureSynthetic(d: DatasetConfig, log: (l: string) => void = () => undefined): Promise<void> {
@@ -36,15 +35,7 @@ export async function datasetFromConfig(d: DatasetConfig, key: string, log?: (l:
   await ensureSynthetic(d, log);
   if (!existsSync(d.path)) throw new Error(`${key}.path: dataset root ${d.path} does not exist (generate the synthetic world with \`stereodepth synth\`, or fix the path)`);
   if (d.split !== undefined && !existsSync(d.split)) throw new Error(`${key}.split: split file ${d.split} does not exist`);
-  const split = d.split !== undefined ? { file: d.split } : undefined;
-  const common = { dataPath: d.path, ...(split ? { split } : {}), ...d.options };
-  switch (d.dataset) {
-    case 'nyu_labeled':
-      return createDataset('nyu_labeled', { path: d.path, ...d.options } as never);
-    default:
-      if (!split && d.dataset !== 'cityscapes' && d.dataset !== 'folder_pairs' && d.dataset !== 'mai') throw new Error(`${key}.split: dataset ${d.dataset} needs a split file`);
-      return createDataset(d.dataset, common as never);
-  }
+  return createDataset(d.dataset, { path: d.path, ...(d.split !== undefined ? { split: { file: d.split } } : {}), options: d.options }, key);
 }
 
 export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
@@ -118,29 +109,32 @@ export function supervisedFromConfig(l: LossConfig): SupervisedSettings {
   return { loss: l.supervised, minDepth: l.min_depth, maxDepth: l.max_depth, scales: l.scales, berhuThreshold: l.berhu_threshold, silogLambda: l.silog_lambda };
 }
 
-/** What the network's first output channel means, and how it becomes metres for a rig with `baselineMetres`. */
-export interface OutputConvention {
-  convention: PredictionConvention;
-  trainedWith: TrainedWith;
-  minDepth?: number;
-  maxDepth?: number;
-  /** Predicted depth x scaleFactor = metres (sigmoid conventions). */
-  scaleFactor: number;
+/** The output convention of a net trained with `config` on `rig` (models/output_convention.ts converts with it). */
+export function outputConventionFromConfig(config: RunConfig, rig?: Rig): OutputConvention {
+  return outputConventionOf({
+    lossKind: config.loss.kind,
+    mode: config.loss.mode,
+    minDepth: config.loss.min_depth,
+    maxDepth: config.loss.max_depth,
+    trainingBaseline: config.loss.training_baseline,
+    scaleFactor: config.eval.scale_factor,
+    inputHeight: config.data.height,
+    inputWidth: config.data.width,
+    ...(rig ? { rig } : {}),
+  });
 }
 
-export function outputConvention(config: RunConfig, baselineMetres: number): OutputConvention {
-  if (config.loss.kind === 'supervised') {
-    // Trained on metric GT: the scaled sigmoid is metres already.
-    return { convention: 'sigmoid', trainedWith: 'supervised', minDepth: config.loss.min_depth, maxDepth: config.loss.max_depth, scaleFactor: config.eval.scale_factor ?? 1 };
-  }
-  const trainedWith: TrainedWith = config.loss.mode === 'stereo' ? 'stereo' : config.loss.mode === 'mono' ? 'mono' : 'mono+stereo';
-  if (config.loss.kind === 'monodepth') return { convention: 'widthFraction', trainedWith, scaleFactor: 1 };
-  const scaleFactor = config.eval.scale_factor ?? (config.loss.mode === 'mono' ? 1 : metresPerTrainingUnit(config.loss.training_baseline, baselineMetres));
-  return { convention: 'sigmoid', trainedWith, minDepth: config.loss.min_depth, maxDepth: config.loss.max_depth, scaleFactor };
+export interface TrainedNet {
+  net: DepthNet;
+  config: RunConfig;
+  /** What the net outputs, its rig and input size (from the checkpoint; derived from its config for older ones). */
+  output: OutputConvention;
+  dir: string;
+  step: number;
 }
 
 /** A trained depth network from a checkpoint (or run directory), with the config it was trained with. */
-export async function netFromCheckpoint(path: string): Promise<{ net: DepthNet; config: RunConfig; dir: string; step: number; rig?: { baseline: number; focalOverWidth: number } }> {
+export async function netFromCheckpoint(path: string): Promise<TrainedNet> {
   const ckpt = await loadCheckpoint(path, { optimizer: false });
   try {
     const config = ckpt.state.config;
@@ -151,7 +145,8 @@ export async function netFromCheckpoint(path: string): Promise<{ net: DepthNet; 
       net.dispose();
       throw new Error(`checkpoint ${ckpt.dir}: ${(err as Error).message}`);
     }
-    return { net, config, dir: ckpt.dir, step: ckpt.state.step, ...(ckpt.state.rig ? { rig: ckpt.state.rig } : {}) };
+    const output = ckpt.state.output ?? outputConventionFromConfig(config, ckpt.state.rig);
+    return { net, config, output, dir: ckpt.dir, step: ckpt.state.step };
   } finally {
     ckpt.dispose();
   }

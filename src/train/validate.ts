@@ -9,7 +9,8 @@ import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js
 import type { DepthNet } from '../models/types.js';
 import { averageMetrics, fastDepthMetrics, maiMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
-import { outputConvention, rgbdAugmentFromConfig } from './setup.js';
+import { depthScaleFactor, type OutputConvention } from '../models/output_convention.js';
+import { outputConventionFromConfig, rgbdAugmentFromConfig } from './setup.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
 import { inverseMap, rgbdEvalDraw, sampleMapNearest, sampleRgb } from '../data/augment_rgbd.js';
 
@@ -65,10 +66,10 @@ export function fastDepthValSample(s: ValSample, config: RunConfig): ValSample {
 }
 
 /** One image's metrics under the config's protocol; `plane` is the raw prediction at the network size. */
-function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig): Record<string, number> {
-  const { height, width } = config.data;
+function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig, conv: OutputConvention): Record<string, number> {
+  const { inputHeight: height, inputWidth: width } = conv;
   const ev: EvalConfig = config.eval;
-  const conv = outputConvention(config, s.camera.baseline);
+  const scaleFactor = depthScaleFactor(conv, s.camera.baseline);
   const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
   const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
   const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
@@ -78,7 +79,7 @@ function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig): Rec
     focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
   });
   if (ev.protocol === 'fastdepth' || ev.protocol === 'mai') {
-    for (let k = 0; k < depth.data.length; k++) depth.data[k] = depth.data[k]! * conv.scaleFactor;
+    for (let k = 0; k < depth.data.length; k++) depth.data[k] = depth.data[k]! * scaleFactor;
     if (ev.protocol === 'fastdepth') return { ...fastDepthMetrics(gt.data, depth.data) };
     // MAI: metres x 1000 clipped to [1, 65535] and truncated to uint16, as the challenge's submissions are.
     const gtMm = Float64Array.from(gt.data, (v) => v * 1000);
@@ -94,7 +95,7 @@ function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig): Rec
       gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
       minDepth: ev.min_depth,
       maxDepth: ev.max_depth,
-      scaleFactor: conv.scaleFactor,
+      scaleFactor,
       medianScaling: ev.median_scaling,
     },
     `validation sample ${s.id}`,
@@ -104,7 +105,8 @@ function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig): Rec
 
 /** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
 export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
-  const { height, width } = config.data;
+  const conv = outputConventionFromConfig(config);
+  const { inputHeight: height, inputWidth: width } = conv;
   const perImage: Record<string, number>[] = [];
   const preview: ValidationResult['preview'] = [];
   const prepared = config.eval.protocol === 'fastdepth' ? samples.map((s) => fastDepthValSample(s, config)) : samples;
@@ -117,7 +119,7 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      perImage.push(imageMetrics(s, plane, config));
+      perImage.push(imageMetrics(s, plane, config, conv));
     });
   }
   return { metrics: averageMetrics(perImage), count: perImage.length, preview };

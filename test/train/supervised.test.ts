@@ -14,7 +14,8 @@ import type { RunConfig } from '../../src/config/schema.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { loadTensors } from '../../src/models/weights.js';
 import { readScalarLog } from '../../src/train/logging.js';
-import { outputConvention } from '../../src/train/setup.js';
+import { depthScaleFactor } from '../../src/models/output_convention.js';
+import { outputConventionFromConfig } from '../../src/train/setup.js';
 import { train } from '../../src/train/trainer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-supervised-'));
@@ -68,7 +69,9 @@ describe('supervised training (tiny synthetic NYU and MAI worlds, wasm)', { time
     const parts = readScalarLog(run).filter((x) => x.split === 'train').at(-1)!.values;
     expect(parts['loss_parts/supervised/0']).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(join(run, 'test_metrics.json'), 'utf8')).protocol.protocol).toBe('fastdepth');
-    expect(outputConvention(config, 0)).toMatchObject({ convention: 'sigmoid', trainedWith: 'supervised', minDepth: 0.1, maxDepth: 10, scaleFactor: 1 });
+    const conv = outputConventionFromConfig(config);
+    expect(conv).toMatchObject({ convention: 'sigmoid', trainedWith: 'supervised', minDepth: 0.1, maxDepth: 10, trainingBaseline: null });
+    expect(depthScaleFactor(conv, 0)).toBe(1);
   });
 
   it('trains on the MAI layout with the depth-compensating crop and reports si-RMSE; the best checkpoint follows si-RMSE', async () => {
