@@ -24,7 +24,7 @@ import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromCon
 import { supervisedObjective } from '../losses/supervised_objective.js';
 import { trainStep } from './step.js';
 import { Distillation, disposeSignal, withTeacherMaps, type TeacherSignal } from './distill.js';
-import { loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
+import { PROTOCOL_METRICS, loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
 import { RunLogger } from './logging.js';
 
 export interface TrainOptions {
@@ -133,6 +133,10 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     await writeFileAtomic(join(runDir, 'config.resolved.yaml'), configToYaml(config));
   }
 
+  const protocolMetrics = PROTOCOL_METRICS[config.eval.protocol];
+  if ((config.data.val || config.data.test) && !protocolMetrics.includes(config.train.best_metric)) {
+    throw new Error(`train.best_metric ${config.train.best_metric} is not a metric of eval.protocol ${config.eval.protocol}: expected one of ${protocolMetrics.join(', ')}`);
+  }
   const temporal = config.loss.mode !== 'stereo';
   if (temporal && config.data.augment.crop.probability > 0) {
     throw new Error(`data.augment.crop.probability must be 0 with loss.mode ${config.loss.mode}: the temporal warp uses one intrinsic matrix per batch`);

@@ -44,6 +44,14 @@ export interface ValidationResult {
   preview: { id: string; disparity: Float32Array; height: number; width: number }[];
 }
 
+/** The metrics each evaluation protocol reports (train.best_metric must be one of its protocol's). */
+export const PROTOCOL_METRICS: Record<EvalConfig['protocol'], readonly string[]> = {
+  monodepth: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
+  monodepth2: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
+  fastdepth: ['rmseMm', 'rmseMetres', 'maeMm', 'absRel', 'lg10', 'delta1', 'delta2', 'delta3', 'irmse', 'imae'],
+  mai: ['siRmse', 'rmse', 'log10', 'rel'],
+};
+
 /**
  * fast-depth compares at the network resolution after its val_transform (centre crop 228x304 of the 250-row frame, nearest
  * resizes): the sample's image and GT both go through it. Other protocols keep the full-size GT.

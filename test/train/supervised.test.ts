@@ -102,4 +102,9 @@ describe('supervised training (tiny synthetic NYU and MAI worlds, wasm)', { time
     expect(Object.keys(adapters).length).toBe(8);
     for (const t of [...Object.values(model), ...Object.values(adapters)]) t.dispose();
   });
+
+  it('refuses a best_metric its protocol does not report, before training', async () => {
+    const config = tinyConfig('nyu_teacher', nyu, join(root, 'bad_metric'), ['train.best_metric=siRmse']);
+    await expect(train(config, { log: quiet, progressStream: devNull })).rejects.toThrow(/best_metric siRmse is not a metric of eval.protocol fastdepth: expected one of .*rmseMetres/);
+  });
 });
