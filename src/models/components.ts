@@ -5,17 +5,27 @@
 import { z } from 'zod';
 import type { ParamStore } from './layers.js';
 import { resnetEncoder } from './resnet.js';
+import { mobilenetV1Encoder } from './mobilenet_v1.js';
+import { mobilenetV2Encoder } from './mobilenet_v2.js';
+import { mobilenetV3Encoder } from './mobilenet_v3.js';
 import { monodepth2Decoder } from './decoder.js';
+import { nnconv5Decoder } from './nnconv5.js';
+import { resizeDwDecoder } from './resize_dw.js';
 import type {
   ComponentSpec, Decoder, DecoderCommonOptions, DecoderDescriptor, Encoder, EncoderCommonOptions, EncoderDescriptor,
 } from './types.js';
 
 export const ENCODERS: readonly EncoderDescriptor[] = [
   resnetEncoder,
+  mobilenetV1Encoder,
+  mobilenetV2Encoder,
+  mobilenetV3Encoder,
 ] as unknown as EncoderDescriptor[];
 
 export const DECODERS: readonly DecoderDescriptor[] = [
   monodepth2Decoder,
+  nnconv5Decoder,
+  resizeDwDecoder,
 ] as unknown as DecoderDescriptor[];
 
 const ENCODER_COMMON_KEYS = ['seed', 'numInputImages'] as const;

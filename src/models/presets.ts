@@ -29,6 +29,14 @@ export const PRESETS: readonly ModelPreset[] = [
     encoder: { name: 'resnet', numLayers: 50 }, decoder: { name: 'monodepth2', numOutputChannels: 2, outputScale: 0.3 },
     internalSize: null, referenceSize: [256, 512],
   },
+  {
+    name: 'fastdepth', describe: 'FastDepth: MobileNet v1 + NNConv5 (depthwise, additive skips), 224x224',
+    encoder: { name: 'mobilenet_v1' }, decoder: { name: 'nnconv5' }, internalSize: null, referenceSize: [224, 224],
+  },
+  {
+    name: 'mai2021', describe: 'MAI 2021: MobileNetV3-Large + resize/depthwise decoder at 128x160 inside, 480x640 in and out',
+    encoder: { name: 'mobilenet_v3', variant: 'large' }, decoder: { name: 'resize_dw' }, internalSize: [128, 160], referenceSize: [480, 640],
+  },
 ];
 
 export const PRESET_NAMES = PRESETS.map((p) => p.name) as [string, ...string[]];
