@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { loadConfig } from '../src/config/load.js';
 import type { RunConfig } from '../src/config/schema.js';
-import { datasetFromConfig, ensureSynthetic, netFromCheckpoint } from '../src/train/setup.js';
+import { datasetFromConfig, ensureSynthetic, netFromCheckpoint } from '../src/run/build.js';
 import { loadValSamples, validate } from '../src/train/validate.js';
 
 const RECIPES = 'configs/synthetic/small_models';
@@ -102,19 +102,19 @@ type Metrics = { rmse: number; delta1: number; siRmse: number };
 async function evaluate(world: string, dir: string): Promise<Metrics> {
   const cached = join(dir, 'small_models_eval.json');
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as Metrics;
-  const { net, config } = await netFromCheckpoint(dir);
+  const { net, config, output } = await netFromCheckpoint(dir);
   try {
     const samples = await loadValSamples(await datasetFromConfig(config.data.test!, 'data.test'), null);
-    const withEval = (e: Partial<RunConfig['eval']>): RunConfig => ({ ...config, eval: { ...config.eval, ...e } });
+    const withEval = (e: Partial<RunConfig['eval']>): RunConfig['eval'] => ({ ...config.eval, ...e });
     let m: Metrics;
     if (world === 'nyu') {
-      const fd = (await validate(net, samples, withEval({ protocol: 'fastdepth' }), 8, 0)).metrics;
+      const fd = (await validate(net, samples, output, withEval({ protocol: 'fastdepth' }), 8, 0)).metrics;
       // si-RMSE on the same pixels as fast-depth's (val transform, network size): the MAI formula on those maps.
-      const si = (await validate(net, samples, withEval({ protocol: 'mai' }), 8, 0)).metrics;
+      const si = (await validate(net, samples, output, withEval({ protocol: 'mai' }), 8, 0)).metrics;
       m = { rmse: fd.rmseMetres!, delta1: fd.delta1!, siRmse: si.siRmse! };
     } else {
-      const mai = (await validate(net, samples, withEval({ protocol: 'mai' }), 8, 0)).metrics;
-      const md2 = (await validate(net, samples, withEval({ protocol: 'monodepth2', crop: 'none', min_depth: 1e-3, max_depth: 50, median_scaling: false }), 8, 0)).metrics;
+      const mai = (await validate(net, samples, output, withEval({ protocol: 'mai' }), 8, 0)).metrics;
+      const md2 = (await validate(net, samples, output, withEval({ protocol: 'monodepth2', crop: 'none', min_depth: 1e-3, max_depth: 50, median_scaling: false }), 8, 0)).metrics;
       m = { rmse: mai.rmse!, delta1: md2.a1!, siRmse: mai.siRmse! };
     }
     writeFileSync(cached, JSON.stringify(m, null, 1));

@@ -13,7 +13,7 @@ import { SUPERVISED_LOSSES } from '../losses/supervised_objective.js';
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 
-export const augmentSchema = z
+const augmentSchema = z
   .object({
     flip: z
       .object({
@@ -130,15 +130,16 @@ export function datasetSchemaFor(registry: readonly DatasetDescriptor[]) {
 /** One dataset entry of a config (from the registered adapters). */
 export const datasetSchema = datasetSchemaFor(DATASETS);
 
-export const dataSchema = z
+const dataSchema = z
   .object({
     train: datasetSchema,
     /** Validation set with ground-truth depth (metrics during training); null = no validation. */
     val: datasetSchema.nullable().default(null),
     /** Held-out test set evaluated once at the end with the eval protocol (all samples): <run>/test_metrics.json. */
     test: datasetSchema.nullable().default(null),
-    height: positiveInt.default(192),
-    width: positiveInt.default(640),
+    /** Network input size: multiples of 32 (the encoder halves it five times and the decoder doubles it back). */
+    height: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(192),
+    width: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(640),
     batch_size: positiveInt.default(12),
     drop_last: z.boolean().default(true),
     shuffle: z.boolean().default(true),
@@ -229,7 +230,7 @@ export const lossSchema = z
   })
   .strict();
 
-export const scheduleSchema = z.discriminatedUnion('kind', [
+const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('constant') }).strict(),
   /** monodepth v1: factors applied from each boundary (fractions of the total steps). */
   z.object({ kind: z.literal('piecewise'), boundaries: z.array(z.number().gt(0).lt(1)).default([0.6, 0.8]), factors: z.array(z.number().positive()).default([1, 0.5, 0.25]) }).strict(),
@@ -238,7 +239,7 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cosine'), min_lr: z.number().min(0).default(0) }).strict(),
 ]);
 
-export const optimSchema = z
+const optimSchema = z
   .object({
     lr: z.number().positive().default(1e-4),
     beta1: z.number().min(0).lt(1).default(0.9),
@@ -252,7 +253,7 @@ export const optimSchema = z
   })
   .strict();
 
-export const trainSchema = z
+const trainSchema = z
   .object({
     /** Length of the run: epochs, or steps when set (steps wins). */
     epochs: positiveInt.default(20),
@@ -271,7 +272,7 @@ export const trainSchema = z
   })
   .strict();
 
-export const evalSchema = z
+const evalSchema = z
   .object({
     /**
      * monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps; fastdepth = NYU
@@ -291,7 +292,7 @@ export const evalSchema = z
   })
   .strict();
 
-export const initSchema = z
+const initSchema = z
   .object({
     /** Checkpoint directory (or a run directory: its latest checkpoint) whose weights start this run with a fresh schedule. */
     checkpoint: z.string().min(1),
@@ -305,7 +306,7 @@ export const initSchema = z
  * `stereodepth teacher-cache`); `checkpoint` = a stereodepth checkpoint (or run directory) run frozen in the loop.
  * (TensorFlow.js graph models are not supported: tfjs-core has no loadGraphModel. Export such a model's predictions as maps.)
  */
-export const teacherSchema = z
+const teacherSchema = z
   .object({
     source: z.enum(['maps', 'checkpoint']),
     path: z.string().min(1),
@@ -317,7 +318,7 @@ export const teacherSchema = z
   .strict();
 
 /** DistDepth (Wu et al. 2022): self-supervised loss + dist_weight x (statistical + spatial) against a relative-depth expert. */
-export const distDepthSchema = z
+const distDepthSchema = z
   .object({
     kind: z.literal('distdepth'),
     teacher: teacherSchema,
@@ -346,7 +347,7 @@ export const distDepthSchema = z
   .strict();
 
 /** Hint-feature KD (FitNets): a frozen teacher checkpoint's decoder features, 1x1 adapters on the student's, per-scale weights. */
-export const hintSchema = z
+const hintSchema = z
   .object({
     kind: z.literal('hint'),
     teacher: teacherSchema.refine((t) => t.source === 'checkpoint', { message: 'hint KD needs teacher.source checkpoint (its decoder features)' }),
@@ -355,7 +356,7 @@ export const hintSchema = z
   })
   .strict();
 
-export const distillSchema = z.discriminatedUnion('kind', [distDepthSchema, hintSchema]);
+const distillSchema = z.discriminatedUnion('kind', [distDepthSchema, hintSchema]);
 
 const runFields = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('run'),
@@ -375,18 +376,74 @@ const runFields = {
   distill: distillSchema.nullable().default(null),
 };
 
-/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
-export const stageSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) }).strict();
+/** Keys a stage may not override: each stage's name and directory come from the stage itself, and stages do not nest. */
+const STAGE_FIXED_KEYS = ['name', 'run_dir', 'stages'] as const;
 
-export const runConfigSchema = z.object({ ...runFields, stages: z.array(stageSchema).default([]) }).strict();
+/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
+const stageSchema = z
+  .object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) })
+  .strict()
+  .superRefine((s, ctx) => {
+    for (const key of STAGE_FIXED_KEYS) {
+      if (key in s.overrides) ctx.addIssue({ code: 'custom', path: ['overrides', key], message: `a stage cannot override ${key} (it comes from the stage: <run dir>/<stage name>)` });
+    }
+  });
+
+type RunFields = z.infer<z.ZodObject<typeof runFields>>;
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Rules across sections, checked when the config loads (each issue names the key at fault, so the loader can give its
+ * file:line): what the temporal modes, monodepth v1, DistDepth maps and micro-batches need from the rest of the config.
+ */
+/** The metrics each evaluation protocol reports (train.best_metric must be one of its protocol's). */
+export const PROTOCOL_METRICS: Record<string, readonly string[]> = {
+  monodepth: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
+  monodepth2: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
+  fastdepth: ['rmseMm', 'rmseMetres', 'maeMm', 'absRel', 'lg10', 'delta1', 'delta2', 'delta3', 'irmse', 'imae'],
+  mai: ['siRmse', 'rmse', 'log10', 'rel'],
+};
+
+function crossFieldIssues(c: RunFields): Issue[] {
+  const issues: Issue[] = [];
+  const flip = c.data.augment.flip;
+  const swapFlip = flip.probability > 0 && flip.mode === 'swap';
+  if (c.loss.mode !== 'stereo') {
+    const mode = `loss.mode ${c.loss.mode}`;
+    if (c.loss.kind !== 'monodepth2') issues.push({ path: ['loss', 'kind'], message: `${mode} needs loss.kind monodepth2 (monodepth2's temporal loss)` });
+    if (c.data.augment.crop.probability > 0) issues.push({ path: ['data', 'augment', 'crop', 'probability'], message: `must be 0 with ${mode}: the temporal warp uses one intrinsic matrix per batch` });
+    if (swapFlip) issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: `${mode} needs temporal neighbours, which a swap flip drops: use negate_baseline` });
+  }
+  if (c.loss.kind === 'monodepth' && flip.probability > 0 && flip.mode !== 'swap') {
+    issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'loss.kind monodepth needs the source view to the right of the target (baseline > 0): use swap' });
+  }
+  if (c.distill?.teacher.source === 'maps' && swapFlip) {
+    issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'distill.teacher.source maps needs negate_baseline: a swap flip makes the right view the target, which has no teacher map' });
+  }
+  const protocolMetrics = PROTOCOL_METRICS[c.eval.protocol]!;
+  if ((c.data.val || c.data.test) && !protocolMetrics.includes(c.train.best_metric)) {
+    issues.push({ path: ['train', 'best_metric'], message: `${c.train.best_metric} is not a metric of eval.protocol ${c.eval.protocol}: expected one of ${protocolMetrics.join(', ')}` });
+  }
+  if (c.data.batch_size % c.optim.micro_batches !== 0) {
+    issues.push({ path: ['optim', 'micro_batches'], message: `must divide data.batch_size (${c.data.batch_size}) into equal slices` });
+  }
+  return issues;
+}
+
+export const runConfigSchema = z
+  .object({ ...runFields, stages: z.array(stageSchema).default([]) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = c.stages.map((s) => s.name);
+    names.forEach((n, k) => {
+      if (names.indexOf(n) !== k) ctx.addIssue({ code: 'custom', path: ['stages', k, 'name'], message: `stage name '${n}' is used twice (each stage trains in <run dir>/<name>)` });
+    });
+    for (const issue of crossFieldIssues(c)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type DatasetConfig = z.infer<typeof datasetSchema>;
 export type AugmentSettings = z.infer<typeof augmentSchema>;
 export type LossConfig = z.infer<typeof lossSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
-export type OptimConfig = z.infer<typeof optimSchema>;
-export type TrainConfig = z.infer<typeof trainSchema>;
 export type EvalConfig = z.infer<typeof evalSchema>;
-export type DistillConfig = z.infer<typeof distillSchema>;
-export type TeacherConfig = z.infer<typeof teacherSchema>;

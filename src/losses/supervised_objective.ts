@@ -28,6 +28,11 @@ export interface SupervisedSettings {
   silogLambda: number;
 }
 
+/** The settings of a config's `loss:` section (`loss.kind: supervised`). */
+export function supervisedSettingsOf(l: { supervised: SupervisedLossName; min_depth: number; max_depth: number; scales: number[]; berhu_threshold: number; silog_lambda: number }): SupervisedSettings {
+  return { loss: l.supervised, minDepth: l.min_depth, maxDepth: l.max_depth, scales: l.scales, berhuThreshold: l.berhu_threshold, silogLambda: l.silog_lambda };
+}
+
 /** Metric depth [B,H,W,1] of a sigmoid output resized to height x width. */
 export function supervisedDepth(disparity: tf.Tensor4D, height: number, width: number, s: Pick<SupervisedSettings, 'minDepth' | 'maxDepth'>): tf.Tensor4D {
   return tf.tidy(() => {

@@ -4,15 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { EvalConfig, RunConfig } from '../config/schema.js';
+import type { EvalConfig } from '../config/schema.js';
 import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
 import type { DepthNet } from '../models/types.js';
 import { averageMetrics, fastDepthMetrics, maiMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
 import { depthScaleFactor, type OutputConvention } from '../models/output_convention.js';
-import { outputConventionFromConfig, rgbdAugmentFromConfig } from './setup.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
-import { inverseMap, rgbdEvalDraw, sampleMapNearest, sampleRgb } from '../data/augment_rgbd.js';
+import { DEFAULT_RGBD_AUGMENT, inverseMap, rgbdEvalDraw, sampleMapNearest, sampleRgb } from '../data/augment_rgbd.js';
 
 export interface ValSample {
   id: string;
@@ -44,22 +43,13 @@ export interface ValidationResult {
   preview: { id: string; disparity: Float32Array; height: number; width: number }[];
 }
 
-/** The metrics each evaluation protocol reports (train.best_metric must be one of its protocol's). */
-export const PROTOCOL_METRICS: Record<EvalConfig['protocol'], readonly string[]> = {
-  monodepth: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
-  monodepth2: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
-  fastdepth: ['rmseMm', 'rmseMetres', 'maeMm', 'absRel', 'lg10', 'delta1', 'delta2', 'delta3', 'irmse', 'imae'],
-  mai: ['siRmse', 'rmse', 'log10', 'rel'],
-};
-
 /**
  * fast-depth compares at the network resolution after its val_transform (centre crop 228x304 of the 250-row frame, nearest
- * resizes): the sample's image and GT both go through it. Other protocols keep the full-size GT.
+ * resizes to `out`): the sample's image and GT both go through it. Other protocols keep the full-size GT.
  */
-export function fastDepthValSample(s: ValSample, config: RunConfig): ValSample {
-  const out = { height: config.data.height, width: config.data.width };
+export function fastDepthValSample(s: ValSample, out: { height: number; width: number }): ValSample {
   const source = { width: s.left.width, height: s.left.height };
-  const draw = rgbdEvalDraw({ ...rgbdAugmentFromConfig(config.data.augment), mode: 'fastdepth' }, source);
+  const draw = rgbdEvalDraw({ ...DEFAULT_RGBD_AUGMENT, mode: 'fastdepth' }, source);
   const coords = inverseMap(draw, source, out);
   const rgb = sampleRgb(s.left, coords, 'nearest');
   const data = new Uint8Array(rgb.length);
@@ -73,10 +63,9 @@ export function fastDepthValSample(s: ValSample, config: RunConfig): ValSample {
   };
 }
 
-/** One image's metrics under the config's protocol; `plane` is the raw prediction at the network size. */
-function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig, conv: OutputConvention): Record<string, number> {
+/** One image's metrics under the protocol of `ev`; `plane` is the raw prediction at the network size. */
+function imageMetrics(s: ValSample, plane: Float32Array, conv: OutputConvention, ev: EvalConfig): Record<string, number> {
   const { inputHeight: height, inputWidth: width } = conv;
-  const ev: EvalConfig = config.eval;
   const scaleFactor = depthScaleFactor(conv, s.camera.baseline);
   const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
   const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
@@ -111,13 +100,12 @@ function imageMetrics(s: ValSample, plane: Float32Array, config: RunConfig, conv
   return { ...r.metrics };
 }
 
-/** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
-export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
-  const conv = outputConventionFromConfig(config);
+/** Evaluates the network (output convention `conv`) on the cached samples with the eval settings' protocol. */
+export async function validate(net: DepthNet, samples: ValSample[], conv: OutputConvention, ev: EvalConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
   const { inputHeight: height, inputWidth: width } = conv;
   const perImage: Record<string, number>[] = [];
   const preview: ValidationResult['preview'] = [];
-  const prepared = config.eval.protocol === 'fastdepth' ? samples.map((s) => fastDepthValSample(s, config)) : samples;
+  const prepared = ev.protocol === 'fastdepth' ? samples.map((s) => fastDepthValSample(s, { height, width })) : samples;
   for (let start = 0; start < prepared.length; start += batchSize) {
     const chunk = prepared.slice(start, start + batchSize);
     const x = tf.tidy(() => tf.concat(chunk.map((c) => rgbToNetInput(c.left, height, width, c.id)), 0) as tf.Tensor4D);
@@ -127,7 +115,7 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      perImage.push(imageMetrics(s, plane, config, conv));
+      perImage.push(imageMetrics(s, plane, conv, ev));
     });
   }
   return { metrics: averageMetrics(perImage), count: perImage.length, preview };

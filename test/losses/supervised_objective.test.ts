@@ -7,8 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
 import { loadConfig } from '../../src/config/load.js';
-import { supervisedDepth, supervisedObjective, type SupervisedSettings } from '../../src/losses/supervised_objective.js';
-import { supervisedFromConfig } from '../../src/train/setup.js';
+import { supervisedDepth, supervisedObjective, supervisedSettingsOf, type SupervisedSettings } from '../../src/losses/supervised_objective.js';
 
 const base: SupervisedSettings = { loss: 'l1', minDepth: 0.1, maxDepth: 10, scales: [0], berhuThreshold: 0.2, silogLambda: 0.5 };
 
@@ -86,7 +85,7 @@ describe('supervised objective', () => {
 
   it('is selected from the config: loss.kind supervised with loss.supervised and the references options', () => {
     const { config } = loadConfig('configs/synthetic/small_models/mai_teacher.yaml', ['loss.berhu_threshold=0.3']);
-    expect(supervisedFromConfig(config.loss)).toEqual({ loss: 'silog', minDepth: 0.5, maxDepth: 60, scales: [0], berhuThreshold: 0.3, silogLambda: 0.5 });
+    expect(supervisedSettingsOf(config.loss)).toEqual({ loss: 'silog', minDepth: 0.5, maxDepth: 60, scales: [0], berhuThreshold: 0.3, silogLambda: 0.5 });
     expect(() => loadConfig('configs/synthetic/small_models/nyu_teacher.yaml', ['loss.supervised=l2'])).toThrow(/loss\.supervised/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Config -> objects: the dataset adapters, the network, the augmentation, the loss settings and the prediction
- * convention of a run. One place, so train, test, eval and predict build the same things from the same config.
+ * The build layer: config -> objects (the dataset adapters, the network, the augmentation, the loss settings, the
+ * output convention, a trained net from a checkpoint). One place, so train, test, eval, predict and export build the
+ * same things from the same config; the layers below take the objects and never read the config to build them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,14 +12,13 @@ import { FASTDEPTH_CENTRE_CROP, type RgbdAugmentConfig } from '../data/augment_r
 import { createDataset } from '../data/registry.js';
 import { generateWorld } from '../data/synthetic/writer.js';
 import type { Dataset } from '../data/types.js';
-import { createModel } from '../models/registry.js';
+import { depthNetFromSpec, poseNetFromSpec } from '../models/build.js';
 import type { DepthNet } from '../models/types.js';
-import { PoseNet } from '../models/pose.js';
+import type { PoseNet } from '../models/pose.js';
 import { loadInto } from '../models/weights.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import { outputConventionOf, type OutputConvention, type Rig } from '../models/output_convention.js';
-import type { SupervisedSettings } from '../losses/supervised_objective.js';
 
 /** Renders the synthetic world a dataset entry asks for, unless a complete one is already there. */
 export async function ensureSynthetic(d: DatasetConfig, log: (l: string) => void = () => undefined): Promise<void> {
@@ -59,28 +59,14 @@ export function rgbdAugmentFromConfig(a: AugmentSettings): RgbdAugmentConfig {
   };
 }
 
-/** The depth network of a config; monodepth (v1) losses need two output channels (left and right disparity). */
-export function modelFromConfig(m: ModelConfig, loss: LossConfig, seed: number): DepthNet {
-  const twoChannels = loss.kind === 'monodepth';
-  const base = m.seed ?? seed;
-  // use_batch_norm: false is a ResNet option (other encoders reject it by name); true is every encoder's default
-  return createModel(m.name, {
-    encoder: { ...(m.encoder ?? {}), ...(m.use_batch_norm === false ? { useBatchNorm: false } : {}), seed: `${base}:encoder` },
-    ...(m.internal_size != null ? { internalSize: m.internal_size === false ? null : m.internal_size } : {}),
-    decoder: {
-      ...(m.decoder ?? {}),
-      seed: `${base}:depth`,
-      ...(m.disp_bias_init !== null ? { dispBiasInit: m.disp_bias_init } : {}),
-      ...(m.num_ch_dec !== null ? { numChDec: m.num_ch_dec } : {}),
-      ...(twoChannels ? { numOutputChannels: 2, outputScale: 0.3 } : {}),
-    },
-  });
+/** The depth network of a config (monodepth v1 losses: two output channels). */
+export function modelFromConfig(m: ModelConfig, loss: Pick<LossConfig, 'kind'>, seed: number): DepthNet {
+  return depthNetFromSpec(m, loss.kind, seed);
 }
 
-/** monodepth2's pose network (ResNet18 on stacked frame pairs) for the temporal modes. */
+/** monodepth2's pose network for the temporal modes. */
 export function poseNetFromConfig(m: ModelConfig, seed: number): PoseNet {
-  const base = m.seed ?? seed;
-  return new PoseNet({ encoder: { numLayers: 18, useBatchNorm: m.use_batch_norm, seed: `${base}:pose_encoder` }, seed: `${base}:pose` });
+  return poseNetFromSpec(m, seed);
 }
 
 export function objectiveFromConfig(l: LossConfig): ObjectiveSettings {
@@ -105,11 +91,6 @@ export function objectiveFromConfig(l: LossConfig): ObjectiveSettings {
       smoothnessTerms: l.monodepth.smoothness_terms,
     },
   };
-}
-
-/** The supervised objective's settings of a config (`loss.kind: supervised`). */
-export function supervisedFromConfig(l: LossConfig): SupervisedSettings {
-  return { loss: l.supervised, minDepth: l.min_depth, maxDepth: l.max_depth, scales: l.scales, berhuThreshold: l.berhu_threshold, silogLambda: l.silog_lambda };
 }
 
 /** The output convention of a net trained with `config` on `rig` (models/output_convention.ts converts with it). */
