@@ -130,7 +130,8 @@ export async function testAtEnd(s: Session): Promise<Record<string, number> | un
   s.runLog.scalars('test', prefixed('metrics', r.metrics as unknown as Record<string, number>), s.step);
   await writeFileAtomic(join(runDir, 'test_metrics.json'), JSON.stringify({ step: s.step, count: r.count, protocol: config.eval, metrics: r.metrics }, null, 1));
   const ev = config.eval;
-  s.log(formatMetricsTable(`test (${r.count} images, ${ev.protocol} protocol, ${ev.crop} crop, ${ev.median_scaling ? 'median scaling' : 'no median scaling'})`, { ...r.metrics }));
+  const how = ev.protocol === 'fastdepth' || ev.protocol === 'mai' ? '' : `, ${ev.crop} crop, ${ev.median_scaling ? 'median scaling' : 'no median scaling'}`;
+  s.log(formatMetricsTable(`test (${r.count} images, ${ev.protocol} protocol${how})`, { ...r.metrics }));
   return { ...r.metrics };
 }
 
