@@ -3,6 +3,7 @@
  * `.h5` layout with fast-depth's augmentation and protocol, the MAI world with the depth-compensating crop and the MAI
  * si-RMSE protocol, and hint KD from a supervised teacher with the adapters saved apart from the student.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,6 @@ function tinyConfig(recipe: string, world: string, runDir: string, sets: string[
     `data.val.split=${split('val')}`,
     `data.test.path=${world}`,
     `data.test.split=${split('test')}`,
-    'data.test.max_samples=4',
     'data.height=64',
     'data.width=64',
     'data.batch_size=2',
@@ -81,6 +81,27 @@ describe('supervised training (tiny synthetic NYU and MAI worlds, wasm)', { time
     expect(r.metrics!.rmse).toBeGreaterThan(0);
     expect(r.best?.metric).toBe('siRmse');
     expect(existsSync(join(run, 'checkpoints', 'best', 'model.sdt'))).toBe(true);
+  });
+
+  it('stereodepth test + eval reproduce the trainer\'s test metrics: fastdepth (GT through the val transform) and mai', () => {
+    const cli = (args: string[]): string => {
+      // A plain Node child, not a vitest worker: without VITEST it installs its own resolve hook (as trainer.test.ts does).
+      const { VITEST: _vitest, VITEST_WORKER_ID: _worker, ...env } = process.env;
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'stereodepth.js'), ...args], { encoding: 'utf8', env });
+      if (r.status !== 0) throw new Error(`stereodepth ${args.join(' ')} failed: ${r.stderr.slice(-1500)}`);
+      return r.stdout;
+    };
+    const metricsOf = (dir: string): Record<string, number> => JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')).metrics;
+    const trained = (run: string): Record<string, number> => JSON.parse(readFileSync(join(root, run, 'test_metrics.json'), 'utf8')).metrics;
+    const nyuOut = join(root, 'nyu_test');
+    cli(['test', '--checkpoint', join(root, 'nyu_run'), '--out', nyuOut, '--backend', 'wasm']);
+    expect(existsSync(join(nyuOut, 'gt_depth.npy'))).toBe(true);
+    cli(['eval', '--split', 'nyu', '--protocol', 'fastdepth', '--pred', join(nyuOut, 'disparities.npy'), '--gt', join(nyuOut, 'gt_depth.npy')]);
+    const maiOut = join(root, 'mai_test');
+    cli(['test', '--checkpoint', join(root, 'mai_run'), '--out', maiOut, '--backend', 'wasm']);
+    cli(['eval', '--split', 'mai', '--pred', join(maiOut, 'disparities.npy'), '--data-path', join(mai, 'test')]);
+    for (const k of ['rmseMetres', 'delta1', 'absRel']) expect(metricsOf(nyuOut)[k], k).toBeCloseTo(trained('nyu_run')[k]!, 6);
+    for (const k of ['siRmse', 'rmse', 'rel']) expect(metricsOf(maiOut)[k], k).toBeCloseTo(trained('mai_run')[k]!, 6);
   });
 
   it('hint KD from a supervised teacher: the supervised loss plus the hint term, adapters saved apart', async () => {
