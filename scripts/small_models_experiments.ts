@@ -5,10 +5,10 @@
  * same seed; every arm x seed is one `stereodepth train` run of a recipe in configs/synthetic/small_models/.
  *
  *   npx tsx scripts/small_models_experiments.ts [--backend tensorflow] [--jobs 1] [--seeds 0,1,2] [--worlds nyu,mai]
- *       [--out runs/small-models] [--students fastdepth,mai2021] [--resnet-students] [--teacher-seeds all]
+ *       [--out runs/small-models] [--students fastdepth,mai2021] [--resnet-students] [--teacher-seeds all] [--report-only]
  *
  * By default one teacher per world (the first seed) teaches the students of every seed; `--teacher-seeds all` trains a teacher
- * per seed and pairs each student seed with its own. Finished runs (test_metrics.json present) are skipped, so the script resumes. `--resnet-students` replaces both student
+ * per seed and pairs each student seed with its own. `--report-only` trains nothing and tabulates the finished runs. Finished runs (test_metrics.json present) are skipped, so the script resumes. `--resnet-students` replaces both student
  * networks by ResNet18 with a 16x smaller decoder (for a checkout without the MobileNet presets). Each final checkpoint is
  * evaluated on the world's held-out test scenes: NYU with the fastdepth protocol (RMSE in m, delta1, after fast-depth's val
  * transform at the network size) and si-RMSE on the same pixels; MAI with the MAI protocol (si-RMSE, RMSE in m at the GT
@@ -37,6 +37,7 @@ const worlds = arg('worlds', 'nyu,mai').split(',');
 const students = arg('students', 'fastdepth,mai2021').split(',');
 const out = arg('out', 'runs/small-models');
 const resnetStudents = process.argv.includes('--resnet-students');
+const reportOnly = process.argv.includes('--report-only');
 const teacherSeeds = arg('teacher-seeds', 'first') === 'all' ? seeds : seeds.slice(0, 1);
 
 interface Run {
@@ -134,11 +135,14 @@ async function main(): Promise<void> {
   for (const world of worlds) await ensureSynthetic(loadConfig(`${RECIPES}/${world}_teacher.yaml`).config.data.train, (l) => process.stderr.write(l + '\n'));
   const runs = plan();
   const t0 = Date.now();
-  await trainAll(runs);
-  process.stderr.write(`training done in ${((Date.now() - t0) / 60000).toFixed(1)} min\n`);
+  if (!reportOnly) {
+    await trainAll(runs);
+    process.stderr.write(`training done in ${((Date.now() - t0) / 60000).toFixed(1)} min\n`);
+  }
   await initBackend(backend as never);
   const results: Record<string, { seed: number; metrics: Metrics }[]> = {};
   for (const run of runs) {
+    if (reportOnly && !existsSync(join(runDir(run.world, run.arm, run.seed), 'test_metrics.json'))) continue;
     const key = `${run.world}/${run.arm}`;
     (results[key] ??= []).push({ seed: run.seed, metrics: await evaluate(run.world, runDir(run.world, run.arm, run.seed)) });
   }
