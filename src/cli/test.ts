@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 
 import { required, startBackend, withOptions } from './options.js';
 import type { DatasetConfig } from '../config/schema.js';
+import { findDataset } from '../data/registry.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
 import { depthScaleFactor } from '../models/output_convention.js';
@@ -46,15 +47,15 @@ export const testCommand: CommandModule<object, TestArgs> = {
         dataset: (argv.dataset ?? base.dataset) as DatasetConfig['dataset'],
         path: argv['data-path'] ?? base.path,
         ...(argv['split-file'] ? { split: argv['split-file'] } : {}),
-        options: { ...base.options, ...(base.dataset === 'kitti_raw' ? { gt: 'none' } : {}) },
         max_samples: null,
         synthesize: null,
       };
-      const dataset = await datasetFromConfig(entry, '--split-file/--data-path');
-      let baseline = 0;
       // fast-depth evaluates at the network size after its val transform: the image goes through it here and the GT
       // through the same transform into gt_depth.npy, which `eval --split nyu --protocol fastdepth --gt` compares with.
       const fastdepth = config.eval.protocol === 'fastdepth';
+      if (!fastdepth) entry.options = { ...entry.options, ...(findDataset(entry.dataset).withoutGroundTruth ?? {}) };
+      const dataset = await datasetFromConfig(entry, '--split-file/--data-path');
+      let baseline = 0;
       const gts: Float32Array[] = [];
       async function* images(): AsyncGenerator<SplitImage> {
         for (let i = 0; i < dataset.length; i++) {
