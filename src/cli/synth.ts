@@ -17,7 +17,7 @@ interface SynthArgs {
 /** `stereodepth synth`: render a synthetic world in a real dataset's layout (see src/data/synthetic/writer.ts). */
 export const synthCommand: CommandModule<object, SynthArgs> = {
   command: 'synth',
-  describe: 'Render a synthetic stereo world in the exact layout of KITTI raw, Cityscapes, SimSIN or NYUv2 (resumable)',
+  describe: 'Render a synthetic world in the exact layout of KITTI raw, Cityscapes, SimSIN, NYUv2 (.h5) or MAI 2021 (RGB + depth PNG in mm) (resumable)',
   builder: (y) =>
     y
       .option('world', { choices: WORLD_NAMES as WorldName[], demandOption: true, describe: 'which dataset layout and rig' })

@@ -8,6 +8,8 @@ import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
 import { depthScaleFactor } from '../models/output_convention.js';
 import { datasetFromConfig, netFromCheckpoint } from '../run/build.js';
+import { fastDepthValSample } from '../train/validate.js';
+import { writeNpy } from '../io/npy.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TestArgs {
@@ -48,13 +50,23 @@ export const testCommand: CommandModule<object, TestArgs> = {
         max_samples: null,
         synthesize: null,
       };
-      entry.options = { ...entry.options, ...(findDataset(entry.dataset).withoutGroundTruth ?? {}) };
+      // fast-depth evaluates at the network size after its val transform: the image goes through it here and the GT
+      // through the same transform into gt_depth.npy, which `eval --split nyu --protocol fastdepth --gt` compares with.
+      const fastdepth = config.eval.protocol === 'fastdepth';
+      if (!fastdepth) entry.options = { ...entry.options, ...(findDataset(entry.dataset).withoutGroundTruth ?? {}) };
       const dataset = await datasetFromConfig(entry, '--split-file/--data-path');
       let baseline = 0;
+      const gts: Float32Array[] = [];
       async function* images(): AsyncGenerator<SplitImage> {
         for (let i = 0; i < dataset.length; i++) {
-          const s = await dataset.get(i);
+          let s = await dataset.get(i);
           if (i === 0) baseline = s.camera.baseline;
+          if (fastdepth) {
+            if (!s.gtDepth) throw new Error(`test: sample ${s.id} has no GT depth, which the fastdepth protocol transforms with the image`);
+            const v = fastDepthValSample({ id: s.id, left: s.left, camera: s.camera, gtDepth: s.gtDepth }, { height: conv.inputHeight, width: conv.inputWidth });
+            gts.push(v.gtDepth.data);
+            s = { ...s, left: v.left };
+          }
           yield { id: s.id, rgb: s.left };
         }
       }
@@ -78,6 +90,13 @@ export const testCommand: CommandModule<object, TestArgs> = {
         ...(conv.convention === 'sigmoid' ? { scaleFactor: depthScaleFactor(conv, baseline) } : {}),
         split: entry.split ?? entry.path,
       });
+      if (fastdepth) {
+        const gtPath = join(argv.out, 'gt_depth.npy');
+        const all = new Float32Array(gts.length * preds.height * preds.width);
+        gts.forEach((g, i) => all.set(g, i * preds.height * preds.width));
+        await writeNpy(gtPath, { data: all, shape: [gts.length, preds.height, preds.width] });
+        process.stdout.write(`test: fast-depth val transform applied; GT at the network size -> ${gtPath}\n  evaluate: stereodepth eval --split nyu --protocol fastdepth --pred ${join(argv.out, 'disparities.npy')} --gt ${gtPath}\n`);
+      }
       process.stdout.write(
         `test: ${preds.n} predictions (${preds.height}x${preds.width}, ${conv.convention}, trained ${conv.trainedWith}) from ${dir} (step ${step}) -> ${written.disparities}` +
           `${written.pp ? ` and ${written.pp}` : ''}\n  evaluate: stereodepth eval --pred ${join(argv.out, 'disparities.npy')} --split <eigen|...> --data-path <root>\n`,

@@ -3,9 +3,12 @@
  * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
  */
 import { z } from 'zod';
+import { DECODERS, ENCODERS } from '../models/components.js';
+import { PRESET_NAMES } from '../models/presets.js';
 
 import type { DatasetDescriptor } from '../data/descriptor.js';
 import { DATASETS } from '../data/registry.js';
+import { SUPERVISED_LOSSES } from '../losses/supervised_objective.js';
 
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
@@ -34,6 +37,35 @@ const augmentSchema = z
         /** Crop window side as a fraction of the source image (same aspect), drawn uniformly in [min_scale, max_scale]. */
         min_scale: z.number().gt(0).max(1).default(0.75),
         max_scale: z.number().gt(0).max(1).default(1),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Supervised RGB-D augmentation (replaces flip/crop/colour when not none): fastdepth = fast-depth's train transform
+     * (scale s in [1, 1.5] with depth / s, rotation +-5 deg, centre crop 228x304 of the 250-row frame, flip, ColorJitter 0.4;
+     * validation and test use its val transform); mai_crop = the MAI depth-compensating random crop (depth / magnification).
+     */
+    rgbd: z
+      .object({
+        mode: z.enum(['none', 'fastdepth', 'mai_crop']).default('none'),
+        fastdepth: z
+          .object({
+            scale: z.tuple([z.number().positive(), z.number().positive()]).default([1, 1.5]),
+            rotation_degrees: z.number().min(0).max(45).default(5),
+            flip_probability: probability.default(0.5),
+            jitter: z.number().min(0).max(1).default(0.4),
+          })
+          .strict()
+          .prefault({}),
+        mai_crop: z
+          .object({
+            probability: probability.default(1),
+            min_scale: z.number().gt(0).max(1).default(0.5),
+            max_scale: z.number().gt(0).max(1).default(1),
+            flip_probability: probability.default(0.5),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -66,7 +98,7 @@ export function datasetSchemaFor(registry: readonly DatasetDescriptor[]) {
        */
       synthesize: z
         .object({
-          world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu']),
+          world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu', 'mai']),
           count: positiveInt,
           height: positiveInt.optional(),
           width: positiveInt.optional(),
@@ -121,9 +153,26 @@ const dataSchema = z
   })
   .strict();
 
+/** A component's own options as the config may give them: every key optional and without its default, so a value
+ *  the config leaves out keeps the preset's (the builder applies the defaults). */
+function optionalOptions(schema: z.ZodObject, name: string) {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]));
+  return z.object(shape).strict().extend({ name: z.literal(name) });
+}
+const componentSchema = (list: readonly { name: string; optionsSchema: z.ZodObject }[]) =>
+  z.discriminatedUnion('name', list.map((d) => optionalOptions(d.optionsSchema, d.name)) as unknown as [z.ZodObject, ...z.ZodObject[]]);
+
 export const modelSchema = z
   .object({
-    name: z.enum(['monodepth2_resnet18', 'monodepth2_resnet50', 'monodepth_resnet50']).default('monodepth2_resnet18'),
+    /** A preset (encoder + decoder combination): monodepth2_resnet18/50, monodepth_resnet50, fastdepth, mai2021. */
+    name: z.enum(PRESET_NAMES).default('monodepth2_resnet18'),
+    /** {name, ...options} of a registered encoder (resnet, mobilenet_v1/v2/v3): replaces the preset's, or with the
+     *  preset's name changes only the options given. null = the preset's. */
+    encoder: componentSchema(ENCODERS).nullable().default(null),
+    /** {name, ...options} of a registered decoder (monodepth2, nnconv5, resize_dw); as `encoder`. */
+    decoder: componentSchema(DECODERS).nullable().default(null),
+    /** [H, W] the net runs at inside (input resized, outputs back): null = the preset's (mai2021: 128x160), false = none. */
+    internal_size: z.union([z.tuple([positiveInt, positiveInt]), z.literal(false)]).nullable().default(null),
     use_batch_norm: z.boolean().default(true),
     /** Initial bias of the disparity heads; sigmoid(b) is the starting disparity (null = torch default init). */
     disp_bias_init: z.number().nullable().default(null),
@@ -135,8 +184,11 @@ export const modelSchema = z
 
 export const lossSchema = z
   .object({
-    /** monodepth (v1): width-fraction disparities for both views + LR consistency; monodepth2: scaled-sigmoid depth, min-reprojection. */
-    kind: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
+    /**
+     * monodepth (v1): width-fraction disparities for both views + LR consistency; monodepth2: scaled-sigmoid depth, min-reprojection;
+     * supervised: scaled-sigmoid depth (min_depth..max_depth, metres) against the dataset's GT depth (`supervised` picks the loss).
+     */
+    kind: z.enum(['monodepth', 'monodepth2', 'supervised']).default('monodepth2'),
     /** stereo: the other view only; mono: temporal neighbours (PoseNet); mono_stereo: both (monodepth2 MS). */
     mode: z.enum(['stereo', 'mono', 'mono_stereo']).default('stereo'),
     /** Temporal neighbours used by mono modes (monodepth2 frame_ids without 0). */
@@ -150,6 +202,12 @@ export const lossSchema = z
      */
     training_baseline: z.number().positive().nullable().default(0.1),
     smoothness_weight: z.number().min(0).default(1e-3),
+    /** kind supervised: the loss against GT depth (FastDepth trains with l1; berhu = Laina et al.; silog = Eigen et al.). */
+    supervised: z.enum(SUPERVISED_LOSSES).default('l1'),
+    /** berHu threshold c = berhu_threshold * max|error| over the batch's valid pixels (Laina et al. 0.2). */
+    berhu_threshold: z.number().gt(0).max(1).default(0.2),
+    /** silog variance weight λ (Eigen et al. train with 0.5; 1 = fully scale-invariant, the MAI si-RMSE squared). */
+    silog_lambda: z.number().min(0).max(1).default(0.5),
     /** Scales the loss is computed at (monodepth2 [0,1,2,3]). */
     scales: z.array(z.number().int().min(0).max(3)).min(1).default([0, 1, 2, 3]),
     monodepth2: z
@@ -210,14 +268,20 @@ const trainSchema = z
     checkpoint_every: positiveInt.default(500),
     keep_last: positiveInt.default(3),
     /** Metric deciding the best checkpoint (lower is better, except a1..a3). */
-    best_metric: z.enum(['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3']).default('absRel'),
+    best_metric: z
+      .enum(['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3', 'rmseMetres', 'delta1', 'delta2', 'delta3', 'siRmse', 'rel', 'log10'])
+      .default('absRel'),
   })
   .strict();
 
 const evalSchema = z
   .object({
-    /** monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps. */
-    protocol: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
+    /**
+     * monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps; fastdepth = NYU
+     * at the network size after fast-depth's val transform (rmse in m, delta1..3, OR-mask); mai = si-RMSE, RMSE, LOG10, REL
+     * on depth in mm at the GT size (crop, min/max depth and median scaling do not apply to the last two).
+     */
+    protocol: z.enum(['monodepth', 'monodepth2', 'fastdepth', 'mai']).default('monodepth2'),
     crop: z.enum(['garg', 'eigen', 'none']).default('eigen'),
     min_depth: z.number().positive().default(1e-3),
     max_depth: z.number().positive().default(80),
@@ -334,6 +398,14 @@ type Issue = { path: (string | number)[]; message: string };
  * Rules across sections, checked when the config loads (each issue names the key at fault, so the loader can give its
  * file:line): what the temporal modes, monodepth v1, DistDepth maps and micro-batches need from the rest of the config.
  */
+/** The metrics each evaluation protocol reports (train.best_metric must be one of its protocol's). */
+export const PROTOCOL_METRICS: Record<string, readonly string[]> = {
+  monodepth: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
+  monodepth2: ['absRel', 'sqRel', 'rmse', 'rmseLog', 'a1', 'a2', 'a3'],
+  fastdepth: ['rmseMm', 'rmseMetres', 'maeMm', 'absRel', 'lg10', 'delta1', 'delta2', 'delta3', 'irmse', 'imae'],
+  mai: ['siRmse', 'rmse', 'log10', 'rel'],
+};
+
 function crossFieldIssues(c: RunFields): Issue[] {
   const issues: Issue[] = [];
   const flip = c.data.augment.flip;
@@ -349,6 +421,10 @@ function crossFieldIssues(c: RunFields): Issue[] {
   }
   if (c.distill?.teacher.source === 'maps' && swapFlip) {
     issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'distill.teacher.source maps needs negate_baseline: a swap flip makes the right view the target, which has no teacher map' });
+  }
+  const protocolMetrics = PROTOCOL_METRICS[c.eval.protocol]!;
+  if ((c.data.val || c.data.test) && !protocolMetrics.includes(c.train.best_metric)) {
+    issues.push({ path: ['train', 'best_metric'], message: `${c.train.best_metric} is not a metric of eval.protocol ${c.eval.protocol}: expected one of ${protocolMetrics.join(', ')}` });
   }
   if (c.data.batch_size % c.optim.micro_batches !== 0) {
     issues.push({ path: ['optim', 'micro_batches'], message: `must divide data.batch_size (${c.data.batch_size}) into equal slices` });

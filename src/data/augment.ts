@@ -32,6 +32,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { Rng } from '../util/random.js';
+import type { RgbdAugmentConfig } from './augment_rgbd.js';
 import type { FloatMap, RgbImage, StereoSample, TeacherKind } from './types.js';
 
 /** monodepth v1 `augment_image_pair` ranges: each factor ~ U[lo, hi]. */
@@ -74,6 +75,11 @@ export interface AugmentConfig {
    * position, the same window for every frame of the sample; then resized to the output size. 0 < minScale <= maxScale <= 1.
    */
   crop: { probability: number; minScale: number; maxScale: number };
+  /**
+   * RGB-D supervised augmentation (augment_rgbd.ts: fast-depth's transform, the MAI depth-compensating crop). When its mode
+   * is not 'none' it replaces flip/crop/colour above; the sample is treated as monocular (right view, neighbours dropped).
+   */
+  rgbd?: RgbdAugmentConfig;
 }
 
 /** Presets are shared module constants: frozen all the way down so a caller cannot change them for everyone. */

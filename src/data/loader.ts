@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { Rng } from '../util/random.js';
 import { augmentSample, disposeAugmentedSample, drawAugmentation, type AugmentConfig, type AugmentedSample, NO_AUGMENTATION } from './augment.js';
+import { augmentRgbdSample, drawRgbdAugmentation } from './augment_rgbd.js';
 import type { Dataset, StereoSample, TeacherKind } from './types.js';
 
 export interface LoaderOptions {
@@ -240,8 +241,11 @@ export class Loader {
             continue;
           }
           const rng = new Rng(`${this.opts.seed}:augment:${pending.epoch}:${r.position}`);
-          const draw = drawAugmentation(rng, this.opts.augment, { width: r.sample.left.width, height: r.sample.left.height });
-          good.push(augmentSample(r.sample, draw, this.opts.augment, { height: this.opts.height, width: this.opts.width }));
+          const source = { width: r.sample.left.width, height: r.sample.left.height };
+          const out = { height: this.opts.height, width: this.opts.width };
+          const rgbd = this.opts.augment.rgbd;
+          if (rgbd && rgbd.mode !== 'none') good.push(augmentRgbdSample(r.sample, drawRgbdAugmentation(rng, rgbd, source), out));
+          else good.push(augmentSample(r.sample, drawAugmentation(rng, this.opts.augment, source), this.opts.augment, out));
         }
       } catch (err) {
         for (const s of good) disposeAugmentedSample(s);

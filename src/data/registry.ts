@@ -12,6 +12,7 @@ import { simsinDescriptor, unisinDescriptor } from './simsin.js';
 import { vaDescriptor } from './va.js';
 import { nyuH5Descriptor, nyuLabeledDescriptor } from './nyu.js';
 import { folderPairsDescriptor } from './folder_pairs.js';
+import { maiDescriptor } from './mai.js';
 
 export const DATASETS: readonly DatasetDescriptor[] = [
   kittiRawDescriptor,
@@ -23,6 +24,7 @@ export const DATASETS: readonly DatasetDescriptor[] = [
   nyuH5Descriptor,
   nyuLabeledDescriptor,
   folderPairsDescriptor,
+  maiDescriptor,
 ];
 
 export const DATASET_NAMES: readonly string[] = DATASETS.map((d) => d.name);

@@ -84,7 +84,7 @@ export function decideMedianScaling(
   force: boolean,
 ): { medianScaling: boolean; note: string } {
   const usesMedian = protocol === 'monodepth2' || protocol === 'distdepth';
-  const metric = trainedWith === 'stereo' || trainedWith === 'mono+stereo';
+  const metric = trainedWith === 'stereo' || trainedWith === 'mono+stereo' || trainedWith === 'supervised';
   if (requested === true || (requested === undefined && force)) {
     if (metric && !force) {
       throw new Error(

@@ -101,7 +101,7 @@ export function depthPlanFor(opts: Pick<PredictImageFilesOptions, 'convention' |
     }
     return { kind: 'relative', units: 'relative: image width / pixel disparity (no camera; x focal x baseline / width for metres)', focalTimesBaseline: (w) => w, scaleFactor };
   }
-  if (opts.trainedWith === 'stereo' || opts.trainedWith === 'mono+stereo') {
+  if (opts.trainedWith === 'stereo' || opts.trainedWith === 'mono+stereo' || opts.trainedWith === 'supervised') {
     return { kind: 'metric', units: `metres: the ${opts.trainedWith}-trained net's depth x scale factor ${scaleFactor}`, scaleFactor };
   }
   const why = opts.trainedWith === 'mono' ? 'mono-trained' : 'training mode unknown';

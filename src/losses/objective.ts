@@ -13,7 +13,8 @@ import { monodepthLoss } from './monodepth.js';
 import { monodepth2Loss, type LossResult, type Monodepth2Source } from './monodepth2.js';
 
 export interface ObjectiveSettings {
-  kind: 'monodepth' | 'monodepth2';
+  /** supervised: GT-depth losses (supervised_objective.ts); the self-supervised objectives below refuse it. */
+  kind: 'monodepth' | 'monodepth2' | 'supervised';
   minDepth: number;
   maxDepth: number;
   /** Baseline of the warp in training units (monodepth2: 0.1); null = each sample's metric baseline. */
@@ -150,6 +151,7 @@ export function monoObjective(inputs: MonoObjectiveInputs, s: ObjectiveSettings)
 
 /** The self-supervised stereo loss of the configured reference. */
 export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSettings): LossResult {
+  if (s.kind === 'supervised') throw new Error('stereoObjective: loss.kind supervised has no stereo objective (use supervisedObjective)');
   const [b] = inputs.left.shape;
   if (inputs.K.length !== b || inputs.focal.length !== b || inputs.baseline.length !== b) {
     throw new Error(`stereoObjective: batch of ${b} images but ${inputs.K.length} K, ${inputs.focal.length} focal, ${inputs.baseline.length} baseline`);

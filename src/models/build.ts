@@ -14,15 +14,23 @@ export interface DepthNetSpec {
   disp_bias_init: number | null;
   num_ch_dec: number[] | null;
   seed: number | string | null;
+  /** {name, ...options} of a registered encoder / decoder overriding the preset's (absent in older configs). */
+  encoder?: Record<string, unknown> | null;
+  decoder?: Record<string, unknown> | null;
+  /** [H, W] the net runs at inside; null = the preset's, false = none (absent in older configs). */
+  internal_size?: [number, number] | false | null;
 }
 
 /** The depth network of a spec; monodepth (v1) losses need two output channels (left and right disparity). */
 export function depthNetFromSpec(m: DepthNetSpec, lossKind: LossKind, seed: number | string): DepthNet {
   const twoChannels = lossKind === 'monodepth';
   const base = m.seed ?? seed;
+  // use_batch_norm: false is a ResNet option (other encoders reject it by name); true is every encoder's default
   return createModel(m.name, {
-    encoder: { useBatchNorm: m.use_batch_norm, seed: `${base}:encoder` },
+    encoder: { ...(m.encoder ?? {}), ...(m.use_batch_norm === false ? { useBatchNorm: false } : {}), seed: `${base}:encoder` },
+    ...(m.internal_size != null ? { internalSize: m.internal_size === false ? null : m.internal_size } : {}),
     decoder: {
+      ...(m.decoder ?? {}),
       seed: `${base}:depth`,
       ...(m.disp_bias_init !== null ? { dispBiasInit: m.disp_bias_init } : {}),
       ...(m.num_ch_dec !== null ? { numChDec: m.num_ch_dec } : {}),

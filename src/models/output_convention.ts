@@ -20,7 +20,8 @@ import { dispToDepth } from '../geometry/camera.js';
  */
 export const PREDICTION_CONVENTIONS = ['widthFraction', 'scaledSigmoid', 'sigmoid', 'disparityPx', 'depth'] as const;
 export type PredictionConvention = (typeof PREDICTION_CONVENTIONS)[number];
-export const TRAINED_WITH = ['stereo', 'mono', 'mono+stereo'] as const;
+/** supervised = trained on metric GT depth: metric like stereo, never median-scaled by default. */
+export const TRAINED_WITH = ['stereo', 'mono', 'mono+stereo', 'supervised'] as const;
 export type TrainedWith = (typeof TRAINED_WITH)[number];
 
 /** The training rig: |baseline| in metres and focal / image width (the field of view), from the first training sample. */
@@ -32,8 +33,8 @@ export interface Rig {
 /** What channel 0 of a network's full-resolution output is: the two conventions our nets produce. */
 export type NetOutputKind = 'widthFraction' | 'sigmoid';
 
-/** The loss families and the output each trains. */
-export type LossKind = 'monodepth' | 'monodepth2';
+/** The loss families and the output each trains (supervised: the monodepth2 sigmoid in metres). */
+export type LossKind = 'monodepth' | 'monodepth2' | 'supervised';
 
 /** Enough to turn a net output into depth in its own units. */
 export interface NetOutput {
@@ -85,7 +86,7 @@ export interface OutputConventionInputs {
 
 /** The convention of a net trained with these settings. */
 export function outputConventionOf(s: OutputConventionInputs): OutputConvention {
-  const trainedWith: TrainedWith = s.mode === 'stereo' ? 'stereo' : s.mode === 'mono' ? 'mono' : 'mono+stereo';
+  const trainedWith: TrainedWith = s.lossKind === 'supervised' ? 'supervised' : s.mode === 'stereo' ? 'stereo' : s.mode === 'mono' ? 'mono' : 'mono+stereo';
   const size = { inputHeight: s.inputHeight, inputWidth: s.inputWidth, ...(s.rig ? { rig: s.rig } : {}) };
   if (s.lossKind === 'monodepth') return { convention: 'widthFraction', trainedWith, ...size };
   return {
@@ -93,7 +94,8 @@ export function outputConventionOf(s: OutputConventionInputs): OutputConvention 
     trainedWith,
     minDepth: s.minDepth,
     maxDepth: s.maxDepth,
-    trainingBaseline: s.trainingBaseline,
+    // Supervised nets regress metres directly: no stereo baseline to scale by.
+    trainingBaseline: s.lossKind === 'supervised' ? null : s.trainingBaseline,
     ...(s.scaleFactor !== undefined && s.scaleFactor !== null ? { scaleFactor: s.scaleFactor } : {}),
     ...size,
   };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import type { AugmentSettings, DatasetConfig, LossConfig, ModelConfig, RunConfig } from '../config/schema.js';
 import { MONODEPTH2_COLOUR_RANGES, MONODEPTH_COLOUR_RANGES, type AugmentConfig } from '../data/augment.js';
+import { FASTDEPTH_CENTRE_CROP, type RgbdAugmentConfig } from '../data/augment_rgbd.js';
 import { createDataset } from '../data/registry.js';
 import { generateWorld } from '../data/synthetic/writer.js';
 import type { Dataset } from '../data/types.js';
@@ -42,6 +43,19 @@ export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
     flip: { probability: a.flip.probability, mode: a.flip.mode },
     colour: { probability: a.colour.probability, mode: a.colour.mode, v1: { ...MONODEPTH_COLOUR_RANGES }, v2: { ...MONODEPTH2_COLOUR_RANGES } },
     crop: { probability: a.crop.probability, minScale: a.crop.min_scale, maxScale: a.crop.max_scale },
+    rgbd: rgbdAugmentFromConfig(a),
+  };
+}
+
+/** The RGB-D augmentation of a config (also gives validation/test their deterministic transform). */
+export function rgbdAugmentFromConfig(a: AugmentSettings): RgbdAugmentConfig {
+  const { fastdepth: f, mai_crop: m } = a.rgbd;
+  if (!(f.scale[0] <= f.scale[1])) throw new Error(`data.augment.rgbd.fastdepth.scale must be [lo, hi] with lo <= hi, got [${f.scale.join(', ')}]`);
+  if (!(m.min_scale <= m.max_scale)) throw new Error(`data.augment.rgbd.mai_crop: min_scale ${m.min_scale} > max_scale ${m.max_scale}`);
+  return {
+    mode: a.rgbd.mode,
+    fastdepth: { scale: f.scale, rotationDegrees: f.rotation_degrees, centreCrop: FASTDEPTH_CENTRE_CROP, flipProbability: f.flip_probability, jitter: f.jitter },
+    maiCrop: { probability: m.probability, minScale: m.min_scale, maxScale: m.max_scale, flipProbability: m.flip_probability },
   };
 }
 

@@ -138,10 +138,11 @@ export async function benchConfigStep(parts: TrainingParts, name: string, opts: 
   const { config, net } = parts;
   const stepper = stepperOf(parts);
   const { loader } = stepper;
+  let stepNumber = 0;
   const runner = {
     step: (batch: Batch, lr: number) => {
       checkBatch(config, batch);
-      return optimiseOn(stepper, batch, lr);
+      return optimiseOn(stepper, batch, lr, ++stepNumber);
     },
   };
   const lr = config.optim.lr;

@@ -38,7 +38,7 @@ export interface Session {
   throughput: { images: number; since: number };
 }
 
-const HIGHER_IS_BETTER = new Set(['a1', 'a2', 'a3']);
+const HIGHER_IS_BETTER = new Set(['a1', 'a2', 'a3', 'delta1', 'delta2', 'delta3']);
 
 function isBetter(metric: string, value: number, best: CheckpointState['best']): boolean {
   if (!Number.isFinite(value)) return false;
@@ -73,7 +73,7 @@ export function logStep(s: Session, result: StepResult, lr: number): void {
       images_per_sec: imagesPerSec, 'memory/num_tensors': mem.numTensors, 'memory/mib': mem.numBytes / 2 ** 20, 'memory/rss_mib': process.memoryUsage().rss / 2 ** 20,
     }, s.step);
   }
-  s.bar.tick(1, { loss: result.loss.toFixed(4), lr: lr.toExponential(1), ...(s.lastMetrics ? { abs_rel: s.lastMetrics.absRel!.toFixed(3) } : {}) });
+  s.bar.tick(1, { loss: result.loss.toFixed(4), lr: lr.toExponential(1), ...(s.lastMetrics?.[config.train.best_metric] !== undefined ? { [config.train.best_metric]: s.lastMetrics[config.train.best_metric]!.toFixed(3) } : {}) });
 }
 
 /**
@@ -132,13 +132,16 @@ export async function testAtEnd(s: Session): Promise<Record<string, number> | un
   s.runLog.disparityImages('test', r.preview, s.step);
   await writeFileAtomic(join(runDir, 'test_metrics.json'), JSON.stringify({ step: s.step, count: r.count, protocol: config.eval, metrics: r.metrics }, null, 1));
   const ev = config.eval;
-  s.log(formatMetricsTable(`test (${r.count} images, ${ev.protocol} protocol, ${ev.crop} crop, ${ev.median_scaling ? 'median scaling' : 'no median scaling'})`, { ...r.metrics }));
+  const how = ev.protocol === 'fastdepth' || ev.protocol === 'mai' ? '' : `, ${ev.crop} crop, ${ev.median_scaling ? 'median scaling' : 'no median scaling'}`;
+  s.log(formatMetricsTable(`test (${r.count} images, ${ev.protocol} protocol${how})`, { ...r.metrics }));
   return { ...r.metrics };
 }
 
 /** The references' metric table: abs_rel sq_rel rmse rmse_log a1 a2 a3. */
 export function formatMetricsTable(title: string, m: Record<string, number>): string {
-  const names: [string, string][] = [['abs_rel', 'absRel'], ['sq_rel', 'sqRel'], ['rmse', 'rmse'], ['rmse_log', 'rmseLog'], ['a1', 'a1'], ['a2', 'a2'], ['a3', 'a3']];
+  const kitti: [string, string][] = [['abs_rel', 'absRel'], ['sq_rel', 'sqRel'], ['rmse', 'rmse'], ['rmse_log', 'rmseLog'], ['a1', 'a1'], ['a2', 'a2'], ['a3', 'a3']];
+  // The fastdepth and mai protocols have their own metrics: shown under their own names.
+  const names: [string, string][] = 'sqRel' in m ? kitti : Object.keys(m).map((k) => [k, k]);
   const head = names.map(([n]) => n.padStart(9)).join(' ');
   const row = names.map(([, k]) => (m[k] ?? NaN).toFixed(4).padStart(9)).join(' ');
   return `${title}\n${head}\n${row}`;

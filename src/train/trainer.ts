@@ -25,6 +25,7 @@ import { closeEpoch, logStep, saveState, testAtEnd, validateAndCheckpoint, type 
 import { RunLogger } from './logging.js';
 import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
+import { supervisedObjective, supervisedSettingsOf } from '../losses/supervised_objective.js';
 import { trainStep, type StepResult } from './step.js';
 import type { ValSample } from './validate.js';
 
@@ -96,9 +97,13 @@ function sliceBatch(t: tf.Tensor4D, start: number, size: number, total: number):
   return start === 0 && size === total ? t : tf.slice(t, [start, 0, 0, 0], [size, -1, -1, -1]);
 }
 
-/** The config's self-supervised loss on batch samples [start, start + size): stereo, or temporal (+ stereo) with the pose net. */
-function selfSupervisedLoss(config: RunConfig, objective: ObjectiveSettings, batch: Batch, disparities: tf.Tensor4D[], poseNet: PoseNet | null, start: number, size: number): LossResult {
+/**
+ * The config's base loss on batch samples [start, start + size): supervised against the batch's GT depth, or self-supervised
+ * (stereo, or temporal (+ stereo) with the pose net).
+ */
+function baseLoss(config: RunConfig, objective: ObjectiveSettings, batch: Batch, disparities: tf.Tensor4D[], poseNet: PoseNet | null, start: number, size: number): LossResult {
   const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
+  if (config.loss.kind === 'supervised') return supervisedObjective(disparities, sl(batch.gtDepth!), supervisedSettingsOf(config.loss));
   const cameras = { K: batch.K.slice(start, start + size), focal: batch.focal.slice(start, start + size), baseline: batch.baseline.slice(start, start + size) };
   if (poseNet && batch.neighbours) {
     const offsets = Object.keys(batch.neighbours).map(Number);
@@ -176,8 +181,8 @@ function startSession(parts: TrainingParts, options: TrainOptions, log: (l: stri
   return s;
 }
 
-/** One optimisation step on `batch` (disposed here): forward, self-supervised (+ distillation) loss, gradients, update. */
-export function optimiseOn(s: Stepper, batch: Batch, lr: number): StepResult {
+/** Optimisation step number `step` on `batch` (disposed here): forward, loss (+ distillation), gradients, update. */
+export function optimiseOn(s: Stepper, batch: Batch, lr: number, step: number): StepResult {
   const { config, net, poseNet, distillation, objective } = s.parts;
   const micro = batch.size % config.optim.micro_batches === 0 ? config.optim.micro_batches : 1;
   let signal: TeacherSignal = {};
@@ -190,15 +195,15 @@ export function optimiseOn(s: Stepper, batch: Batch, lr: number): StepResult {
         const sl = (t: tf.Tensor4D): tf.Tensor4D => sliceBatch(t, start, size, batch.size);
         const out = net.apply(sl(batch.leftInput), { training: true });
         if (distillation?.config.kind !== 'hint') for (const f of out.features) f.dispose();
-        const selfSupervised = selfSupervisedLoss(config, objective, batch, out.disparities, poseNet, start, size);
-        return distillation ? distillation.loss(selfSupervised, out, signal, sl) : selfSupervised;
+        const base = baseLoss(config, objective, batch, out.disparities, poseNet, start, size);
+        return distillation ? distillation.loss(base, out, signal, sl) : base;
       },
       batch.size,
       lr,
       { microBatches: micro, ...(config.optim.grad_clip !== null ? { gradClip: config.optim.grad_clip } : {}) },
     );
   } catch (err) {
-    throw withBatchContext(err, s.step + 1, batch.ids, checkpointsDir(s.parts.runDir));
+    throw withBatchContext(err, step, batch.ids, checkpointsDir(s.parts.runDir));
   } finally {
     disposeSignal(signal);
     batch.dispose();
@@ -208,7 +213,9 @@ export function optimiseOn(s: Stepper, batch: Batch, lr: number): StepResult {
 /** What the data must give the loss (the dataset's samples, so it is checked on the batch, not in the config). */
 export function checkBatch(config: RunConfig, batch: Batch): void {
   let problem: string | null = null;
-  if (!batch.right && config.loss.mode !== 'mono') problem = `sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`;
+  if (config.loss.kind === 'supervised') {
+    if (!batch.gtDepth) problem = `batch ${batch.ids.join(', ')} has no GT depth: loss.kind supervised needs a dataset that yields depth (nyu_h5, nyu_labeled, mai, or a depth option such as simsin loadDepth)`;
+  } else if (!batch.right && config.loss.mode !== 'mono') problem = `sample ${batch.ids[0]} has no right view: loss.mode ${config.loss.mode} needs stereo pairs`;
   else if (config.loss.mode !== 'stereo' && !batch.neighbours) problem = `batch ${batch.ids.join(', ')} has no temporal neighbours: loss.mode ${config.loss.mode} needs frames ${config.loss.neighbours.join(', ')}`;
   if (problem === null) return;
   batch.dispose();
@@ -227,7 +234,7 @@ async function runStep(s: Session): Promise<void> {
   }
   const lr = learningRateAt(s.step, s.totalSteps, config.optim.lr, s.schedule, config.optim.warmup_steps);
   const { ids, size } = batch;
-  const result = optimiseOn(s, batch, lr);
+  const result = optimiseOn(s, batch, lr, s.step + 1);
   if (!Number.isFinite(result.loss)) {
     throw new Error(
       `loss is ${result.loss} at step ${s.step + 1} (batch ${ids.join(', ')}); stopped without saving this state. ` +

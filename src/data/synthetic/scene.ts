@@ -163,6 +163,17 @@ export function simsinRig(width = 256, height = 256): StereoRig {
  * NYUv2-like rig: Kinect colour intrinsics fx 518.857, fy 519.470, cx 325.582, cy 253.736 at 640x480, scaled.
  * NYUv2 is monocular RGB-D; the baseline (SimSIN's 13.12 cm) only matters if a right view is rendered.
  */
+/**
+ * MAI 2021-like capture rig: the challenge's RGB-D came from a ZED stereo camera at 640x480 (ANCHORS §6.5); its
+ * intrinsics are not published, so this rig assumes a 90 deg horizontal field of view (fx = fy = W / 2), the ZED's
+ * 12 cm baseline and a hand-held camera 1.5 m above the street.
+ */
+export const MAI_FOCAL_FRACTION = 0.5;
+export function maiRig(width = 640, height = 480): StereoRig {
+  const f = MAI_FOCAL_FRACTION * width;
+  return { name: 'mai', width, height, fx: f, fy: f, cx: (width - 1) / 2, cy: (height - 1) / 2, baseline: 0.12, cameraHeight: 1.5 };
+}
+
 export function nyuRig(width = 640, height = 480): StereoRig {
   const sx = width / 640;
   const sy = height / 480;

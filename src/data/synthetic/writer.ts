@@ -1,7 +1,7 @@
 /**
  * `stereodepth synth`: renders a synthetic world and writes it in EXACTLY the layout of a real dataset —
  * KITTI raw drives (images, velodyne .bin, calib txt, improved GT png), Cityscapes (official tree, camera json,
- * disparity png), SimSIN (DistDepth naming, `_depth.npy`), NYUv2 fast-depth `.h5` — plus split lists with
+ * disparity png), SimSIN (DistDepth naming, `_depth.npy`), NYUv2 fast-depth `.h5`, MAI 2021 (RGB + depth PNG in mm) — plus split lists with
  * held-out test scenes and a manifest with the rig. Deterministic: a frame is a pure function of
  * (seed, world, scene, frame), so resuming (complete files are skipped) or rendering in another order gives
  * identical bytes.
@@ -17,12 +17,13 @@ import { encodeNpyFloat32, kittiLine, toUint16Scaled, writeNyuH5, writePng16, wr
 import { HDL64, VELO_TO_CAM_ROTATION, scanLidar } from './lidar.js';
 import { renderStereoPair, renderView } from './render.js';
 import type { Scene, StereoRig } from './scene.js';
-import { cityscapesRig, kittiRig, nyuRig, simsinRig } from './scene.js';
+import { cityscapesRig, kittiRig, maiRig, nyuRig, simsinRig } from './scene.js';
+import { depthToMaiMillimetres, maiFrameFiles } from './mai_layout.js';
 import { makeRoomScene, makeStreetScene } from './worlds.js';
 import { assertSynthesisTarget } from './target.js';
 
-export type WorldName = 'kitti' | 'cityscapes' | 'simsin' | 'nyu';
-export const WORLD_NAMES: readonly WorldName[] = ['kitti', 'cityscapes', 'simsin', 'nyu'];
+export type WorldName = 'kitti' | 'cityscapes' | 'simsin' | 'nyu' | 'mai';
+export const WORLD_NAMES: readonly WorldName[] = ['kitti', 'cityscapes', 'simsin', 'nyu', 'mai'];
 export type SplitName = 'train' | 'val' | 'test';
 
 /** Render sizes used when the caller gives none (NYUv2 at its native 480x640, as fast-depth's h5 files). */
@@ -31,6 +32,7 @@ export const DEFAULT_SIZE: Record<WorldName, { height: number; width: number }> 
   cityscapes: { height: 256, width: 512 },
   simsin: { height: 256, width: 256 },
   nyu: { height: 480, width: 640 },
+  mai: { height: 480, width: 640 },
 };
 
 export interface SynthOptions {
@@ -123,6 +125,8 @@ export function rigFor(world: WorldName, width: number, height: number): StereoR
       return simsinRig(width, height);
     case 'nyu':
       return nyuRig(width, height);
+    case 'mai':
+      return maiRig(width, height);
     default:
       throw new Error(`synth: unknown world '${String(world)}'; expected one of ${WORLD_NAMES.join(', ')}`);
   }
@@ -155,10 +159,10 @@ export function planScenes(world: WorldName, count: number, framesPerScene: numb
 /** The scene behind scene index i: a pure function of (seed, world, i). */
 export function makeWorldScene(world: WorldName, seed: string, index: number, rig: StereoRig, framesPerScene: number): { scene: Scene; cameraAt: (frame: number) => [number, number, number] } {
   const rng = new Rng(`${seed}:${world}:scene:${index}`);
-  if (world === 'kitti' || world === 'cityscapes') {
+  if (world === 'kitti' || world === 'cityscapes' || world === 'mai') {
     // KITTI drives ~1 m between frames at 10 Hz; the ego camera stays in the road centre.
     const speed = rng.uniform(0.6, 1.4);
-    const scene = makeStreetScene(rng, { cameraHeight: rig.cameraHeight, driveLength: speed * framesPerScene, style: world });
+    const scene = makeStreetScene(rng, { cameraHeight: rig.cameraHeight, driveLength: speed * framesPerScene, style: world === 'cityscapes' ? 'cityscapes' : 'kitti' });
     return { scene, cameraAt: (f) => [0, 0, f * speed] };
   }
   const step: [number, number] = [rng.uniform(-0.04, 0.04), rng.uniform(0.04, 0.1)];
@@ -210,6 +214,8 @@ export function frameFiles(world: WorldName, scene: SceneEntry, frame: number, i
       const index = scene.split === 'test' ? Number(scene.name.slice(6)) * 1000 + frame + 1 : frame + 1;
       return { h5: `nyudepthv2/${dir}/${pad5(index)}.h5` };
     }
+    case 'mai':
+      return maiFrameFiles(scene, frame);
   }
 }
 
@@ -296,6 +302,10 @@ export function splitLines(world: WorldName, scenes: SceneEntry[], imageFormat: 
     const dd = empty();
     for (const s of scenes) for (const f of temporal(s.frames, s.split)) dd[s.split].push(`replica/${s.name}/${pad3(f)}_0 ${f} l`);
     lists['synthetic'] = dd;
+  } else if (world === 'mai') {
+    const rgb = empty();
+    for (const s of scenes) for (let f = 0; f < s.frames; f++) rgb[s.split].push(maiFrameFiles(s, f).rgb);
+    lists['synthetic'] = rgb;
   } else {
     const h5 = empty();
     for (const s of scenes) for (let f = 0; f < s.frames; f++) h5[s.split].push(frameFiles(world, s, f, imageFormat).h5!);
@@ -314,6 +324,11 @@ async function writeFrame(opts: ResolvedOptions, rig: StereoRig, world: ReturnTy
   if (opts.world === 'nyu') {
     const view = renderView(world.scene, rig, position, opts.supersample);
     await writeNyuH5(at('h5'), view.image.data, view.depth.data, rig.width, rig.height);
+    return;
+  }
+  if (opts.world === 'mai') {
+    const view = renderView(world.scene, rig, position, opts.supersample);
+    await Promise.all([writeRgb(at('rgb'), view.image), writePng16(at('depth'), depthToMaiMillimetres(view.depth.data), rig.width, rig.height)]);
     return;
   }
   const pair = renderStereoPair(world.scene, rig, { position, supersample: opts.supersample });
@@ -372,7 +387,7 @@ export async function generateWorld(options: SynthOptions): Promise<SynthManifes
     supersample: options.supersample ?? 1,
     imageFormat: options.imageFormat ?? 'png',
   };
-  if (world === 'simsin' || world === 'nyu') opts.imageFormat = 'png';
+  if (world === 'simsin' || world === 'nyu' || world === 'mai') opts.imageFormat = 'png';
   const rig = rigFor(world, opts.width, opts.height);
   const scenes = planScenes(world, opts.count, opts.framesPerScene);
   const lists = splitLines(world, scenes, opts.imageFormat);
@@ -411,6 +426,7 @@ export async function generateWorld(options: SynthOptions): Promise<SynthManifes
       cityscapes: 'camera json intrinsics are for the written image size; disparity png p = d*256+1 (0 invalid); no car hood is rendered',
       simsin: '<NNN>_0_textureless.png (extra, not in the real layout) marks textureless-surface pixels of the left view',
       nyu: 'h5 rgb uint8 (3,H,W), depth float32 (H,W) at the render size (480x640 by default); held-out test scenes are under val/official/',
+      mai: '<train|validation|test>/rgb/<name>.png + depth/<name>.png: uint16 millimetres, 0 = invalid (sky, beyond 50 m); a street seen by a hand-held ZED-like camera (90 deg HFOV, 1.5 m high)',
     },
     scenes,
     splits: splitsPaths,
