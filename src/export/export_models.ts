@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import type { DepthNet } from '../models/types.js';
-import type { OutputConvention } from '../train/setup.js';
+import type { OutputConvention } from '../models/output_convention.js';
 import { depthNetGraph, type DepthGraphOptions } from './depth_graph.js';
 import { calibrateRanges } from './calibrate.js';
 import { outputHeadLayers } from './conv_info.js';
@@ -67,7 +67,6 @@ export function exportMetadata(job: ExportJob, precision: Precision, floatLayers
     input: { name: 'image', layout: 'NHWC', range: [0, 1] },
     output: { name: kind, kind, units: outputUnits(kind, job.graph.convention) },
     convention: job.graph.convention,
-    ...(job.graph.rig ? { rig: job.graph.rig } : {}),
     precision,
     floatLayers: precision === 'float32' ? [] : floatLayers,
     ...(job.checkpoint ? { checkpoint: job.checkpoint } : {}),

@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { DatasetConfig, RunConfig } from '../config/schema.js';
 import { rgbToNetInput } from '../infer/predict.js';
-import { datasetFromConfig } from '../train/setup.js';
+import { datasetFromConfig } from './build.js';
 import { loadValSamples, type ValSample } from '../train/validate.js';
-import type { Size } from './depth_graph.js';
+import type { Size } from '../export/depth_graph.js';
 
 export type SplitName = 'train' | 'val' | 'test';
 
