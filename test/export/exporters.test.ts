@@ -27,7 +27,7 @@ const convention = {
 const DEPTH_RANGE = (100 - 0.1) * 5.4;
 const IO = { height: 80, width: 96 };
 
-describe('depth-net exports through their standard runtimes', () => {
+describe('depth-net exports through their standard runtimes', { timeout: 600_000 }, () => {
   let net: DepthNet;
   let dir: string;
   let run: ExportRun;
@@ -55,7 +55,7 @@ describe('depth-net exports through their standard runtimes', () => {
     const disp = depthForward(net, { ...job.graph, output: 'disparity' })(x);
     referenceDisparity = Float32Array.from(disp.dataSync());
     tf.dispose([x, ref, disp]);
-  });
+  }, 900_000);
   afterAll(() => {
     net.dispose();
     rmSync(dir, { recursive: true, force: true });
