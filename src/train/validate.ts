@@ -41,10 +41,40 @@ export interface ValidationResult {
   preview: { id: string; disparity: Float32Array; height: number; width: number }[];
 }
 
+/**
+ * Metrics of one raw prediction (the net's convention, at height x width) against the sample's full-size GT, with the
+ * config's protocol: the one evaluation of validation and of exported models (src/export/evaluate_exported.ts).
+ */
+export function evaluatePrediction(plane: Float32Array, height: number, width: number, s: ValSample, config: RunConfig): DepthMetrics {
+  const ev: EvalConfig = config.eval;
+  const conv = outputConvention(config, s.camera.baseline);
+  const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
+  const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
+  const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
+    convention: conv.convention,
+    minDepth: conv.minDepth,
+    maxDepth: conv.maxDepth,
+    focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
+  });
+  return evaluateDepthImage(
+    gt,
+    depth,
+    {
+      protocol: ev.protocol,
+      crop: ev.crop,
+      gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
+      minDepth: ev.min_depth,
+      maxDepth: ev.max_depth,
+      scaleFactor: conv.scaleFactor,
+      medianScaling: ev.median_scaling,
+    },
+    `validation sample ${s.id}`,
+  ).metrics;
+}
+
 /** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
 export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
   const { height, width } = config.data;
-  const ev: EvalConfig = config.eval;
   const perImage: DepthMetrics[] = [];
   const preview: ValidationResult['preview'] = [];
   for (let start = 0; start < samples.length; start += batchSize) {
@@ -56,30 +86,7 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      const conv = outputConvention(config, s.camera.baseline);
-      const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
-      const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
-      const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
-        convention: conv.convention,
-        minDepth: conv.minDepth,
-        maxDepth: conv.maxDepth,
-        focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
-      });
-      const r = evaluateDepthImage(
-        gt,
-        depth,
-        {
-          protocol: ev.protocol,
-          crop: ev.crop,
-          gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
-          minDepth: ev.min_depth,
-          maxDepth: ev.max_depth,
-          scaleFactor: conv.scaleFactor,
-          medianScaling: ev.median_scaling,
-        },
-        `validation sample ${s.id}`,
-      );
-      perImage.push(r.metrics);
+      perImage.push(evaluatePrediction(plane, height, width, s, config));
     });
   }
   return { metrics: averageMetrics(perImage) as DepthMetrics, count: perImage.length, preview };

@@ -10,15 +10,7 @@ import { runGraph } from '../../src/export/run_graph.js';
 import { countGraph } from '../../src/export/flops.js';
 import { depthForward, depthNetGraph } from '../../src/export/depth_graph.js';
 import type { Graph } from '../../src/export/graph.js';
-
-/** Non-trivial BN statistics (fresh nets have mean 0 / var 1, which would hide a wrong fold). */
-function perturbBatchNorm(net: DepthNet): void {
-  let seed = 5;
-  for (const [k, v] of Object.entries(net.allVariables())) {
-    if (!/running_mean|running_var|gamma|beta/.test(k)) continue;
-    v.assign(tf.tidy(() => tf.add(v, tf.randomUniform(v.shape, 0.05, 0.4, 'float32', seed++))));
-  }
-}
+import { perturbBatchNorm } from '../helpers/export_fixtures.js';
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
