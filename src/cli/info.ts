@@ -1,8 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { BACKEND_NAMES, initBackend, shutdownBackend, type BackendInfo, type BackendName } from '../backend/index.js';
+import { shutdownBackend, type BackendInfo, type BackendName } from '../backend/index.js';
 import { parseSize } from '../export/depth_graph.js';
 import { formatModelCost, modelCost, type ModelCost } from '../export/model_cost.js';
 import { createModel, findPreset, PRESET_NAMES } from '../models/registry.js';
+import { startBackend, withOptions } from './options.js';
 
 interface InfoArgs {
   backend: BackendName;
@@ -39,15 +40,12 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   command: 'info',
   describe: 'Show the compute backend that would be used, the ones skipped and why, threads and versions; with --model, a network\'s parameters and FLOPs',
   builder: (y) =>
-    y
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' as BackendName, describe: 'backend to initialise' })
-      .option('threads', { type: 'number', describe: 'wasm threads (default: available cores, max 8)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the BackendInfo (or the model cost) as JSON' })
+    withOptions(y, { backend: { describe: 'backend to initialise' }, threads: {}, json: { describe: 'print the BackendInfo (or the model cost) as JSON' } })
       .option('model', { type: 'string', choices: PRESET_NAMES, describe: 'count parameters, MACs and FLOPs of this model preset' })
       .option('size', { type: 'string', describe: 'input HxW for --model (default: its reference size, e.g. fastdepth 224x224)' }) as never,
   handler: async (args) => {
     try {
-      const info = await initBackend(args.backend, args.threads === undefined ? {} : { threads: args.threads });
+      const info = await startBackend(args);
       if (args.model) {
         const cost = presetCost(args.model, args.size);
         process.stdout.write((args.json ? JSON.stringify(cost, null, 2) : formatModelCost(cost)) + '\n');

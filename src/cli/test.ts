@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
+import { required, startBackend, withOptions } from './options.js';
 import type { DatasetConfig } from '../config/schema.js';
+import { findDataset } from '../data/registry.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
-import { datasetFromConfig, netFromCheckpoint, outputConvention } from '../train/setup.js';
+import { depthScaleFactor } from '../models/output_convention.js';
+import { datasetFromConfig, netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TestArgs {
@@ -24,18 +26,18 @@ export const testCommand: CommandModule<object, TestArgs> = {
   command: 'test',
   describe: "Predict a split's disparities with a checkpoint into disparities.npy (+ sidecar JSON for `eval`)",
   builder: (y) =>
-    y
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or run directory (its latest checkpoint)' })
-      .option('split-file', { type: 'string', describe: "split list (default: the run config's data.test, else data.val)" })
-      .option('data-path', { type: 'string', describe: 'dataset root (default: from the run config)' })
-      .option('dataset', { type: 'string', describe: 'dataset adapter name (default: from the run config)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
-      .option('post-process', { type: 'boolean', default: false, describe: "also write disparities_pp.npy (monodepth's flip averaging with edge ramps)" })
-      .option('batch-size', { type: 'number', default: 4 })
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
+    withOptions(y.option('dataset', { type: 'string', describe: 'dataset adapter name (default: from the run config)' }), {
+      checkpoint: required,
+      'split-file': { describe: "split list (default: the run config's data.test, else data.val)" },
+      'data-path': { describe: 'dataset root (default: from the run config)' },
+      out: required,
+      'post-process': { describe: "also write disparities_pp.npy (monodepth's flip averaging with edge ramps)" },
+      'batch-size': {},
+      backend: {},
+    }) as never,
   handler: async (argv) => {
-    await initBackend(argv.backend as never);
-    const { net, config, dir, step } = await netFromCheckpoint(argv.checkpoint);
+    await startBackend(argv);
+    const { net, config, output: conv, dir, step } = await netFromCheckpoint(argv.checkpoint);
     try {
       const base = config.data.test ?? config.data.val ?? config.data.train;
       const entry: DatasetConfig = {
@@ -43,11 +45,10 @@ export const testCommand: CommandModule<object, TestArgs> = {
         dataset: (argv.dataset ?? base.dataset) as DatasetConfig['dataset'],
         path: argv['data-path'] ?? base.path,
         ...(argv['split-file'] ? { split: argv['split-file'] } : {}),
-        options: { ...base.options, gt: 'none' },
         max_samples: null,
         synthesize: null,
       };
-      if (entry.dataset !== 'kitti_raw') delete (entry.options as Record<string, unknown>).gt;
+      entry.options = { ...entry.options, ...(findDataset(entry.dataset).withoutGroundTruth ?? {}) };
       const dataset = await datasetFromConfig(entry, '--split-file/--data-path');
       let baseline = 0;
       async function* images(): AsyncGenerator<SplitImage> {
@@ -60,8 +61,8 @@ export const testCommand: CommandModule<object, TestArgs> = {
       const bar = new ProgressBar({ label: 'test', total: dataset.length, unit: 'img' });
       let shown = 0;
       const preds = await predictSplit(net, images(), {
-        height: config.data.height,
-        width: config.data.width,
+        height: conv.inputHeight,
+        width: conv.inputWidth,
         batchSize: argv['batch-size'],
         postProcess: argv['post-process'],
         onProgress: (done) => {
@@ -70,12 +71,11 @@ export const testCommand: CommandModule<object, TestArgs> = {
         },
       });
       bar.finish();
-      const conv = outputConvention(config, baseline);
       const written = await writePredictionsNpy(argv.out, preds, {
         convention: conv.convention,
         trainedWith: conv.trainedWith,
         ...(conv.minDepth !== undefined ? { minDepth: conv.minDepth, maxDepth: conv.maxDepth } : {}),
-        ...(conv.convention === 'sigmoid' ? { scaleFactor: conv.scaleFactor } : {}),
+        ...(conv.convention === 'sigmoid' ? { scaleFactor: depthScaleFactor(conv, baseline) } : {}),
         split: entry.split ?? entry.path,
       });
       process.stdout.write(

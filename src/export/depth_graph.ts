@@ -7,9 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { DepthNet } from '../models/types.js';
-import type { OutputConvention } from '../train/setup.js';
+import { depthScaleFactor, leftDisparity, type OutputConvention } from '../models/output_convention.js';
 import { dispToDepth } from '../geometry/camera.js';
-import { leftDisparity } from '../losses/objective.js';
 import type { Graph } from './graph.js';
 import { traceGraph } from './trace.js';
 import { optimiseGraph, type OptimiseOptions } from './passes.js';
@@ -44,11 +43,12 @@ export function disparityToDepthHead(disp: tf.Tensor, conv: OutputConvention, ri
   return tf.tidy(() => {
     if (conv.convention === 'sigmoid') {
       const { depth } = dispToDepth(disp, conv.minDepth ?? 0.1, conv.maxDepth ?? 100);
-      return conv.scaleFactor === 1 ? depth : tf.mul(depth, conv.scaleFactor);
+      const scale = depthScaleFactor(conv);
+      return scale === 1 ? depth : tf.mul(depth, scale);
     }
     if (conv.convention === 'widthFraction') {
       if (!rig) throw new Error('export --output depth: a width-fraction net needs the rig (baseline, focal/width) from its checkpoint; use --output disparity');
-      return tf.mul(tf.div(rig.focalOverWidth * rig.baseline, tf.maximum(disp, 1e-7)), conv.scaleFactor);
+      return tf.mul(tf.div(rig.focalOverWidth * rig.baseline, tf.maximum(disp, 1e-7)), depthScaleFactor(conv));
     }
     throw new Error(`export --output depth: no depth head for convention '${conv.convention}'; use --output disparity`);
   });

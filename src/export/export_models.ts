@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import type { DepthNet } from '../models/types.js';
-import type { OutputConvention } from '../train/setup.js';
+import type { OutputConvention } from '../models/output_convention.js';
 import { depthNetGraph, type DepthGraphOptions } from './depth_graph.js';
 import { calibrateRanges } from './calibrate.js';
 import { outputHeadLayers } from './conv_info.js';

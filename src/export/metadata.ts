@@ -2,7 +2,7 @@
  * What travels with an exported model (tfjs `userDefinedMetadata.stereodepth`, ONNX `metadata_props`): what the output
  * means, the rig, the sizes, and how the weights were reduced. Also the Exporter interface every format implements.
  */
-import type { OutputConvention } from '../train/setup.js';
+import type { OutputConvention } from '../models/output_convention.js';
 import type { Graph } from './graph.js';
 import type { ExportOutput, Size } from './depth_graph.js';
 

@@ -11,10 +11,12 @@ import type { RunConfig } from '../config/schema.js';
 import type { Batch } from '../data/loader.js';
 import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { colourMapDisparity, encodePng } from '../util/colormap.js';
+import { encodePng } from '../io/image.js';
+import { colourMapDisparity } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import type { CheckpointState } from './checkpoint.js';
-import { leftDisparity, stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { leftDisparity } from '../models/output_convention.js';
 
 export interface ScalarRecord {
   split: string;

@@ -4,12 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { EvalConfig, RunConfig } from '../config/schema.js';
+import type { EvalConfig } from '../config/schema.js';
 import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
 import type { DepthNet } from '../models/types.js';
 import { averageMetrics, type DepthMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
-import { outputConvention } from './setup.js';
+import { depthScaleFactor, type OutputConvention } from '../models/output_convention.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
 
 export interface ValSample {
@@ -42,12 +42,10 @@ export interface ValidationResult {
 }
 
 /**
- * Metrics of one raw prediction (the net's convention, at height x width) against the sample's full-size GT, with the
- * config's protocol: the one evaluation of validation and of exported models (src/export/evaluate_exported.ts).
+ * Metrics of one raw prediction (the net's convention, at height x width) against the sample's full-size GT with the
+ * eval settings' protocol: the one evaluation of validation and of exported models (src/export/evaluate_exported.ts).
  */
-export function evaluatePrediction(plane: Float32Array, height: number, width: number, s: ValSample, config: RunConfig): DepthMetrics {
-  const ev: EvalConfig = config.eval;
-  const conv = outputConvention(config, s.camera.baseline);
+export function evaluatePrediction(plane: Float32Array, height: number, width: number, s: ValSample, conv: OutputConvention, ev: EvalConfig): DepthMetrics {
   const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
   const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
   const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
@@ -65,16 +63,16 @@ export function evaluatePrediction(plane: Float32Array, height: number, width: n
       gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
       minDepth: ev.min_depth,
       maxDepth: ev.max_depth,
-      scaleFactor: conv.scaleFactor,
+      scaleFactor: depthScaleFactor(conv, s.camera.baseline),
       medianScaling: ev.median_scaling,
     },
     `validation sample ${s.id}`,
   ).metrics;
 }
 
-/** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
-export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
-  const { height, width } = config.data;
+/** Evaluates the network (output convention `conv`) on the cached samples with the eval settings' protocol. */
+export async function validate(net: DepthNet, samples: ValSample[], conv: OutputConvention, ev: EvalConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
+  const { inputHeight: height, inputWidth: width } = conv;
   const perImage: DepthMetrics[] = [];
   const preview: ValidationResult['preview'] = [];
   for (let start = 0; start < samples.length; start += batchSize) {
@@ -86,7 +84,7 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      perImage.push(evaluatePrediction(plane, height, width, s, config));
+      perImage.push(evaluatePrediction(plane, height, width, s, conv, ev));
     });
   }
   return { metrics: averageMetrics(perImage) as DepthMetrics, count: perImage.length, preview };

@@ -20,7 +20,7 @@ import { maxAbsDiff, perturbBatchNorm } from '../helpers/export_fixtures.js';
  * loaded by its standard runtime (tf.loadGraphModel on cpu and wasm; onnxruntime-node; onnxruntime-web's wasm) and
  * compared with the checkpoint's own prediction (depthForward: the same tfjs code predict uses).
  */
-const convention = { convention: 'sigmoid' as const, trainedWith: 'stereo' as const, minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4 };
+const convention = { convention: 'sigmoid' as const, trainedWith: 'stereo' as const, minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4, inputHeight: 64, inputWidth: 64 };
 const DEPTH_RANGE = (100 - 0.1) * 5.4;
 const IO = { height: 80, width: 96 };
 

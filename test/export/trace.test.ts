@@ -91,7 +91,7 @@ describe('kernel-graph trace of a depth net', () => {
   });
 
   it('traces the resize wrap-ups and the depth head inside the same graph', () => {
-    const conv = { convention: 'sigmoid' as const, trainedWith: 'stereo' as const, minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4 };
+    const conv = { convention: 'sigmoid' as const, trainedWith: 'stereo' as const, minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4, inputHeight: 64, inputWidth: 64 };
     const opts = { net: { height: 64, width: 64 }, io: { height: 96, width: 80 }, output: 'depth' as const, convention: conv };
     const g = depthNetGraph(net, opts);
     expect(g.input.shape).toEqual([1, 96, 80, 3]);
