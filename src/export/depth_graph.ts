@@ -54,7 +54,7 @@ export function depthNetGraph(net: DepthNet, opts: DepthGraphOptions): Graph {
   for (const s of [opts.net, opts.io ?? opts.net]) {
     if (!(Number.isInteger(s.height) && Number.isInteger(s.width) && s.height > 0 && s.width > 0)) throw new Error(`export: bad size ${s.height}x${s.width}`);
   }
-  if (opts.net.height % 32 || opts.net.width % 32) throw new Error(`export: network size ${opts.net.height}x${opts.net.width} must be multiples of 32 (--size)`);
+  if (!net.internalSize && (opts.net.height % 32 || opts.net.width % 32)) throw new Error(`export: network size ${opts.net.height}x${opts.net.width} must be multiples of 32 (--size)`);
   const io = opts.io ?? opts.net;
   const raw = traceGraph(depthForward(net, opts), [opts.batch ?? 1, io.height, io.width, 3], {
     variables: net.allVariables(), inputName: 'image', outputNames: [opts.output ?? 'disparity'],

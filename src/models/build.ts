@@ -4,7 +4,7 @@
  */
 import { createModel } from './registry.js';
 import type { LossKind } from './output_convention.js';
-import type { DepthNet } from './types.js';
+import type { ComponentSpec, DepthNet } from './types.js';
 import { PoseNet } from './pose.js';
 
 /** The `model:` keys of a run config that decide the network (config/schema.ts modelSchema). */
@@ -14,15 +14,23 @@ export interface DepthNetSpec {
   disp_bias_init: number | null;
   num_ch_dec: number[] | null;
   seed: number | string | null;
+  /** {name, ...options} replacing or adjusting the preset's encoder / decoder (absent in specs stored before them). */
+  encoder?: ComponentSpec | null;
+  decoder?: ComponentSpec | null;
+  /** [H, W] the net runs at inside; null/absent = the preset's, false = none. */
+  internal_size?: [number, number] | false | null;
 }
 
 /** The depth network of a spec; monodepth (v1) losses need two output channels (left and right disparity). */
 export function depthNetFromSpec(m: DepthNetSpec, lossKind: LossKind, seed: number | string): DepthNet {
   const twoChannels = lossKind === 'monodepth';
   const base = m.seed ?? seed;
+  // use_batch_norm: false is a ResNet option (other encoders reject it by name); true is every encoder's default
   return createModel(m.name, {
-    encoder: { useBatchNorm: m.use_batch_norm, seed: `${base}:encoder` },
+    encoder: { ...(m.encoder ?? {}), ...(m.use_batch_norm === false ? { useBatchNorm: false } : {}), seed: `${base}:encoder` },
+    ...(m.internal_size != null ? { internalSize: m.internal_size === false ? null : m.internal_size } : {}),
     decoder: {
+      ...(m.decoder ?? {}),
       seed: `${base}:depth`,
       ...(m.disp_bias_init !== null ? { dispBiasInit: m.disp_bias_init } : {}),
       ...(m.num_ch_dec !== null ? { numChDec: m.num_ch_dec } : {}),
