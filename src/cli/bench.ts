@@ -22,8 +22,17 @@ import { benchRecipe } from '../run/bench.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ConfigBench } from '../train/bench.js';
 import { withOptions } from './options.js';
+import { runInferBench, withInferOptions, type InferBenchArgs } from './bench_infer.js';
+import { benchForward, formatForwardBench, type ForwardBenchRow } from '../export/bench_forward.js';
+import { parseSize } from '../export/depth_graph.js';
+import { createModel, findPreset } from '../models/registry.js';
 
-interface BenchArgs {
+interface BenchArgs extends InferBenchArgs {
+  infer: boolean;
+  train: boolean;
+  forward?: string;
+  forwardSize: string;
+  forwardRuns: number;
   backends: string;
   config?: string;
   set?: string[];
@@ -35,6 +44,22 @@ interface BenchArgs {
   child?: string;
   cases?: string;
   threads?: number;
+}
+
+/** `--forward a,b`: the presets' forward passes at one size on wasm, side by side in this process. */
+async function runForwardSection(args: BenchArgs): Promise<{ text: string; rows: ForwardBenchRow[] }> {
+  const names = args.forward!.split(',').map((s) => s.trim()).filter(Boolean);
+  names.forEach((n) => findPreset(n));
+  const size = parseSize(args.forwardSize, '--forward-size');
+  const info = await initBackend('wasm', args.threads ? { threads: args.threads } : {});
+  const nets = names.map((n) => createModel(n));
+  try {
+    const rows = benchForward(nets, size, { runs: args.forwardRuns, log: (l) => process.stderr.write(l + '\n') });
+    return { text: formatForwardBench(rows, info.chosen, info.threads), rows };
+  } finally {
+    nets.forEach((n) => n.dispose());
+    shutdownBackend();
+  }
 }
 
 /** One config to bench: a recipe file plus --set overrides (what `train --config path --set ...` would run). */
@@ -177,17 +202,21 @@ const MIN_STEPS = 10;
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
-  describe: 'Time the training step `train` runs (a recipe, or ResNet18 + monodepth2 stereo) on every available backend',
+  describe: 'Time the training step `train` runs (a recipe, or ResNet18 + monodepth2 stereo) on every available backend; --infer times exported models per runtime, --forward model presets side by side',
   builder: (y) =>
     withOptions(
-      y
+      withInferOptions(y)
         .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
         .option('steps', { type: 'number', default: 20, describe: `timed steps per case after 2 warm-up steps (at least ${MIN_STEPS})` })
         .option('quick', { type: 'boolean', default: false, describe: 'default case: 96x320 only' })
         .option('profile', { type: 'boolean', default: false, describe: 'also print per-kernel times (mean of 3 profiled steps) for each case' })
         .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
         .option('child', { type: 'string', hidden: true })
-        .option('cases', { type: 'string', hidden: true }),
+        .option('cases', { type: 'string', hidden: true })
+        .option('train', { type: 'boolean', default: true, describe: 'time the training step per backend (--no-train: only the other sections)' })
+        .option('forward', { type: 'string', describe: 'comma-separated model presets whose forward pass (batch 1, wasm) is timed side by side, e.g. monodepth2_resnet18,mai2021' })
+        .option('forward-size', { type: 'string', default: '480x640', describe: 'input HxW of --forward (a preset with an internal size resizes inside)' })
+        .option('forward-runs', { type: 'number', default: 5, describe: 'timed runs per model for --forward (after one warm-up)' }),
       {
         config: { describe: 'bench this recipe (e.g. configs/synthetic/quickstart.yaml): its data, size, model, loss and micro-batches' },
         set: {},
@@ -196,6 +225,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       },
     ) as never,
   handler: async (args) => {
+    if (args.infer) return runInferBench(args);
     if (args.child) {
       const cases = JSON.parse(args.cases ?? '[]') as BenchCase[];
       process.stdout.write(JSON.stringify(await runChild(args.child, cases, args)) + '\n');
@@ -203,10 +233,10 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     }
     if (!Number.isInteger(args.steps) || args.steps < MIN_STEPS) throw new Error(`--steps must be an integer >= ${MIN_STEPS} (got ${args.steps})`);
     if (args.set?.length && !args.config) throw new Error('--set needs --config (it overrides keys of that recipe)');
-    const requested = args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
+    const requested = !args.train ? [] : args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
     const bin = join(ROOT, 'bin', 'stereodepth.js');
     // The default cases train on a small rendered KITTI-layout world of 192x640 JPEG pairs (like KITTI raw).
-    const world = args.config ? null : mkdtempSync(join(tmpdir(), 'sd-bench-world-'));
+    const world = args.config || !requested.length ? null : mkdtempSync(join(tmpdir(), 'sd-bench-world-'));
     const reports: BackendReport[] = [];
     try {
       let split = '';
@@ -231,8 +261,10 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     } finally {
       if (world) rmSync(world, { recursive: true, force: true });
     }
-    const result = { date: new Date().toISOString(), command: process.argv.slice(2).join(' '), reports };
+    const forward = args.forward ? await runForwardSection(args) : undefined;
+    const result = { date: new Date().toISOString(), command: process.argv.slice(2).join(' '), reports, ...(forward ? { forward: forward.rows } : {}) };
     if (args.out) await writeFileAtomic(args.out, JSON.stringify(result, null, 2) + '\n');
-    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : formatTable(reports) + '\n');
+    const text = [reports.length ? formatTable(reports) : '', forward?.text ?? ''].filter(Boolean).join('\n');
+    process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : text + '\n');
   },
 };

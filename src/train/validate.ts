@@ -65,10 +65,12 @@ export function fastDepthValSample(s: ValSample, out: { height: number; width: n
   };
 }
 
-/** One image's metrics under the protocol of `ev` and its depth as evaluated (metres, GT size) for the report;
- *  `plane` is the raw prediction at the network size. */
-function imageMetrics(s: ValSample, plane: Float32Array, conv: OutputConvention, ev: EvalConfig): { metrics: Record<string, number>; shownDepth: Float32Array } {
-  const { inputHeight: height, inputWidth: width } = conv;
+/**
+ * One raw prediction (convention `conv`, at height x width) scored against the sample's GT with the eval settings'
+ * protocol, and its depth as scored (metres, GT size) for the report: the one evaluation of validation and of exported
+ * models (src/export/evaluate_exported.ts).
+ */
+export function evaluatePrediction(plane: Float32Array, height: number, width: number, s: ValSample, conv: OutputConvention, ev: EvalConfig): { metrics: Record<string, number>; shownDepth: Float32Array } {
   const scaleFactor = depthScaleFactor(conv, s.camera.baseline);
   const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
   const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
@@ -118,7 +120,7 @@ export async function validate(net: DepthNet, samples: ValSample[], conv: Output
     tf.dispose([x, pred]);
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
-      const { metrics, shownDepth } = imageMetrics(s, plane, conv, ev);
+      const { metrics, shownDepth } = evaluatePrediction(plane, height, width, s, conv, ev);
       perImage.push(metrics);
       if (preview.length < previewCount) {
         preview.push({ id: s.id, disparity: plane, height, width, left: s.left, depth: shownDepth, gt: s.gtDepth, absRel: metrics.absRel });
