@@ -82,7 +82,7 @@ export async function serveWebApp(opts: ServeOptions = {}): Promise<WebAppServer
   const app = await bundleApp();
   const roots: Record<string, string> = {
     '/wasm/': packageDist('@tensorflow/tfjs-backend-wasm', 'dist/tfjs-backend-wasm.wasm'),
-    '/ort/': packageDist('onnxruntime-web', 'dist/ort.wasm.min.mjs'),
+    '/ort/': packageDist('onnxruntime-web', 'ort-wasm-simd-threaded.wasm'),
     ...(opts.modelDir !== undefined ? { '/model/': resolve(opts.modelDir) } : {}),
     ...Object.fromEntries(Object.entries(opts.extra ?? {}).map(([k, v]) => [`/files/${k}/`, resolve(v)])),
     '/': APP_DIR,
