@@ -25,7 +25,8 @@ import { readRgb } from '../src/io/image.js';
 import { writeTeacherMapFiles } from '../src/infer/teacher_cache.js';
 import { predictDisparity, rgbToNetInput } from '../src/infer/predict.js';
 import { alignScaleShift } from '../src/losses/distill.js';
-import { depthFromDisparity, teacherMapToDepth } from '../src/losses/distill_objective.js';
+import { netOutputOfObjective, teacherMapToDepth } from '../src/losses/distill_objective.js';
+import { depthFromDisparity } from '../src/models/output_convention.js';
 import { ensureSynthetic, netFromCheckpoint, objectiveFromConfig } from '../src/train/setup.js';
 import { computeDepthMetrics, maiMetrics } from '../src/eval/metrics.js';
 import { Rng } from '../src/util/random.js';
@@ -219,7 +220,7 @@ async function evaluateRun(runDir: string): Promise<{ all: Metrics; textureless:
     const s = await ds.get(i);
     const gt = s.gtDepth!;
     if (gt.height !== height || gt.width !== width) throw new Error(`${s.id}: GT ${gt.height}x${gt.width}, net ${height}x${width}: the study evaluates at the training size`);
-    const depth = tf.tidy(() => depthFromDisparity(predictDisparity(net, rgbToNetInput(s.left, height, width, s.id), { postProcess: false }), objective));
+    const depth = tf.tidy(() => depthFromDisparity(predictDisparity(net, rgbToNetInput(s.left, height, width, s.id), { postProcess: false }), netOutputOfObjective(objective)));
     const pred = depth.dataSync();
     depth.dispose();
     await pool(test.path, s.id, gt.data, pred, [minD, maxD], all, flat);

@@ -11,10 +11,8 @@ export {
 export { cropBox, validIndices, type CropBox, type CropName, type GtMaskRule } from './eval/crops.js';
 export { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './eval/resize.js';
 export { postProcessDisparity, edgeRampLeftMask } from './eval/postprocess.js';
-export {
-  predictionValueToDepth, scaleSigmoidDisparity, toPixelDisparity, predictionSidecarSchema, readPredictionSidecar, sidecarPathFor,
-  PREDICTION_CONVENTIONS, type PredictionConvention, type PredictionSidecar, type TrainedWith,
-} from './eval/convert.js';
+export { predictionSidecarSchema, readPredictionSidecar, sidecarPathFor, type PredictionSidecar } from './eval/convert.js';
+export * from './models/output_convention.js';
 export { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage, trainingMonitorDepthMetrics, type DepthEvalOptions, type DepthProtocol } from './eval/protocols.js';
 export { runEvaluation, decideMedianScaling, loadPredictions, type EvalRunOptions, type EvalRunResult } from './eval/run.js';
 export { encodeGtFile, readGtFile } from './eval/gt.js';

@@ -3,7 +3,8 @@ import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
 import { runEvaluation, EVAL_SPLITS, EVAL_PROTOCOLS, defaultOutDir, type EvalRunResult, type EvalSplit, type EvalProtocol } from '../eval/run.js';
-import { readPredictionSidecar, PREDICTION_CONVENTIONS, TRAINED_WITH, type PredictionConvention, type TrainedWith } from '../eval/convert.js';
+import { readPredictionSidecar } from '../eval/convert.js';
+import { PREDICTION_CONVENTIONS, TRAINED_WITH, type PredictionConvention, type TrainedWith } from '../models/output_convention.js';
 import type { CropName } from '../eval/crops.js';
 import type { D1Comparison } from '../eval/metrics.js';
 

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { exportDepthNet } from '../infer/export.js';
-import { netFromCheckpoint, outputConvention } from '../train/setup.js';
+import { netFromCheckpoint } from '../train/setup.js';
 
 interface ExportArgs {
   checkpoint: string;
@@ -21,16 +21,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
   handler: async (argv) => {
     await initBackend(argv.backend as never);
-    const { net, config, dir, rig } = await netFromCheckpoint(argv.checkpoint);
+    const { net, config, dir, output } = await netFromCheckpoint(argv.checkpoint);
     try {
-      const r = await exportDepthNet(net, argv.out, {
-        model: config.model,
-        lossKind: config.loss.kind,
-        inputHeight: config.data.height,
-        inputWidth: config.data.width,
-        output: outputConvention(config, rig?.baseline ?? 1),
-        ...(rig ? { rig } : {}),
-      });
+      const r = await exportDepthNet(net, argv.out, { model: config.model, lossKind: config.loss.kind, output });
       process.stdout.write(`export: ${dir} -> ${r.modelJson} + ${r.weights} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${net.parameterCount().toLocaleString('en')} trainable parameters)\n`);
     } finally {
       net.dispose();

@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { predictImageFiles } from '../infer/images.js';
-import { netFromCheckpoint, outputConvention } from '../train/setup.js';
+import { depthScaleFactor, hasMetricScale } from '../models/output_convention.js';
+import { netFromCheckpoint } from '../train/setup.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface PredictArgs {
@@ -54,11 +55,11 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   handler: async (argv) => {
     const paths = listImages(argv.inputs);
     await initBackend(argv.backend as never);
-    const { net, config, dir, rig } = await netFromCheckpoint(argv.checkpoint);
+    const { net, output: conv, dir } = await netFromCheckpoint(argv.checkpoint);
     try {
+      const rig = conv.rig;
       const baseline = argv.baseline ?? rig?.baseline;
-      const conv = outputConvention(config, baseline ?? 1);
-      const knownScale = conv.convention !== 'sigmoid' || conv.trainedWith === 'mono' || baseline !== undefined || config.loss.training_baseline === null;
+      const knownScale = hasMetricScale(conv, argv.baseline);
       // A width-fraction model's depth needs the focal of each image; without --focal assume the training rig's field of view.
       const camera =
         conv.convention === 'widthFraction' && baseline !== undefined
@@ -71,13 +72,13 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       const bar = new ProgressBar({ label: 'predict', total: paths.length, unit: 'img' });
       let shown = 0;
       const index = await predictImageFiles(net, paths, {
-        height: config.data.height,
-        width: config.data.width,
+        height: conv.inputHeight,
+        width: conv.inputWidth,
         outDir: argv.out,
         convention: conv.convention,
-        trainedWith: knownScale ? conv.trainedWith : 'mono',
+        trainedWith: knownScale || conv.trainedWith === 'mono' ? conv.trainedWith : 'mono',
         ...(conv.minDepth !== undefined ? { minDepth: conv.minDepth, maxDepth: conv.maxDepth } : {}),
-        scaleFactor: conv.scaleFactor,
+        scaleFactor: depthScaleFactor(conv, baseline),
         camera,
         postProcess: argv['post-process'],
         onProgress: (done) => {

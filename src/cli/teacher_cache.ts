@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import { loadConfig } from '../config/load.js';
 import { writeTeacherMaps } from '../infer/teacher_cache.js';
-import { datasetFromConfig, netFromCheckpoint, objectiveFromConfig } from '../train/setup.js';
+import { datasetFromConfig, netFromCheckpoint } from '../train/setup.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TeacherCacheArgs {
@@ -39,10 +39,10 @@ export const teacherCacheCommand: CommandModule<object, TeacherCacheArgs> = {
     try {
       const bar = new ProgressBar({ label: 'teacher-cache', total: dataset.length, unit: 'img' });
       let shown = 0;
-      const manifest = await writeTeacherMaps(teacher.net, objectiveFromConfig(teacher.config.loss), dataset, {
+      const manifest = await writeTeacherMaps(teacher.net, teacher.output, dataset, {
         out: argv.out,
-        height: teacher.config.data.height,
-        width: teacher.config.data.width,
+        height: teacher.output.inputHeight,
+        width: teacher.output.inputWidth,
         batchSize: argv['batch-size'],
         source: `${teacher.dir} (step ${teacher.step})`,
         onProgress: (done) => {

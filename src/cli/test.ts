@@ -5,7 +5,8 @@ import { BACKEND_NAMES, initBackend } from '../backend/index.js';
 import type { DatasetConfig } from '../config/schema.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
-import { datasetFromConfig, netFromCheckpoint, outputConvention } from '../train/setup.js';
+import { depthScaleFactor } from '../models/output_convention.js';
+import { datasetFromConfig, netFromCheckpoint } from '../train/setup.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TestArgs {
@@ -35,7 +36,7 @@ export const testCommand: CommandModule<object, TestArgs> = {
       .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
   handler: async (argv) => {
     await initBackend(argv.backend as never);
-    const { net, config, dir, step } = await netFromCheckpoint(argv.checkpoint);
+    const { net, config, output: conv, dir, step } = await netFromCheckpoint(argv.checkpoint);
     try {
       const base = config.data.test ?? config.data.val ?? config.data.train;
       const entry: DatasetConfig = {
@@ -60,8 +61,8 @@ export const testCommand: CommandModule<object, TestArgs> = {
       const bar = new ProgressBar({ label: 'test', total: dataset.length, unit: 'img' });
       let shown = 0;
       const preds = await predictSplit(net, images(), {
-        height: config.data.height,
-        width: config.data.width,
+        height: conv.inputHeight,
+        width: conv.inputWidth,
         batchSize: argv['batch-size'],
         postProcess: argv['post-process'],
         onProgress: (done) => {
@@ -70,12 +71,11 @@ export const testCommand: CommandModule<object, TestArgs> = {
         },
       });
       bar.finish();
-      const conv = outputConvention(config, baseline);
       const written = await writePredictionsNpy(argv.out, preds, {
         convention: conv.convention,
         trainedWith: conv.trainedWith,
         ...(conv.minDepth !== undefined ? { minDepth: conv.minDepth, maxDepth: conv.maxDepth } : {}),
-        ...(conv.convention === 'sigmoid' ? { scaleFactor: conv.scaleFactor } : {}),
+        ...(conv.convention === 'sigmoid' ? { scaleFactor: depthScaleFactor(conv, baseline) } : {}),
         split: entry.split ?? entry.path,
       });
       process.stdout.write(

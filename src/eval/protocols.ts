@@ -5,7 +5,7 @@
 import { computeDepthMetrics, median, medianLower, d1All, type DepthMetrics, type D1Comparison } from './metrics.js';
 import { cropBox, validIndices, type CropName, type GtMaskRule } from './crops.js';
 import { resizeBilinearCv2, resizeBilinearAlignCorners, type PlaneMap } from './resize.js';
-import { predictionValueToDepth, toPixelDisparity, type ConversionContext, type PredictionConvention } from './convert.js';
+import { predictionValueToDepth, toPixelDisparity, type ConversionContext, type PredictionConvention } from '../models/output_convention.js';
 
 /**
  * monodepth: clamp the prediction to [min, max] first, then mask (no median scaling in the reference).

@@ -13,7 +13,8 @@ import { readRawStereoRig } from '../io/kitti_calib.js';
 import { exportGtMaps } from './export_gt.js';
 import type { CropName } from './crops.js';
 import type { D1Comparison } from './metrics.js';
-import type { PredictionConvention, TrainedWith, PredictionSidecar } from './convert.js';
+import type { PredictionSidecar } from './convert.js';
+import type { PredictionConvention, TrainedWith } from '../models/output_convention.js';
 
 export const EVAL_SPLITS = ['eigen', 'kitti', 'eigen_benchmark', 'nyu', 'mai'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];

@@ -12,7 +12,8 @@ import type { ModelConfig, LossConfig } from '../config/schema.js';
 import type { DepthNet } from '../models/types.js';
 import { loadInto } from '../models/weights.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { modelFromConfig, type OutputConvention } from '../train/setup.js';
+import { parseOutputConvention, type OutputConvention, type Rig } from '../models/output_convention.js';
+import { modelFromConfig } from '../train/setup.js';
 
 export const EXPORT_FORMAT = 'stereodepth-depthnet/1';
 
@@ -21,24 +22,37 @@ export interface ExportedModelJson {
   /** How to rebuild the network (the run config's model and loss kind). */
   model: ModelConfig;
   lossKind: LossConfig['kind'];
-  /** Input size the network was trained at (NHWC float32 in [0,1]); any multiple of 32 runs. */
+  /** What the net outputs, with its rig and input size (the output convention module converts with it). */
+  output: OutputConvention;
+  /** Copies of output.inputHeight / inputWidth / rig, as format /1 has always had them at the top level. */
   inputHeight: number;
   inputWidth: number;
-  output: OutputConvention;
-  rig?: { baseline: number; focalOverWidth: number };
+  rig?: Rig;
   weightsManifest: tf.io.WeightsManifestConfig;
+}
+
+/**
+ * The output convention of an exported model.json. Exports written before the convention carried the input size and
+ * rig have them at the top level only (and a scale factor baked at the rig's baseline, which stays authoritative).
+ */
+export function exportedOutputConvention(meta: ExportedModelJson, where: string): OutputConvention {
+  const stored: Partial<OutputConvention> = meta.output ?? {};
+  const rig = stored.rig ?? meta.rig;
+  const output = { inputHeight: meta.inputHeight, inputWidth: meta.inputWidth, ...stored, ...(rig ? { rig } : {}) };
+  return parseOutputConvention(output, where);
 }
 
 /** Writes model.json + weights.bin for the depth net's variables (encoder/ and depth/ only). */
 export async function exportDepthNet(
   net: DepthNet,
   dir: string,
-  meta: Omit<ExportedModelJson, 'format' | 'weightsManifest'>,
+  meta: Pick<ExportedModelJson, 'model' | 'lossKind' | 'output'>,
 ): Promise<{ modelJson: string; weights: string; bytes: number }> {
   const vars = Object.fromEntries(Object.entries(net.allVariables()).filter(([k]) => k.startsWith('encoder/') || k.startsWith('depth/')));
   const { data, specs } = await tf.io.encodeWeights(vars);
   const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data));
-  const json: ExportedModelJson = { format: EXPORT_FORMAT, ...meta, weightsManifest: [{ paths: ['weights.bin'], weights: specs }] };
+  const { inputHeight, inputWidth, rig } = meta.output;
+  const json: ExportedModelJson = { format: EXPORT_FORMAT, model: meta.model, lossKind: meta.lossKind, output: meta.output, inputHeight, inputWidth, ...(rig ? { rig } : {}), weightsManifest: [{ paths: ['weights.bin'], weights: specs }] };
   const weights = join(dir, 'weights.bin');
   const modelJson = join(dir, 'model.json');
   await writeFileAtomic(weights, bytes);
@@ -47,7 +61,7 @@ export async function exportDepthNet(
 }
 
 /** Rebuilds an exported network (Node: from a folder). */
-export async function loadExportedModel(dir: string): Promise<{ net: DepthNet; meta: ExportedModelJson }> {
+export async function loadExportedModel(dir: string): Promise<{ net: DepthNet; meta: ExportedModelJson; output: OutputConvention }> {
   const path = join(dir, 'model.json');
   if (!existsSync(path)) throw new Error(`exported model not found: expected ${path}`);
   let meta: ExportedModelJson;
@@ -57,6 +71,7 @@ export async function loadExportedModel(dir: string): Promise<{ net: DepthNet; m
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
   }
   if (meta.format !== EXPORT_FORMAT) throw new Error(`${path}: format '${String(meta.format)}', expected '${EXPORT_FORMAT}'`);
+  const output = exportedOutputConvention(meta, path);
   const group = meta.weightsManifest[0];
   if (!group || group.paths.length !== 1) throw new Error(`${path}: expected one weights group with one file`);
   const binPath = join(dir, group.paths[0]!);
@@ -72,5 +87,5 @@ export async function loadExportedModel(dir: string): Promise<{ net: DepthNet; m
   } finally {
     tf.dispose(Object.values(tensors));
   }
-  return { net, meta };
+  return { net, meta, output };
 }

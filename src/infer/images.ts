@@ -1,7 +1,7 @@
 /**
  * Depth for arbitrary image files (`stereodepth predict`): each image is resized to the net's size, predicted, the
  * disparity resized back to the image's own size (cv2-style bilinear, as eval resizes predictions) and converted to
- * depth with eval/convert.ts; per image `<name>_disp.png` (colour map), `<name>_depth.png` (uint16 depth x 256, 0 =
+ * depth with models/output_convention.ts; per image `<name>_disp.png` (colour map), `<name>_depth.png` (uint16 depth x 256, 0 =
  * invalid, KITTI's convention) and `<name>.npy` (float32 depth, 0 = invalid), plus a `predictions.json` index.
  */
 import { basename, extname, join } from 'node:path';
@@ -12,7 +12,7 @@ import { readRgb, writeRgb, writePng16, floatMapToUint16 } from '../io/image.js'
 import { writeNpy } from '../io/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { resizeBilinearCv2 } from '../eval/resize.js';
-import { predictionValueToDepth, type ConversionContext, type PredictionConvention, type TrainedWith } from '../eval/convert.js';
+import { predictionValueToDepth, type ConversionContext, type PredictionConvention, type TrainedWith } from '../models/output_convention.js';
 import { colourMapDisparity } from '../util/colormap.js';
 import { predictDisparity, rgbToNetInput } from './predict.js';
 

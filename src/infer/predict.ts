@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DepthNet } from '../models/types.js';
 import { DatasetError, type RgbImage } from '../data/types.js';
 import { postProcessDisparity } from '../eval/postprocess.js';
-import { leftDisparity } from '../losses/objective.js';
+import { leftDisparity } from '../models/output_convention.js';
 
 export interface PredictOptions {
   /** Flip post-processing (monodepth `post_process_disparity`, monodepth2 `--post_process`). */

@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { teacherMapKey } from '../data/teacher_maps.js';
 import type { Dataset, TeacherKind } from '../data/types.js';
 import { writeNpy } from '../io/npy.js';
-import { depthFromDisparity } from '../losses/distill_objective.js';
-import type { ObjectiveSettings } from '../losses/objective.js';
+import { depthFromDisparity, type NetOutput } from '../models/output_convention.js';
 import type { DepthNet } from '../models/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { predictDisparity, rgbToNetInput } from './predict.js';
@@ -37,12 +36,12 @@ export async function writeTeacherMapFiles(dir: string, maps: { id: string; map:
 }
 
 /**
- * Runs `net` (eval mode) over every sample of `dataset` at height x width and writes its depth (through the net's loss
- * convention `objective`) as teacher maps of kind 'depth'. Returns the manifest written.
+ * Runs `net` (eval mode) over every sample of `dataset` at height x width and writes its depth (through the net's output
+ * convention `output`) as teacher maps of kind 'depth'. Returns the manifest written.
  */
 export async function writeTeacherMaps(
   net: DepthNet,
-  objective: Pick<ObjectiveSettings, 'kind' | 'minDepth' | 'maxDepth'>,
+  output: NetOutput,
   dataset: Dataset,
   opts: { out: string; height: number; width: number; batchSize: number; source: string; onProgress?: (done: number) => void },
 ): Promise<TeacherMapsManifest> {
@@ -52,7 +51,7 @@ export async function writeTeacherMaps(
     const samples = await Promise.all(Array.from({ length: Math.min(opts.batchSize, dataset.length - start) }, (_, k) => dataset.get(start + k)));
     const depth = tf.tidy(() => {
       const x = tf.concat(samples.map((s) => rgbToNetInput(s.left, height, width, s.id)), 0);
-      return depthFromDisparity(predictDisparity(net, x, { postProcess: false }), objective);
+      return depthFromDisparity(predictDisparity(net, x, { postProcess: false }), output);
     });
     const values = (await depth.data()) as Float32Array;
     depth.dispose();

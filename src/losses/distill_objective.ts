@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { TeacherKind } from '../data/types.js';
-import { dispToDepth } from '../geometry/camera.js';
+import { depthFromDisparity, netOutputOfLoss, type NetOutput } from '../models/output_convention.js';
 import { alignScaleShift, distDepthLoss, sobelEdgeMagnitude, type DistDepthLossOptions } from './distill.js';
 import { hintLoss, type HintAdapters } from './hint.js';
 import type { LossResult } from './monodepth2.js';
-import { leftDisparity, type ObjectiveSettings } from './objective.js';
+import type { ObjectiveSettings } from './objective.js';
 
 /** A teacher map as depth: inverse depth d (DPT/MiDaS "disparity") becomes 1 / (d + 1) as DistDepth does; depth is kept. */
 export function teacherMapToDepth(map: tf.Tensor4D, kind: TeacherKind): tf.Tensor4D {
@@ -18,13 +18,9 @@ export function teacherMapToDepth(map: tf.Tensor4D, kind: TeacherKind): tf.Tenso
   return tf.tidy(() => tf.div(1, tf.add(tf.relu(map), 1)) as tf.Tensor4D);
 }
 
-/** Depth of a network's first output channel, in its loss's units (monodepth2 scaled sigmoid; monodepth v1 1 / disparity, relative). */
-export function depthFromDisparity(disparity: tf.Tensor4D, s: Pick<ObjectiveSettings, 'kind' | 'minDepth' | 'maxDepth'>): tf.Tensor4D {
-  return tf.tidy(() => {
-    const first = leftDisparity(disparity);
-    if (s.kind === 'monodepth') return tf.div(1, tf.maximum(first, 1e-6)) as tf.Tensor4D;
-    return dispToDepth(first, s.minDepth, s.maxDepth).depth as tf.Tensor4D;
-  });
+/** What the objective's network outputs (the output convention module converts it). */
+export function netOutputOfObjective(s: Pick<ObjectiveSettings, 'kind' | 'minDepth' | 'maxDepth'>): NetOutput {
+  return netOutputOfLoss(s.kind, s.minDepth, s.maxDepth);
 }
 
 /** Merges a distillation term into the self-supervised result: total = ss + term; parts keep both, the term's under `prefix/`. */
@@ -41,7 +37,7 @@ function addTerm(selfSupervised: LossResult, term: LossResult, prefix: string): 
  */
 export function distDepthObjective(selfSupervised: LossResult, teacherDepth: tf.Tensor4D, studentDisparity: tf.Tensor4D, s: ObjectiveSettings, o: DistDepthLossOptions): LossResult {
   const [, h, w] = studentDisparity.shape;
-  const student = depthFromDisparity(studentDisparity, s);
+  const student = depthFromDisparity(studentDisparity, netOutputOfObjective(s));
   const teacher = teacherDepth.shape[1] === h && teacherDepth.shape[2] === w ? teacherDepth : tf.image.resizeBilinear(teacherDepth, [h, w], false, true);
   try {
     return addTerm(selfSupervised, distDepthLoss(teacher, student, o), 'distill');

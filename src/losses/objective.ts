@@ -8,6 +8,7 @@ import { batchMat4, dispToDepth, invertMat4, scaleIntrinsics, transformationFrom
 import { bilinearSampler1dH } from '../geometry/sampler.js';
 import { minReprojection, photometricError } from './photometric.js';
 import type { PoseNet } from '../models/pose.js';
+import { leftDisparity } from '../models/output_convention.js';
 import { monodepthLoss } from './monodepth.js';
 import { monodepth2Loss, type LossResult, type Monodepth2Source } from './monodepth2.js';
 
@@ -40,11 +41,6 @@ export function imagePyramid(image: tf.Tensor4D, levels: number): tf.Tensor4D[] 
   const out: tf.Tensor4D[] = [image];
   for (let s = 1; s < levels; s++) out.push(tf.avgPool(out[s - 1]!, 2, 2, 'valid'));
   return out;
-}
-
-/** Metres per predicted depth unit: |baseline| / training baseline (monodepth2 KITTI: 0.54 / 0.1 = 5.4). */
-export function metresPerTrainingUnit(trainingBaseline: number | null, baselineMetres: number): number {
-  return trainingBaseline === null ? 1 : Math.abs(baselineMetres) / trainingBaseline;
 }
 
 /**
@@ -204,11 +200,6 @@ export function stereoObjective(inputs: StereoObjectiveInputs, s: ObjectiveSetti
   } finally {
     tf.dispose([...pyrL.slice(1), ...pyrR.slice(1), ...split.flat()]);
   }
-}
-
-/** Channel 0 of a disparity output: the left view's (monodepth v1 nets output [left, right], monodepth2 nets 1 channel). */
-export function leftDisparity(d: tf.Tensor4D): tf.Tensor4D {
-  return d.shape[3] === 1 ? d : (tf.slice(d, [0, 0, 0, 0], [-1, -1, -1, 1]) as tf.Tensor4D);
 }
 
 /**

@@ -21,6 +21,7 @@ import { loadTensors, saveTensors } from '../models/weights.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { LoaderState } from '../data/loader.js';
 import type { RunConfig } from '../config/schema.js';
+import type { OutputConvention, Rig } from '../models/output_convention.js';
 
 export const MODEL_FILE = 'model.sdt';
 export const OPTIMIZER_FILE = 'optimizer.sdt';
@@ -41,7 +42,9 @@ export interface CheckpointState {
   metrics?: Record<string, number>;
   config: RunConfig;
   /** The training rig (first training sample): |baseline| in metres and focal / image width, for predict's metric depth. */
-  rig?: { baseline: number; focalOverWidth: number };
+  rig?: Rig;
+  /** What the net outputs (with the rig and input size); absent in checkpoints written before it was stored. */
+  output?: OutputConvention;
   savedAt: string;
 }
 

@@ -10,7 +10,8 @@ import type { Batch } from '../data/loader.js';
 import { TeacherMapsDataset } from '../data/teacher_maps.js';
 import type { Dataset } from '../data/types.js';
 import type { AlignmentMethod, DistDepthLossOptions } from '../losses/distill.js';
-import { depthFromDisparity, distDepthObjective, distDepthPreview, hintObjective, teacherMapToDepth } from '../losses/distill_objective.js';
+import { depthFromDisparity } from '../models/output_convention.js';
+import { netOutputOfObjective, distDepthObjective, distDepthPreview, hintObjective, teacherMapToDepth } from '../losses/distill_objective.js';
 import { HintAdapters } from '../losses/hint.js';
 import type { LossResult } from '../losses/monodepth2.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
@@ -109,7 +110,7 @@ export class Distillation {
       return { features: out.features };
     }
     tf.dispose(out.features);
-    const depth = depthFromDisparity(out.disparities[0]!, this.teacher.objective);
+    const depth = depthFromDisparity(out.disparities[0]!, netOutputOfObjective(this.teacher.objective));
     tf.dispose(out.disparities);
     return { depth };
   }
@@ -126,7 +127,7 @@ export class Distillation {
   previews(net: DepthNet, batch: Batch): Record<string, tf.Tensor3D> {
     if (this.config.kind !== 'distdepth') return {};
     const signal = this.signal(batch);
-    const student = tf.tidy(() => depthFromDisparity(net.apply(batch.leftInput, { training: false }).disparities[0]!, this.objective));
+    const student = tf.tidy(() => depthFromDisparity(net.apply(batch.leftInput, { training: false }).disparities[0]!, netOutputOfObjective(this.objective)));
     try {
       return distDepthPreview(signal.depth!, student, distDepthOptions(this.config));
     } finally {

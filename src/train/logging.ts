@@ -14,7 +14,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { colourMapDisparity, encodePng } from '../util/colormap.js';
 import { SummaryWriter } from './tensorboard.js';
 import type { CheckpointState } from './checkpoint.js';
-import { leftDisparity, stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { stereoPreview, type ObjectiveSettings } from '../losses/objective.js';
+import { leftDisparity } from '../models/output_convention.js';
 
 export interface ScalarRecord {
   split: string;

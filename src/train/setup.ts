@@ -16,8 +16,7 @@ import { PoseNet } from '../models/pose.js';
 import { loadInto } from '../models/weights.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
-import { metresPerTrainingUnit } from '../losses/objective.js';
-import type { PredictionConvention, TrainedWith } from '../eval/convert.js';
+import { outputConventionOf, type OutputConvention, type Rig } from '../models/output_convention.js';
 
 /** Renders the synthetic world a dataset entry asks for, unless a complete one is already there. */
 export async function ensureSynthetic(d: DatasetConfig, log: (l: string) => void = () => undefined): Promise<void> {
@@ -98,25 +97,32 @@ export function objectiveFromConfig(l: LossConfig): ObjectiveSettings {
   };
 }
 
-/** What the network's first output channel means, and how it becomes metres for a rig with `baselineMetres`. */
-export interface OutputConvention {
-  convention: PredictionConvention;
-  trainedWith: TrainedWith;
-  minDepth?: number;
-  maxDepth?: number;
-  /** Predicted depth x scaleFactor = metres (sigmoid conventions). */
-  scaleFactor: number;
+/** The output convention of a net trained with `config` on `rig` (models/output_convention.ts converts with it). */
+export function outputConventionFromConfig(config: RunConfig, rig?: Rig): OutputConvention {
+  return outputConventionOf({
+    lossKind: config.loss.kind,
+    mode: config.loss.mode,
+    minDepth: config.loss.min_depth,
+    maxDepth: config.loss.max_depth,
+    trainingBaseline: config.loss.training_baseline,
+    scaleFactor: config.eval.scale_factor,
+    inputHeight: config.data.height,
+    inputWidth: config.data.width,
+    ...(rig ? { rig } : {}),
+  });
 }
 
-export function outputConvention(config: RunConfig, baselineMetres: number): OutputConvention {
-  const trainedWith: TrainedWith = config.loss.mode === 'stereo' ? 'stereo' : config.loss.mode === 'mono' ? 'mono' : 'mono+stereo';
-  if (config.loss.kind === 'monodepth') return { convention: 'widthFraction', trainedWith, scaleFactor: 1 };
-  const scaleFactor = config.eval.scale_factor ?? (config.loss.mode === 'mono' ? 1 : metresPerTrainingUnit(config.loss.training_baseline, baselineMetres));
-  return { convention: 'sigmoid', trainedWith, minDepth: config.loss.min_depth, maxDepth: config.loss.max_depth, scaleFactor };
+export interface TrainedNet {
+  net: DepthNet;
+  config: RunConfig;
+  /** What the net outputs, its rig and input size (from the checkpoint; derived from its config for older ones). */
+  output: OutputConvention;
+  dir: string;
+  step: number;
 }
 
 /** A trained depth network from a checkpoint (or run directory), with the config it was trained with. */
-export async function netFromCheckpoint(path: string): Promise<{ net: DepthNet; config: RunConfig; dir: string; step: number; rig?: { baseline: number; focalOverWidth: number } }> {
+export async function netFromCheckpoint(path: string): Promise<TrainedNet> {
   const ckpt = await loadCheckpoint(path, { optimizer: false });
   try {
     const config = ckpt.state.config;
@@ -127,7 +133,8 @@ export async function netFromCheckpoint(path: string): Promise<{ net: DepthNet; 
       net.dispose();
       throw new Error(`checkpoint ${ckpt.dir}: ${(err as Error).message}`);
     }
-    return { net, config, dir: ckpt.dir, step: ckpt.state.step, ...(ckpt.state.rig ? { rig: ckpt.state.rig } : {}) };
+    const output = ckpt.state.output ?? outputConventionFromConfig(config, ckpt.state.rig);
+    return { net, config, output, dir: ckpt.dir, step: ckpt.state.step };
   } finally {
     ckpt.dispose();
   }

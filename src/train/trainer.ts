@@ -14,12 +14,13 @@ import type { PoseNet } from '../models/pose.js';
 import type { LossResult } from '../losses/monodepth2.js';
 import { loadInto } from '../models/weights.js';
 import type { DepthNet } from '../models/types.js';
+import type { Rig } from '../models/output_convention.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ProgressBar, formatDuration } from '../util/progress.js';
 import { checkpointsDir, loadCheckpoint, markBest, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { Adam } from './optimizer.js';
 import { learningRateAt, type ScheduleSpec } from './schedule.js';
-import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, poseNetFromConfig } from './setup.js';
+import { augmentFromConfig, datasetFromConfig, modelFromConfig, objectiveFromConfig, outputConventionFromConfig, poseNetFromConfig } from './setup.js';
 import { trainStep } from './step.js';
 import { Distillation, disposeSignal, withTeacherMaps, type TeacherSignal } from './distill.js';
 import { loadValSamples, validate, type ValSample, type ValidationResult } from './validate.js';
@@ -146,7 +147,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     maxSamples: config.data.train.max_samples,
   });
   const first = await trainSet.get(0);
-  const rig = { baseline: Math.abs(first.camera.baseline), focalOverWidth: first.camera.focal / first.camera.width };
+  const rig: Rig = { baseline: Math.abs(first.camera.baseline), focalOverWidth: first.camera.focal / first.camera.width };
   let valSamples: ValSample[] = [];
   if (config.data.val) {
     const valSet = await datasetFromConfig(config.data.val, 'data.val', log);
@@ -200,6 +201,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       ...(lastMetrics ? { metrics: lastMetrics } : {}),
       config,
       rig,
+      output: outputConventionFromConfig(config, rig),
       savedAt: new Date().toISOString(),
     });
     const save = async (): Promise<string> => saveCheckpoint(runDir, allVariables(), optimizer.stateTensors(), state(), config.train.keep_last, distillation?.variables() ?? null);

@@ -9,7 +9,8 @@ import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js
 import type { DepthNet } from '../models/types.js';
 import { averageMetrics, type DepthMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
-import { outputConvention } from './setup.js';
+import { depthScaleFactor } from '../models/output_convention.js';
+import { outputConventionFromConfig } from './setup.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
 
 export interface ValSample {
@@ -43,7 +44,8 @@ export interface ValidationResult {
 
 /** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
 export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
-  const { height, width } = config.data;
+  const conv = outputConventionFromConfig(config);
+  const { inputHeight: height, inputWidth: width } = conv;
   const ev: EvalConfig = config.eval;
   const perImage: DepthMetrics[] = [];
   const preview: ValidationResult['preview'] = [];
@@ -56,7 +58,6 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      const conv = outputConvention(config, s.camera.baseline);
       const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
       const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
       const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
@@ -74,7 +75,7 @@ export async function validate(net: DepthNet, samples: ValSample[], config: RunC
           gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
           minDepth: ev.min_depth,
           maxDepth: ev.max_depth,
-          scaleFactor: conv.scaleFactor,
+          scaleFactor: depthScaleFactor(conv, s.camera.baseline),
           medianScaling: ev.median_scaling,
         },
         `validation sample ${s.id}`,

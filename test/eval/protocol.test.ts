@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { resizeBilinearCv2, resizeBilinearAlignCorners } from '../../src/eval/resize.js';
 import { postProcessDisparity, edgeRampLeftMask } from '../../src/eval/postprocess.js';
 import { evaluateDepthImage, predictionToDepth, evaluateKittiStereoImage } from '../../src/eval/protocols.js';
-import { predictionValueToDepth, scaleSigmoidDisparity } from '../../src/eval/convert.js';
+import { predictionValueToDepth, scaleSigmoidDisparity } from '../../src/models/output_convention.js';
 import { computeDepthMetrics } from '../../src/eval/metrics.js';
 import { decideMedianScaling } from '../../src/eval/run.js';
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { modelSchema, lossSchema } from '../../src/config/schema.js';
 import { exportDepthNet, loadExportedModel } from '../../src/infer/export.js';
+import { depthScaleFactor } from '../../src/models/output_convention.js';
 import { modelFromConfig } from '../../src/train/setup.js';
 
 beforeAll(async () => {
@@ -19,13 +20,14 @@ describe('export', () => {
     const loss = lossSchema.parse({});
     const net = modelFromConfig(model, loss, 0);
     const dir = mkdtempSync(join(tmpdir(), 'sd-export-'));
-    await exportDepthNet(net, dir, { model, lossKind: 'monodepth2', inputHeight: 64, inputWidth: 96, output: { convention: 'sigmoid', trainedWith: 'stereo', minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4 } });
+    await exportDepthNet(net, dir, { model, lossKind: 'monodepth2', output: { convention: 'sigmoid', trainedWith: 'stereo', minDepth: 0.1, maxDepth: 100, trainingBaseline: 0.1, inputHeight: 64, inputWidth: 96, rig: { baseline: 0.54, focalOverWidth: 0.58 } } });
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     const names: string[] = json.weightsManifest[0].weights.map((w: { name: string }) => w.name);
     expect(names.length).toBe(Object.keys(net.allVariables()).length);
     expect(names.every((n) => n.startsWith('encoder/') || n.startsWith('depth/'))).toBe(true);
-    const { net: loaded, meta } = await loadExportedModel(dir);
-    expect(meta.output.scaleFactor).toBe(5.4);
+    expect([json.inputHeight, json.inputWidth, json.rig.baseline]).toEqual([64, 96, 0.54]);
+    const { net: loaded, output } = await loadExportedModel(dir);
+    expect(depthScaleFactor(output)).toBeCloseTo(5.4, 12);
     const x = tf.randomUniform([1, 64, 96, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const a = net.apply(x, { training: false });
     const b = loaded.apply(x, { training: false });

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
 import { spatialLoss } from '../../src/losses/distill.js';
-import { depthFromDisparity, distDepthObjective, hintObjective, teacherMapToDepth } from '../../src/losses/distill_objective.js';
+import { depthFromDisparity } from '../../src/models/output_convention.js';
+import { netOutputOfObjective, distDepthObjective, hintObjective, teacherMapToDepth } from '../../src/losses/distill_objective.js';
 import { HintAdapters } from '../../src/losses/hint.js';
 import type { ObjectiveSettings } from '../../src/losses/objective.js';
 import { Rng } from '../../src/util/random.js';
@@ -36,7 +37,7 @@ describe('DistDepth objective', () => {
     const studentDepth = roomDepth(24, 32, 16);
     // student disparity whose depth is studentDepth (inverse of dispToDepth)
     const disp = tf.tidy(() => tf.div(tf.sub(tf.div(1, studentDepth), 1 / 20), 1 / 0.1 - 1 / 20) as tf.Tensor4D);
-    expect(tf.max(tf.abs(tf.sub(depthFromDisparity(disp, SETTINGS), studentDepth))).dataSync()[0]).toBeLessThan(1e-3);
+    expect(tf.max(tf.abs(tf.sub(depthFromDisparity(disp, netOutputOfObjective(SETTINGS)), studentDepth))).dataSync()[0]).toBeLessThan(1e-3);
     const affineTeacher = tf.tidy(() => tf.div(tf.sub(studentDepth, 0.7), 2.5) as tf.Tensor4D);
     const r = distDepthObjective(ssResult(), affineTeacher, disp, SETTINGS, OPTIONS);
     expect(value(r.parts['distill/statistical']!)).toBeLessThan(1e-3);

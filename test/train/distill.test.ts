@@ -17,7 +17,7 @@ import { readTeacherMap, teacherMapKey } from '../../src/data/teacher_maps.js';
 import { writeTeacherMapFiles, writeTeacherMaps } from '../../src/infer/teacher_cache.js';
 import { loadTensors } from '../../src/models/weights.js';
 import { readScalarLog } from '../../src/train/logging.js';
-import { netFromCheckpoint, objectiveFromConfig } from '../../src/train/setup.js';
+import { netFromCheckpoint } from '../../src/train/setup.js';
 import { train } from '../../src/train/trainer.js';
 import { readEventFile } from '../helpers/tfevents.js';
 
@@ -85,7 +85,7 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     const teacher = await netFromCheckpoint(teacherRun);
     const maps = join(root, 'maps_cached');
     const ds = new SimsinDataset({ dataPath: world, split: { file: split('train') } });
-    const manifest = await writeTeacherMaps(teacher.net, objectiveFromConfig(teacher.config.loss), ds, { out: maps, height: 64, width: 96, batchSize: 4, source: teacher.dir });
+    const manifest = await writeTeacherMaps(teacher.net, teacher.output, ds, { out: maps, height: 64, width: 96, batchSize: 4, source: teacher.dir });
     teacher.net.dispose();
     expect(manifest.count).toBe(ds.length);
     const first = await readTeacherMap((await ds.get(0)).id, { dir: maps, kind: 'depth' });
