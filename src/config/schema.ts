@@ -4,6 +4,8 @@
  */
 import { unknownDatasetOptions } from '../data/dataset_options.js';
 import { z } from 'zod';
+import { DECODERS, ENCODERS } from '../models/components.js';
+import { PRESET_NAMES } from '../models/presets.js';
 
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
@@ -95,9 +97,26 @@ export const dataSchema = z
   })
   .strict();
 
+/** A component's own options as the config may give them: every key optional and without its default, so a value
+ *  the config leaves out keeps the preset's (the builder applies the defaults). */
+function optionalOptions(schema: z.ZodObject, name: string) {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]));
+  return z.object(shape).strict().extend({ name: z.literal(name) });
+}
+const componentSchema = (list: readonly { name: string; optionsSchema: z.ZodObject }[]) =>
+  z.discriminatedUnion('name', list.map((d) => optionalOptions(d.optionsSchema, d.name)) as unknown as [z.ZodObject, ...z.ZodObject[]]);
+
 export const modelSchema = z
   .object({
-    name: z.enum(['monodepth2_resnet18', 'monodepth2_resnet50', 'monodepth_resnet50']).default('monodepth2_resnet18'),
+    /** A preset (encoder + decoder combination): monodepth2_resnet18/50, monodepth_resnet50, fastdepth, mai2021. */
+    name: z.enum(PRESET_NAMES).default('monodepth2_resnet18'),
+    /** {name, ...options} of a registered encoder (resnet, mobilenet_v1/v2/v3): replaces the preset's, or with the
+     *  preset's name changes only the options given. null = the preset's. */
+    encoder: componentSchema(ENCODERS).nullable().default(null),
+    /** {name, ...options} of a registered decoder (monodepth2, nnconv5, resize_dw); as `encoder`. */
+    decoder: componentSchema(DECODERS).nullable().default(null),
+    /** [H, W] the net runs at inside (input resized, outputs back): null = the preset's (mai2021: 128x160), false = none. */
+    internal_size: z.union([z.tuple([positiveInt, positiveInt]), z.literal(false)]).nullable().default(null),
     use_batch_norm: z.boolean().default(true),
     /** Initial bias of the disparity heads; sigmoid(b) is the starting disparity (null = torch default init). */
     disp_bias_init: z.number().nullable().default(null),

@@ -5,20 +5,25 @@
  * losses do the depth scaling; 0.3 reproduces monodepth v1's 0.3*sigmoid).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { Rng } from '../util/random.js';
 import { ParamStore, createConv2d, conv2d, elu, upsampleNearest2x, type Conv2dParams } from './layers.js';
-import type { DepthDecoderOptions, DepthOutput } from './types.js';
+import type { Decoder, DecoderDescriptor, DepthDecoderOptions, DepthOutput } from './types.js';
 
-export class DepthDecoder {
+export class DepthDecoder implements Decoder {
+  readonly name = 'monodepth2';
+  readonly numChDec: number[];
   readonly scales: number[];
   readonly numOutputChannels: number;
   readonly outputScale: number;
   private readonly upconv: { a: Conv2dParams; b: Conv2dParams }[] = [];
   private readonly dispconv = new Map<number, Conv2dParams>();
 
-  constructor(store: ParamStore, prefix: string, numChEnc: number[], opts: DepthDecoderOptions = {}) {
+  constructor(private readonly store: ParamStore, private readonly prefix: string, numChEnc: number[], opts: DepthDecoderOptions = {}) {
     const rng = new Rng(opts.seed ?? 1);
     const dec = opts.numChDec ?? [16, 32, 64, 128, 256];
+    if (dec.length !== 5) throw new Error(`DepthDecoder: numChDec needs 5 channel counts (scales 0..4), got [${dec.join(', ')}]`);
+    this.numChDec = [...dec];
     this.scales = opts.scales ?? [0, 1, 2, 3];
     this.numOutputChannels = opts.numOutputChannels ?? 1;
     this.outputScale = opts.outputScale ?? 1;
@@ -38,8 +43,9 @@ export class DepthDecoder {
     }
   }
 
-  /** features: encoder maps [H/2..H/32]. The full-resolution scale 0 is 2x the first encoder map. */
-  apply(features: tf.Tensor4D[]): DepthOutput {
+  /** features: encoder maps [H/2..H/32]. The full-resolution scale 0 is 2x the first encoder map. No batch norm:
+   *  training and inference are the same maths. */
+  apply(features: tf.Tensor4D[], _training = false): DepthOutput {
     const disparities: tf.Tensor4D[] = [];
     const outFeatures: tf.Tensor4D[] = [];
     let x = features[4];
@@ -72,4 +78,17 @@ export class DepthDecoder {
     x.dispose();
     return { disparities, features: outFeatures };
   }
+
+  dispose(): void {
+    this.store.disposePrefix(`${this.prefix}/`);
+  }
 }
+
+const monodepth2Options = z.object({}).strict();
+
+export const monodepth2Decoder: DecoderDescriptor<typeof monodepth2Options> = {
+  name: 'monodepth2',
+  describe: 'monodepth2 DepthDecoder: 3x3 convs + ELU, nearest x2, concat skips, reflection padding',
+  optionsSchema: monodepth2Options,
+  create: (store, prefix, numChEnc, _options, common) => new DepthDecoder(store, prefix, numChEnc, common),
+};

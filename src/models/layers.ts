@@ -24,6 +24,16 @@ export class ParamStore {
     (trainable ? this.trainable : this.nonTrainable).set(name, v);
     return v;
   }
+  /** Disposes and forgets the variables whose name starts with `prefix` (one encoder or decoder of a shared store). */
+  disposePrefix(prefix: string): void {
+    for (const map of [this.trainable, this.nonTrainable]) {
+      for (const [name, v] of [...map]) {
+        if (!name.startsWith(prefix)) continue;
+        v.dispose();
+        map.delete(name);
+      }
+    }
+  }
   dispose(): void {
     for (const v of this.trainable.values()) v.dispose();
     for (const v of this.nonTrainable.values()) v.dispose();
@@ -70,7 +80,7 @@ export function createConv2d(store: ParamStore, name: string, inC: number, outC:
 }
 
 /** libtensorflow's Conv2D (tfjs-node) refuses EXPLICIT padding; wasm and cpu take it without materialising the pad. */
-function explicitPaddingSupported(): boolean {
+export function explicitPaddingSupported(): boolean {
   return tf.getBackend() !== 'tensorflow';
 }
 

@@ -3,12 +3,14 @@
  * used as monodepth2's ResnetEncoder without the fc layer: returns 5 feature maps at H/2..H/32.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import { Rng } from '../util/random.js';
 import {
   ParamStore, createConv2d, conv2d, createBatchNorm, batchNorm, maxPool3x3s2Torch,
   type Conv2dParams, type BatchNormParams,
 } from './layers.js';
-import type { ResnetEncoderOptions } from './types.js';
+import { runStages } from './encoder_stages.js';
+import type { Encoder, EncoderDescriptor, ResnetEncoderOptions } from './types.js';
 
 type Norm = { bn: BatchNormParams } | { bias: tf.Variable };
 
@@ -22,8 +24,10 @@ function applyNorm(x: tf.Tensor4D, n: Norm, training: boolean): tf.Tensor4D {
 interface ConvNorm { conv: Conv2dParams; norm: Norm; stride: number; pad: number }
 interface Block { convs: ConvNorm[]; downsample?: ConvNorm }
 
-export class ResnetEncoder {
+export class ResnetEncoder implements Encoder {
+  readonly name = 'resnet';
   readonly numChEnc: number[];
+  readonly numStages = 5;
   private readonly stem: ConvNorm;
   private readonly stages: Block[][];
 
@@ -71,28 +75,53 @@ export class ResnetEncoder {
   /** x: [B,H,W,3*numInputImages] in [0,1]; normalised (x-0.45)/0.225 as monodepth2's ResnetEncoder.
    *  Returns features [H/2 (64), H/4, H/8, H/16, H/32] with torch floor sizes for odd inputs. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D[] {
-    const f0 = tf.tidy(() => {
-      const xn = tf.div(tf.sub(x, 0.45), 0.225) as tf.Tensor4D;
-      return tf.relu(this.convNorm(xn, this.stem, training));
-    });
-    const feats: tf.Tensor4D[] = [f0];
-    let h = maxPool3x3s2Torch(f0);
-    for (const stage of this.stages) {
-      for (const block of stage) {
-        const next = tf.tidy(() => {
-          let y = h;
-          block.convs.forEach((c, i) => {
-            y = this.convNorm(y, c, training);
-            if (i < block.convs.length - 1) y = tf.relu(y);
-          });
-          const id = block.downsample ? this.convNorm(h, block.downsample, training) : h;
-          return tf.relu(tf.add(y, id)) as tf.Tensor4D;
-        });
-        if (!feats.includes(h)) h.dispose();
-        h = next;
-      }
-      feats.push(h);
+    return this.applyStages(x, 0, this.numStages, training);
+  }
+
+  /** Stage 0: normalise + stem conv/BN/ReLU (H/2); stage 1: max pool + layer1 (H/4); stages 2..4: layer2..4. */
+  applyStages(input: tf.Tensor4D, from: number, to: number, training: boolean): tf.Tensor4D[] {
+    return runStages(this.name, this.numStages, input, from, to, (k, x) => this.stage(k, x, training));
+  }
+
+  private stage(k: number, x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    if (k === 0) {
+      return tf.tidy(() => {
+        const xn = tf.div(tf.sub(x, 0.45), 0.225) as tf.Tensor4D;
+        return tf.relu(this.convNorm(xn, this.stem, training));
+      });
     }
-    return feats;
+    let h = k === 1 ? maxPool3x3s2Torch(x) : x;
+    for (const block of this.stages[k - 1]!) {
+      const next = tf.tidy(() => {
+        let y = h;
+        block.convs.forEach((c, i) => {
+          y = this.convNorm(y, c, training);
+          if (i < block.convs.length - 1) y = tf.relu(y);
+        });
+        const id = block.downsample ? this.convNorm(h, block.downsample, training) : h;
+        return tf.relu(tf.add(y, id)) as tf.Tensor4D;
+      });
+      if (h !== x) h.dispose();
+      h = next;
+    }
+    return h;
+  }
+
+  dispose(): void {
+    this.store.disposePrefix(`${this.prefix}/`);
   }
 }
+
+const resnetOptions = z.object({
+  /** 18 (basic blocks) or 50 (bottleneck blocks). */
+  numLayers: z.union([z.literal(18), z.literal(50)]).default(18),
+  /** false replaces each batch norm by a per-channel bias. */
+  useBatchNorm: z.boolean().default(true),
+}).strict();
+
+export const resnetEncoder: EncoderDescriptor<typeof resnetOptions> = {
+  name: 'resnet',
+  describe: 'ImageNet ResNet18/50 (monodepth2 ResnetEncoder)',
+  optionsSchema: resnetOptions,
+  create: (store, prefix, options, common) => new ResnetEncoder(store, prefix, { ...options, ...common }),
+};

@@ -56,9 +56,12 @@ export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
 export function modelFromConfig(m: ModelConfig, loss: LossConfig, seed: number): DepthNet {
   const twoChannels = loss.kind === 'monodepth';
   const base = m.seed ?? seed;
+  // use_batch_norm: false is a ResNet option (other encoders reject it by name); true is every encoder's default
   return createModel(m.name, {
-    encoder: { useBatchNorm: m.use_batch_norm, seed: `${base}:encoder` },
+    encoder: { ...(m.encoder ?? {}), ...(m.use_batch_norm === false ? { useBatchNorm: false } : {}), seed: `${base}:encoder` },
+    ...(m.internal_size != null ? { internalSize: m.internal_size === false ? null : m.internal_size } : {}),
     decoder: {
+      ...(m.decoder ?? {}),
       seed: `${base}:depth`,
       ...(m.disp_bias_init !== null ? { dispBiasInit: m.disp_bias_init } : {}),
       ...(m.num_ch_dec !== null ? { numChDec: m.num_ch_dec } : {}),
