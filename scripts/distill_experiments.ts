@@ -27,7 +27,7 @@ import { predictDisparity, rgbToNetInput } from '../src/infer/predict.js';
 import { alignScaleShift } from '../src/losses/distill.js';
 import { netOutputOfObjective, teacherMapToDepth } from '../src/losses/distill_objective.js';
 import { depthFromDisparity } from '../src/models/output_convention.js';
-import { ensureSynthetic, netFromCheckpoint, objectiveFromConfig } from '../src/train/setup.js';
+import { ensureSynthetic, netFromCheckpoint, objectiveFromConfig } from '../src/run/build.js';
 import { computeDepthMetrics, maiMetrics } from '../src/eval/metrics.js';
 import { Rng } from '../src/util/random.js';
 

@@ -25,7 +25,6 @@ export * from './io/kitti_calib.js';
 export * from './io/velodyne.js';
 export * from './data/velodyne_depth.js';
 export * from './data/splits.js';
-export * from './data/metric.js';
 export * from './data/kitti_raw.js';
 export * from './data/kitti_stereo2015.js';
 export * from './data/cityscapes.js';

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
 import { runEvaluation, EVAL_SPLITS, EVAL_PROTOCOLS, defaultOutDir, type EvalRunResult, type EvalSplit, type EvalProtocol } from '../eval/run.js';
 import { readPredictionSidecar } from '../eval/convert.js';
+import { withOptions } from './options.js';
 import { PREDICTION_CONVENTIONS, TRAINED_WITH, type PredictionConvention, type TrainedWith } from '../models/output_convention.js';
 import type { CropName } from '../eval/crops.js';
 import type { D1Comparison } from '../eval/metrics.js';
@@ -53,12 +54,15 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: "Evaluate saved predictions with the references' protocols (KITTI Eigen/2015/benchmark, NYUv2, MAI 2021)",
   builder: (y) =>
-    y
+    withOptions(y, {
+      'data-path': { describe: 'dataset root (KITTI raw calib / improved GT, KITTI 2015, MAI depth PNGs)' },
+      'split-file': { describe: 'split list (default: filenames/monodepth2/<split>/test_files.txt)' },
+      focal: { describe: 'focal (px at GT width) for disparity conventions without calibration' },
+      baseline: { describe: 'stereo baseline (m) for disparity conventions without calibration' },
+    })
       .option('split', { choices: EVAL_SPLITS, demandOption: true, describe: 'evaluation split' })
       .option('pred', { type: 'string', demandOption: true, describe: 'predictions .npy (N x H x W float32); sidecar <pred>.json states its convention' })
       .option('gt', { type: 'string', describe: 'GT file (.npz from export-gt, or N x H x W .npy)' })
-      .option('data-path', { type: 'string', describe: 'dataset root (KITTI raw calib / improved GT, KITTI 2015, MAI depth PNGs)' })
-      .option('split-file', { type: 'string', describe: 'split list (default: filenames/monodepth2/<split>/test_files.txt)' })
       .option('protocol', { choices: EVAL_PROTOCOLS, describe: 'reference protocol (default per split and convention)' })
       .option('convention', { choices: PREDICTION_CONVENTIONS, describe: 'overrides the sidecar: what the prediction values mean' })
       .option('trained-with', { choices: TRAINED_WITH, describe: 'overrides the sidecar: how the model was trained (decides median scaling)' })
@@ -69,8 +73,6 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('scale-factor', { type: 'number', describe: 'fixed factor on predicted depth (monodepth2 stereo: 5.4)' })
       .option('crop', { choices: ['garg', 'eigen', 'none'] as const, describe: 'KITTI crop (default: garg for monodepth2 eigen, none otherwise)' })
       .option('d1', { choices: ['monodepth', 'devkit'] as const, default: 'monodepth' as D1Comparison, describe: "D1 thresholds: monodepth '>=' or devkit '>'" })
-      .option('focal', { type: 'number', describe: 'focal (px at GT width) for disparity conventions without calibration' })
-      .option('baseline', { type: 'number', describe: 'stereo baseline (m) for disparity conventions without calibration' })
       .option('out-dir', { type: 'string', describe: 'where metrics.json goes (default: beside --pred)' })
       .option('csv', { type: 'string', describe: 'also write per-image metrics to this CSV' })
       .option('mai-quantize', { type: 'boolean', default: true, describe: 'MAI: clip metres x 1000 to [1, 65535] and truncate to uint16 as submissions are' }) as never,

@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
+import { required, startBackend, withOptions } from './options.js';
 import { exportDepthNet } from '../infer/export.js';
-import { netFromCheckpoint } from '../train/setup.js';
+import { netFromCheckpoint } from '../run/build.js';
 
 interface ExportArgs {
   checkpoint: string;
@@ -15,12 +15,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
   describe: 'Export a checkpoint\'s depth network for deployment: model.json (config, output convention, tfjs weights manifest) + weights.bin',
   builder: (y) =>
-    y
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or run directory (its latest checkpoint; use <run>/checkpoints/best for the best)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
+    withOptions(y, { checkpoint: required, out: required, backend: {} }) as never,
   handler: async (argv) => {
-    await initBackend(argv.backend as never);
+    await startBackend(argv);
     const { net, config, dir, output } = await netFromCheckpoint(argv.checkpoint);
     try {
       const r = await exportDepthNet(net, argv.out, { model: config.model, lossKind: config.loss.kind, output });

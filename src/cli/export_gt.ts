@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomic.js';
+import { required, withOptions } from './options.js';
 import { ProgressBar } from '../util/progress.js';
 import { exportGtMaps, encodeGtFile, EXPORT_GT_SPLITS, type ExportGtSplit } from '../eval/export_gt.js';
 
@@ -18,11 +19,11 @@ export const exportGtCommand: CommandModule<object, ExportGtArgs> = {
   command: 'export-gt',
   describe: 'Cache the GT depth of a KITTI split in one .npz (velodyne for eigen, improved GT for eigen_benchmark)',
   builder: (y) =>
-    y
-      .option('split', { choices: EXPORT_GT_SPLITS, demandOption: true })
-      .option('data-path', { type: 'string', demandOption: true, describe: 'KITTI raw root (<date>/<drive>/velodyne_points, calib files)' })
-      .option('split-file', { type: 'string', describe: 'split list (default: filenames/monodepth2/<split>/test_files.txt)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output .npz (key "data")' }) as never,
+    withOptions(y.option('split', { choices: EXPORT_GT_SPLITS, demandOption: true }), {
+      'data-path': { ...required, describe: 'KITTI raw root (<date>/<drive>/velodyne_points, calib files)' },
+      'split-file': { describe: 'split list (default: filenames/monodepth2/<split>/test_files.txt)' },
+      out: { ...required, describe: 'output .npz (key "data")' },
+    }) as never,
   handler: async (args) => {
     // Report failures as one clear line (file, index, what was expected) instead of yargs' help dump.
     try {

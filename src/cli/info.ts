@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { BACKEND_NAMES, initBackend, shutdownBackend, type BackendInfo, type BackendName } from '../backend/index.js';
+import { shutdownBackend, type BackendInfo, type BackendName } from '../backend/index.js';
+import { startBackend, withOptions } from './options.js';
 
 interface InfoArgs {
   backend: BackendName;
@@ -22,13 +23,10 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   command: 'info',
   describe: 'Show the compute backend that would be used, the ones skipped and why, threads and versions',
   builder: (y) =>
-    y
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' as BackendName, describe: 'backend to initialise' })
-      .option('threads', { type: 'number', describe: 'wasm threads (default: available cores, max 8)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the BackendInfo as JSON' }) as never,
+    withOptions(y, { backend: { describe: 'backend to initialise' }, threads: {}, json: { describe: 'print the BackendInfo as JSON' } }) as never,
   handler: async (args) => {
     try {
-      const info = await initBackend(args.backend, args.threads === undefined ? {} : { threads: args.threads });
+      const info = await startBackend(args);
       process.stdout.write((args.json ? JSON.stringify(info, null, 2) : formatBackendInfo(info)) + '\n');
     } catch (err) {
       process.stderr.write(`stereodepth info: ${(err as Error).message}\n`);

@@ -2,10 +2,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
+import { required, startBackend, withOptions } from './options.js';
 import { predictImageFiles } from '../infer/images.js';
 import { depthScaleFactor, hasMetricScale } from '../models/output_convention.js';
-import { netFromCheckpoint } from '../train/setup.js';
+import { netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface PredictArgs {
@@ -44,17 +44,17 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   command: 'predict <inputs..>',
   describe: 'Depth of images or folders of images with a trained checkpoint: <name>_disp.png, <name>_depth.png (depth x 256, uint16), <name>.npy',
   builder: (y) =>
-    y
-      .positional('inputs', { type: 'string', array: true, describe: 'image files and/or folders' })
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or run directory' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
-      .option('post-process', { type: 'boolean', default: false, describe: 'flip-average the prediction (monodepth post-processing)' })
-      .option('focal', { type: 'number', describe: 'focal in px at the image size (width-fraction models; default: the training rig field of view)' })
-      .option('baseline', { type: 'number', describe: 'stereo baseline (m) the model was trained with (default: from the checkpoint)' })
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
+    withOptions(y.positional('inputs', { type: 'string', array: true, describe: 'image files and/or folders' }), {
+      checkpoint: required,
+      out: required,
+      'post-process': {},
+      focal: { describe: 'focal in px at the image size (width-fraction models; default: the training rig field of view)' },
+      baseline: { describe: 'stereo baseline (m) the model was trained with (default: from the checkpoint)' },
+      backend: {},
+    }) as never,
   handler: async (argv) => {
     const paths = listImages(argv.inputs);
-    await initBackend(argv.backend as never);
+    await startBackend(argv);
     const { net, output: conv, dir } = await netFromCheckpoint(argv.checkpoint);
     try {
       const rig = conv.rig;

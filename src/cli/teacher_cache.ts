@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
+import { required, startBackend, withOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
 import { writeTeacherMaps } from '../infer/teacher_cache.js';
-import { datasetFromConfig, netFromCheckpoint } from '../train/setup.js';
+import { datasetFromConfig, netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TeacherCacheArgs {
@@ -21,16 +21,16 @@ export const teacherCacheCommand: CommandModule<object, TeacherCacheArgs> = {
   command: 'teacher-cache',
   describe: "Write a teacher checkpoint's depth maps for a dataset split (DistDepth distillation from precomputed maps)",
   builder: (y) =>
-    y
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'teacher checkpoint directory or run directory' })
-      .option('config', { type: 'string', demandOption: true, describe: 'the recipe whose dataset gets the maps (e.g. the student recipe)' })
-      .option('set', { type: 'string', array: true, describe: 'override a key of --config' })
-      .option('split', { choices: ['train', 'val', 'test'] as const, default: 'train' as const, describe: 'which data.<split> entry of --config' })
-      .option('out', { type: 'string', demandOption: true, describe: 'maps directory (then distill.teacher: {source: maps, path: <out>, map_kind: depth})' })
-      .option('batch-size', { type: 'number', default: 4 })
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
+    withOptions(y.option('split', { choices: ['train', 'val', 'test'] as const, default: 'train' as const, describe: 'which data.<split> entry of --config' }), {
+      checkpoint: { ...required, describe: 'teacher checkpoint directory or run directory' },
+      config: { ...required, describe: 'the recipe whose dataset gets the maps (e.g. the student recipe)' },
+      set: {},
+      out: { ...required, describe: 'maps directory (then distill.teacher: {source: maps, path: <out>, map_kind: depth})' },
+      'batch-size': {},
+      backend: {},
+    }) as never,
   handler: async (argv) => {
-    await initBackend(argv.backend as never);
+    await startBackend(argv);
     const { config } = loadConfig(argv.config, argv.set ?? []);
     const entry = config.data[argv.split];
     if (!entry) throw new Error(`${argv.config}: data.${argv.split} is not set`);

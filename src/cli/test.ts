@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
+import { required, startBackend, withOptions } from './options.js';
 import type { DatasetConfig } from '../config/schema.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
 import { depthScaleFactor } from '../models/output_convention.js';
-import { datasetFromConfig, netFromCheckpoint } from '../train/setup.js';
+import { datasetFromConfig, netFromCheckpoint } from '../run/build.js';
 import { ProgressBar } from '../util/progress.js';
 
 interface TestArgs {
@@ -25,17 +25,17 @@ export const testCommand: CommandModule<object, TestArgs> = {
   command: 'test',
   describe: "Predict a split's disparities with a checkpoint into disparities.npy (+ sidecar JSON for `eval`)",
   builder: (y) =>
-    y
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint directory or run directory (its latest checkpoint)' })
-      .option('split-file', { type: 'string', describe: "split list (default: the run config's data.test, else data.val)" })
-      .option('data-path', { type: 'string', describe: 'dataset root (default: from the run config)' })
-      .option('dataset', { type: 'string', describe: 'dataset adapter name (default: from the run config)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
-      .option('post-process', { type: 'boolean', default: false, describe: "also write disparities_pp.npy (monodepth's flip averaging with edge ramps)" })
-      .option('batch-size', { type: 'number', default: 4 })
-      .option('backend', { choices: BACKEND_NAMES, default: 'auto' }) as never,
+    withOptions(y.option('dataset', { type: 'string', describe: 'dataset adapter name (default: from the run config)' }), {
+      checkpoint: required,
+      'split-file': { describe: "split list (default: the run config's data.test, else data.val)" },
+      'data-path': { describe: 'dataset root (default: from the run config)' },
+      out: required,
+      'post-process': { describe: "also write disparities_pp.npy (monodepth's flip averaging with edge ramps)" },
+      'batch-size': {},
+      backend: {},
+    }) as never,
   handler: async (argv) => {
-    await initBackend(argv.backend as never);
+    await startBackend(argv);
     const { net, config, output: conv, dir, step } = await netFromCheckpoint(argv.checkpoint);
     try {
       const base = config.data.test ?? config.data.val ?? config.data.train;

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 
-import { BACKEND_NAMES, initBackend } from '../backend/index.js';
-import { applySet, loadConfig, resolveStage, validateConfig, type LoadedConfig } from '../config/load.js';
-import type { RunConfig } from '../config/schema.js';
-import { checkpointsDir } from '../train/checkpoint.js';
-import { runDirOf, train, type TrainResult } from '../train/trainer.js';
+import { initBackend } from '../backend/index.js';
+import { withOptions } from './options.js';
+import { applySet, loadConfig, validateConfig, type LoadedConfig } from '../config/load.js';
+import { runRecipe } from '../run/recipe.js';
+import { runDirOf } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 interface TrainArgs {
@@ -21,31 +21,21 @@ interface TrainArgs {
   'stop-after'?: number;
 }
 
-/** The stages of a run: the config itself, or each of its `stages` (stage k > 0 starts from stage k-1's weights). */
-function planStages(loaded: LoadedConfig, runDir: string): RunConfig[] {
-  if (loaded.config.stages.length === 0) return [{ ...loaded.config, run_dir: runDir }];
-  return loaded.config.stages.map((stage, k) => {
-    const cfg = resolveStage(loaded, k);
-    const stageDir = join(runDir, stage.name);
-    const previous = k > 0 ? join(runDir, loaded.config.stages[k - 1]!.name) : null;
-    return { ...cfg, run_dir: stageDir, init: cfg.init ?? (previous ? { checkpoint: previous, models: ['encoder', 'depth'] } : null) };
-  });
-}
-
 /** `stereodepth train`: config-driven training, fine-tuning (--checkpoint) and exact resume (--resume). */
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train a depth network from a YAML recipe (configs/); resumable, TensorBoard logs in the run directory',
   builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: 'YAML recipe, e.g. configs/synthetic/quickstart.yaml (not needed with --resume --run-dir)' })
-      .option('set', { type: 'string', array: true, describe: 'override a key: --set optim.lr=2e-4 --set data.batch_size=8 (values are YAML)' })
+    withOptions(y, {
+      config: { describe: 'YAML recipe, e.g. configs/synthetic/quickstart.yaml (not needed with --resume --run-dir)' },
+      set: {},
+      checkpoint: { describe: 'initialise from this checkpoint (or run directory) with a fresh schedule: fine-tuning' },
+      backend: { default: undefined, describe: 'compute backend (default: the config key backend)' },
+      threads: {},
+    })
       .option('resume', { type: 'boolean', default: false, describe: "continue the run directory's latest checkpoint exactly (same batches, same losses)" })
       .option('run-dir', { type: 'string', describe: 'run directory (default runs/<name>)' })
-      .option('checkpoint', { type: 'string', describe: 'initialise from this checkpoint (or run directory) with a fresh schedule: fine-tuning' })
       .option('models', { type: 'string', default: 'encoder,depth', describe: 'with --checkpoint: which parts to load (encoder, depth)' })
-      .option('backend', { choices: BACKEND_NAMES, describe: 'compute backend (default: the config key backend)' })
-      .option('threads', { type: 'number', describe: 'wasm threads' })
       .option('stop-after', { type: 'number', describe: 'stop (with a checkpoint) after this many steps of this invocation' }),
   handler: async (argv) => {
     const sets = [...(argv.set ?? [])];
@@ -82,22 +72,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     };
     process.on('SIGINT', onSigint);
     try {
-      const stages = planStages(loaded, runDir);
-      const results: TrainResult[] = [];
-      for (const [k, cfg] of stages.entries()) {
-        const dir = cfg.run_dir!;
-        const done = join(dir, 'done.json');
-        if (existsSync(done) && argv.resume) {
-          process.stderr.write(`stage ${cfg.name}: already complete (${done})\n`);
-          continue;
-        }
-        if (stages.length > 1) process.stderr.write(`stage ${k + 1}/${stages.length}: ${cfg.name}\n`);
-        const resume = argv.resume && existsSync(join(checkpointsDir(dir), 'latest'));
-        const r = await train(cfg, { resume, interrupt, ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}) });
-        results.push(r);
-        if (r.interrupted) return;
-        await writeFileAtomic(done, JSON.stringify({ steps: r.steps, metrics: r.metrics ?? null, best: r.best }, null, 1));
-      }
+      await runRecipe(loaded, { runDir, resume: argv.resume, interrupt, ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}) });
     } finally {
       process.off('SIGINT', onSigint);
     }

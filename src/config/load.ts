@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, stringify, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, stringify, type Node } from 'yaml';
 import type { z } from 'zod';
 
 import { runConfigSchema, type RunConfig } from './schema.js';
@@ -51,8 +51,17 @@ export function deepMerge(base: Plain, over: Plain): Plain {
   return out;
 }
 
-/** Records file:line of every key path of a YAML map node. */
+/** Records file:line of every key path of a YAML map node (list items by index: stages.0.overrides.loss.kind). */
 function collectOrigins(node: Node | null | undefined, prefix: string, file: string, lc: LineCounter, origins: ConfigOrigins): void {
+  if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const path = prefix ? `${prefix}.${i}` : String(i);
+      const offset = (item as Node | null)?.range?.[0];
+      if (offset !== undefined) origins.set(path, `${file}:${lc.linePos(offset).line}`);
+      collectOrigins(item as Node, path, file, lc, origins);
+    });
+    return;
+  }
   if (!isMap(node)) return;
   for (const pair of node.items) {
     const keyNode = pair.key as Node & { value?: unknown };
@@ -144,12 +153,22 @@ export function validateConfig(raw: Plain, origins: ConfigOrigins = new Map(), s
   return parsed.data;
 }
 
-/** Reads a recipe (following extends), applies --set overrides in order, validates. */
+/** Reads a recipe (following extends), applies --set overrides in order, validates it and every stage it has. */
 export function loadConfig(path: string, sets: string[] = []): LoadedConfig {
   const origins: ConfigOrigins = new Map();
   let raw = readYamlFile(path, origins, []);
   for (const s of sets) raw = applySet(raw, s, origins);
-  return { config: validateConfig(raw, origins, path), raw, origins };
+  const loaded = { config: validateConfig(raw, origins, path), raw, origins };
+  loaded.config.stages.forEach((_, k) => resolveStage(loaded, k));
+  return loaded;
+}
+
+/** Origins as seen from inside stage `index`: its overrides' own keys point at the override lines. */
+function stageOrigins(origins: ConfigOrigins, index: number): ConfigOrigins {
+  const prefix = `stages.${index}.overrides.`;
+  const out = new Map(origins);
+  for (const [key, where] of origins) if (key.startsWith(prefix)) out.set(key.slice(prefix.length), where);
+  return out;
 }
 
 /** The config of stage `index`: the base (without `stages`) with the stage's overrides merged in, validated. */
@@ -158,7 +177,11 @@ export function resolveStage(loaded: LoadedConfig, index: number): RunConfig {
   if (!stage) throw new ConfigError(`stage ${index} does not exist (the config has ${loaded.config.stages.length})`);
   const { stages: _stages, ...base } = loaded.raw;
   const merged = deepMerge(base, stage.overrides as Plain);
-  return validateConfig({ ...merged, name: stage.name }, loaded.origins, `stage '${stage.name}'`);
+  try {
+    return validateConfig({ ...merged, name: stage.name }, stageOrigins(loaded.origins, index), `stage '${stage.name}'`);
+  } catch (err) {
+    throw err instanceof ConfigError ? new ConfigError(`stage '${stage.name}': ${err.message}`) : err;
+  }
 }
 
 /** YAML text of a resolved config (saved as config.resolved.yaml in every run directory). */

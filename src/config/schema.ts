@@ -2,10 +2,12 @@
  * The typed run configuration: every knob of a training/eval run, its default and its validation, in one place
  * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
  */
-import { unknownDatasetOptions } from '../data/dataset_options.js';
 import { z } from 'zod';
 import { DECODERS, ENCODERS } from '../models/components.js';
 import { PRESET_NAMES } from '../models/presets.js';
+
+import type { DatasetDescriptor } from '../data/descriptor.js';
+import { DATASETS } from '../data/registry.js';
 
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
@@ -40,42 +42,63 @@ export const augmentSchema = z
   })
   .strict();
 
-/** One dataset: the adapter name, its root, its split file and adapter-specific options (the adapter's own option names). */
-export const datasetSchema = z
-  .object({
-    dataset: z.enum(['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs']),
-    /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
-    path: z.string().min(1),
-    /** Split file (one sample per line, in the dataset's split format). */
-    split: z.string().min(1).optional(),
-    /** Adapter options passed through unchanged (e.g. kitti_raw: { gt: velodyne, imageExt: png }; cityscapes: { cropBottomFraction: 0.2 }). */
-    options: z.record(z.string(), z.unknown()).default({}),
-    /** Use at most this many samples of the split (in split order; null = all). */
-    max_samples: positiveInt.nullable().default(null),
-    /**
-     * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
-     * resumable, identical output for the same parameters).
-     */
-    synthesize: z
-      .object({
-        world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu']),
-        count: positiveInt,
-        height: positiveInt.optional(),
-        width: positiveInt.optional(),
-        seed: z.union([z.string(), z.number()]).default('0'),
-        frames_per_scene: positiveInt.default(8),
-      })
-      .strict()
-      .nullable()
-      .default(null),
-  })
-  .strict()
-  .superRefine((d, ctx) => {
-    const { unknown, known } = unknownDatasetOptions(d.dataset, d.options);
-    for (const key of unknown) {
-      ctx.addIssue({ code: 'custom', path: ['options', key], message: `unknown option for dataset ${d.dataset}; it takes ${known.length ? known.join(', ') : 'no options'}` });
-    }
-  });
+/**
+ * The schema of one dataset entry, derived from the adapters' descriptors: `dataset:` is one of their names, `options:`
+ * is checked against that adapter's own options schema, and `split:` is required when the adapter reads one.
+ */
+export function datasetSchemaFor(registry: readonly DatasetDescriptor[]) {
+  const names = registry.map((d) => d.name);
+  if (names.length === 0) throw new Error('datasetSchemaFor: no dataset descriptors');
+  return z
+    .object({
+      dataset: z.enum(names as [string, ...string[]]),
+      /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
+      path: z.string().min(1),
+      /** Split file (one sample per line, in the dataset's split format). */
+      split: z.string().min(1).optional(),
+      /** Adapter options (the adapter's own option names, e.g. kitti_raw: { gt: velodyne, imageExt: png }; cityscapes: { cropBottomFraction: 0.2 }). */
+      options: z.record(z.string(), z.unknown()).default({}),
+      /** Use at most this many samples of the split (in split order; null = all). */
+      max_samples: positiveInt.nullable().default(null),
+      /**
+       * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
+       * resumable, identical output for the same parameters).
+       */
+      synthesize: z
+        .object({
+          world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu']),
+          count: positiveInt,
+          height: positiveInt.optional(),
+          width: positiveInt.optional(),
+          seed: z.union([z.string(), z.number()]).default('0'),
+          frames_per_scene: positiveInt.default(8),
+        })
+        .strict()
+        .nullable()
+        .default(null),
+    })
+    .strict()
+    .superRefine((d, ctx) => {
+      const descriptor = registry.find((x) => x.name === d.dataset)!;
+      if (descriptor.needsSplit && d.split === undefined) ctx.addIssue({ code: 'custom', path: ['split'], message: `dataset ${d.dataset} needs a split file` });
+      const parsed = descriptor.optionsSchema.safeParse(d.options);
+      if (parsed.success) return;
+      const shape = (descriptor.optionsSchema as unknown as { shape?: Record<string, unknown> }).shape;
+      const known = shape ? Object.keys(shape) : [];
+      for (const issue of parsed.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) {
+            ctx.addIssue({ code: 'custom', path: ['options', ...issue.path, key], message: `unknown option for dataset ${d.dataset}; it takes ${known.length ? known.join(', ') : 'no options'}` });
+          }
+        } else {
+          ctx.addIssue({ code: 'custom', path: ['options', ...issue.path], message: `dataset ${d.dataset}: ${issue.message}` });
+        }
+      }
+    });
+}
+
+/** One dataset entry of a config (from the registered adapters). */
+export const datasetSchema = datasetSchemaFor(DATASETS);
 
 export const dataSchema = z
   .object({
@@ -84,8 +107,9 @@ export const dataSchema = z
     val: datasetSchema.nullable().default(null),
     /** Held-out test set evaluated once at the end with the eval protocol (all samples): <run>/test_metrics.json. */
     test: datasetSchema.nullable().default(null),
-    height: positiveInt.default(192),
-    width: positiveInt.default(640),
+    /** Network input size: multiples of 32 (the encoder halves it five times and the decoder doubles it back). */
+    height: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(192),
+    width: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(640),
     batch_size: positiveInt.default(12),
     drop_last: z.boolean().default(true),
     shuffle: z.boolean().default(true),
@@ -307,10 +331,58 @@ const runFields = {
   distill: distillSchema.nullable().default(null),
 };
 
-/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
-export const stageSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) }).strict();
+/** Keys a stage may not override: each stage's name and directory come from the stage itself, and stages do not nest. */
+const STAGE_FIXED_KEYS = ['name', 'run_dir', 'stages'] as const;
 
-export const runConfigSchema = z.object({ ...runFields, stages: z.array(stageSchema).default([]) }).strict();
+/** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
+export const stageSchema = z
+  .object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) })
+  .strict()
+  .superRefine((s, ctx) => {
+    for (const key of STAGE_FIXED_KEYS) {
+      if (key in s.overrides) ctx.addIssue({ code: 'custom', path: ['overrides', key], message: `a stage cannot override ${key} (it comes from the stage: <run dir>/<stage name>)` });
+    }
+  });
+
+type RunFields = z.infer<z.ZodObject<typeof runFields>>;
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Rules across sections, checked when the config loads (each issue names the key at fault, so the loader can give its
+ * file:line): what the temporal modes, monodepth v1, DistDepth maps and micro-batches need from the rest of the config.
+ */
+export function crossFieldIssues(c: RunFields): Issue[] {
+  const issues: Issue[] = [];
+  const flip = c.data.augment.flip;
+  const swapFlip = flip.probability > 0 && flip.mode === 'swap';
+  if (c.loss.mode !== 'stereo') {
+    const mode = `loss.mode ${c.loss.mode}`;
+    if (c.loss.kind !== 'monodepth2') issues.push({ path: ['loss', 'kind'], message: `${mode} needs loss.kind monodepth2 (monodepth2's temporal loss)` });
+    if (c.data.augment.crop.probability > 0) issues.push({ path: ['data', 'augment', 'crop', 'probability'], message: `must be 0 with ${mode}: the temporal warp uses one intrinsic matrix per batch` });
+    if (swapFlip) issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: `${mode} needs temporal neighbours, which a swap flip drops: use negate_baseline` });
+  }
+  if (c.loss.kind === 'monodepth' && flip.probability > 0 && flip.mode !== 'swap') {
+    issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'loss.kind monodepth needs the source view to the right of the target (baseline > 0): use swap' });
+  }
+  if (c.distill?.teacher.source === 'maps' && swapFlip) {
+    issues.push({ path: ['data', 'augment', 'flip', 'mode'], message: 'distill.teacher.source maps needs negate_baseline: a swap flip makes the right view the target, which has no teacher map' });
+  }
+  if (c.data.batch_size % c.optim.micro_batches !== 0) {
+    issues.push({ path: ['optim', 'micro_batches'], message: `must divide data.batch_size (${c.data.batch_size}) into equal slices` });
+  }
+  return issues;
+}
+
+export const runConfigSchema = z
+  .object({ ...runFields, stages: z.array(stageSchema).default([]) })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = c.stages.map((s) => s.name);
+    names.forEach((n, k) => {
+      if (names.indexOf(n) !== k) ctx.addIssue({ code: 'custom', path: ['stages', k, 'name'], message: `stage name '${n}' is used twice (each stage trains in <run dir>/<name>)` });
+    });
+    for (const issue of crossFieldIssues(c)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type DatasetConfig = z.infer<typeof datasetSchema>;

@@ -9,11 +9,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
+import { z } from 'zod';
 import { DatasetError, type Dataset, type RgbImage, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
 import { readPng16, readRgb, uint16ToFloatMap } from '../io/image.js';
 import { requireFile } from '../io/files.js';
-import type { MetricConvention } from './metric.js';
+import { defineDataset } from './descriptor.js';
 
 export interface CityscapesCamera {
   baseline: number;
@@ -67,7 +68,6 @@ export interface CityscapesOptions {
   camera?: CityscapesCamera;
   /** Also load the official SGM disparity (`disparity/...`, d = (p - 1) / 256 px for p > 0) as gtDisparity, cropped like the images. */
   loadDisparity?: boolean;
-  metric?: MetricConvention;
 }
 
 interface Entry { ref: SplitLineRef; left: string; right: string; cameraCandidates: string[]; disparityCandidates: string[] }
@@ -157,3 +157,17 @@ export class CityscapesDataset implements Dataset {
     };
   }
 }
+
+export const cityscapesDescriptor = defineDataset({
+  name: 'cityscapes',
+  optionsSchema: z
+    .object({
+      officialSplit: z.string().min(1).optional(),
+      cropBottomFraction: z.number().min(0).lt(1).optional(),
+      camera: z.object({ baseline: z.number(), fx: z.number(), fy: z.number(), u0: z.number(), v0: z.number() }).strict().optional(),
+      loadDisparity: z.boolean().optional(),
+    })
+    .strict(),
+  needsSplit: false,
+  create: (e) => new CityscapesDataset({ dataPath: e.path, ...(e.split ? { split: e.split } : {}), ...e.options }),
+});

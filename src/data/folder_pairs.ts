@@ -4,9 +4,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
 import { readRgb } from '../io/image.js';
+import { defineDataset } from './descriptor.js';
 
 export interface RigCamera { fx: number; fy: number; cx: number; cy: number; width: number; height: number; baseline: number }
 
@@ -46,3 +48,11 @@ export class FolderPairsDataset implements Dataset {
     return { id: f, left, right, camera: { K, width: left.width, height: left.height, focal: K[0]!, baseline: c.baseline } };
   }
 }
+
+/** Every image pair under `<path>/left` and `<path>/right`; no split. */
+export const folderPairsDescriptor = defineDataset({
+  name: 'folder_pairs',
+  optionsSchema: z.object({ cameraFile: z.string().min(1).optional() }).strict(),
+  needsSplit: false,
+  create: (e) => new FolderPairsDataset({ dataPath: e.path, ...e.options }),
+});

@@ -4,13 +4,15 @@
  * Side `r` makes image_03 the target view; its partner image_02 then sits at -baseline (monodepth2's sign convention).
  */
 import { join } from 'node:path';
+import { z } from 'zod';
+
 import { DatasetError, type Dataset, type FloatMap, type RgbImage, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS, splitLineError, type SplitLine } from './splits.js';
 import { readRgb, readPng16, uint16ToFloatMap } from '../io/image.js';
 import { readRawStereoRig, type StereoRig } from '../io/kitti_calib.js';
 import { readNpzKey } from '../io/npy.js';
 import { generateDepthMap } from './velodyne_depth.js';
-import { KITTI_METRIC, type MetricConvention } from './metric.js';
+import { defineDataset, requireSplit } from './descriptor.js';
 
 export type KittiGtSource = 'none' | 'velodyne' | 'improved' | 'projected_npz';
 
@@ -25,7 +27,6 @@ export interface KittiRawOptions {
   gt?: KittiGtSource;
   /** Temporal neighbours to load (frame offsets, e.g. [-1, 1]) for monocular training. */
   neighbours?: number[];
-  metric?: MetricConvention;
 }
 
 interface ResolvedLine {
@@ -40,12 +41,10 @@ const pad10 = (n: number) => String(n).padStart(10, '0');
 
 export class KittiRawDataset implements Dataset {
   readonly name = 'kitti_raw';
-  readonly metric: MetricConvention;
   private readonly lines: ResolvedLine[];
   private readonly rigs = new Map<string, Promise<StereoRig & { width: number; height: number }>>();
 
   constructor(readonly options: KittiRawOptions) {
-    this.metric = options.metric ?? KITTI_METRIC;
     const fmt = options.lineFormat ?? 'auto';
     const format = fmt === 'pair' ? SPLIT_FORMATS.pair : fmt === 'folderFrameSide' ? SPLIT_FORMATS.folderFrameSide : {
       description: `${SPLIT_FORMATS.pair.description}' or '${SPLIT_FORMATS.folderFrameSide.description}`,
@@ -142,3 +141,16 @@ export class KittiRawDataset implements Dataset {
   }
 }
 
+export const kittiRawDescriptor = defineDataset({
+  name: 'kitti_raw',
+  optionsSchema: z
+    .object({
+      lineFormat: z.enum(['auto', 'pair', 'folderFrameSide']).optional(),
+      imageExt: z.enum(['png', 'jpg']).optional(),
+      gt: z.enum(['none', 'velodyne', 'improved', 'projected_npz']).optional(),
+      neighbours: z.array(z.number().int()).optional(),
+    })
+    .strict(),
+  needsSplit: true,
+  create: (e) => new KittiRawDataset({ dataPath: e.path, split: requireSplit(e, 'kitti_raw'), ...e.options }),
+});

@@ -4,8 +4,10 @@
  * Split lines are v1 pairs `training/image_2/000000_10.jpg training/image_3/000000_10.jpg`.
  */
 import { join, basename } from 'node:path';
+import { z } from 'zod';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
+import { defineDataset, requireSplit } from './descriptor.js';
 import { readPng16, readRgb, uint16ToFloatMap } from '../io/image.js';
 
 /** monodepth v1 `evaluation_utils.width_to_focal`. */
@@ -64,3 +66,10 @@ export class KittiStereo2015Dataset implements Dataset {
     return sample;
   }
 }
+
+export const kittiStereo2015Descriptor = defineDataset({
+  name: 'kitti_stereo2015',
+  optionsSchema: z.object({ gt: z.enum(['noc', 'occ', 'none']).optional(), imageExt: z.enum(['png', 'jpg']).optional() }).strict(),
+  needsSplit: true,
+  create: (e) => new KittiStereo2015Dataset({ dataPath: e.path, split: requireSplit(e, 'kitti_stereo2015'), ...e.options }),
+});

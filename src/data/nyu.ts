@@ -4,8 +4,10 @@
  * (MATLAB 480x640xN, HDF5 (N, 640, 480)), read one frame at a time. Monocular: no right view; the Kinect K is given.
  */
 import { join } from 'node:path';
+import { z } from 'zod';
 import { DatasetError, type Dataset, type FloatMap, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
+import { defineDataset, requireSplit } from './descriptor.js';
 import { H5Reader, chwToHwc, matlabImageToHwc, matlabMapToRowMajor } from '../io/h5.js';
 
 /** NYUv2 Kinect colour intrinsics at 640x480 (the standard toolbox values). */
@@ -100,3 +102,18 @@ export class NyuLabeledMatDataset implements Dataset {
   }
   close(): void { this.reader.close(); }
 }
+
+export const nyuH5Descriptor = defineDataset({
+  name: 'nyu_h5',
+  optionsSchema: z.object({}).strict(),
+  needsSplit: true,
+  create: (e) => new NyuH5Dataset({ dataPath: e.path, split: requireSplit(e, 'nyu_h5') }),
+});
+
+/** `path` is the labeled `.mat` file itself; no split (frames by index). */
+export const nyuLabeledDescriptor = defineDataset({
+  name: 'nyu_labeled',
+  optionsSchema: z.object({ indices: z.array(z.number().int().min(0)).optional() }).strict(),
+  needsSplit: false,
+  create: (e) => NyuLabeledMatDataset.open(e.path, e.options.indices),
+});

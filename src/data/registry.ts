@@ -1,41 +1,50 @@
-/** Config name -> dataset adapter. An unknown name is an error listing the known ones. */
+/**
+ * The dataset adapters, as a list of descriptors: the config schema (config/schema.ts) derives its `dataset:` names and
+ * per-dataset option checks from this list, and the build layer creates datasets through it. A new dataset is one
+ * adapter file exporting a descriptor (data/descriptor.ts) plus one line here.
+ */
+import type { DatasetDescriptor, DatasetEntry } from './descriptor.js';
 import type { Dataset } from './types.js';
-import { KittiRawDataset, type KittiRawOptions } from './kitti_raw.js';
-import { KittiStereo2015Dataset, type KittiStereo2015Options } from './kitti_stereo2015.js';
-import { CityscapesDataset, type CityscapesOptions } from './cityscapes.js';
-import { SimsinDataset, type SimsinOptions } from './simsin.js';
-import { NyuH5Dataset, NyuLabeledMatDataset, type NyuH5Options } from './nyu.js';
-import { FolderPairsDataset, type FolderPairsOptions } from './folder_pairs.js';
-import { VaDataset, type VaOptions } from './va.js';
+import { kittiRawDescriptor } from './kitti_raw.js';
+import { kittiStereo2015Descriptor } from './kitti_stereo2015.js';
+import { cityscapesDescriptor } from './cityscapes.js';
+import { simsinDescriptor, unisinDescriptor } from './simsin.js';
+import { vaDescriptor } from './va.js';
+import { nyuH5Descriptor, nyuLabeledDescriptor } from './nyu.js';
+import { folderPairsDescriptor } from './folder_pairs.js';
 
-export interface DatasetOptionsByName {
-  kitti_raw: KittiRawOptions;
-  kitti_stereo2015: KittiStereo2015Options;
-  cityscapes: CityscapesOptions;
-  simsin: SimsinOptions;
-  unisin: SimsinOptions;
-  va: VaOptions;
-  nyu_h5: NyuH5Options;
-  nyu_labeled: { path: string; indices?: number[] };
-  folder_pairs: FolderPairsOptions;
+export const DATASETS: readonly DatasetDescriptor[] = [
+  kittiRawDescriptor,
+  kittiStereo2015Descriptor,
+  cityscapesDescriptor,
+  simsinDescriptor,
+  unisinDescriptor,
+  vaDescriptor,
+  nyuH5Descriptor,
+  nyuLabeledDescriptor,
+  folderPairsDescriptor,
+];
+
+export const DATASET_NAMES: readonly string[] = DATASETS.map((d) => d.name);
+
+/** The descriptor of `name` in `registry`; an unknown name is an error listing the known ones. */
+export function findDataset(name: string, registry: readonly DatasetDescriptor[] = DATASETS): DatasetDescriptor {
+  const d = registry.find((x) => x.name === name);
+  if (!d) throw new Error(`unknown dataset '${name}': expected one of ${registry.map((x) => x.name).join(', ')}`);
+  return d;
 }
 
-export const DATASET_NAMES = ['kitti_raw', 'kitti_stereo2015', 'cityscapes', 'simsin', 'unisin', 'va', 'nyu_h5', 'nyu_labeled', 'folder_pairs'] as const;
-export type DatasetName = (typeof DATASET_NAMES)[number];
-
-export async function createDataset<N extends DatasetName>(name: N, options: DatasetOptionsByName[N]): Promise<Dataset>;
-export async function createDataset(name: string, options: unknown): Promise<Dataset>;
-export async function createDataset(name: string, options: unknown): Promise<Dataset> {
-  switch (name) {
-    case 'kitti_raw': return new KittiRawDataset(options as KittiRawOptions);
-    case 'kitti_stereo2015': return new KittiStereo2015Dataset(options as KittiStereo2015Options);
-    case 'cityscapes': return new CityscapesDataset(options as CityscapesOptions);
-    case 'simsin': return new SimsinDataset({ ...(options as SimsinOptions), variant: 'simsin' });
-    case 'unisin': return new SimsinDataset({ ...(options as SimsinOptions), variant: 'unisin' });
-    case 'va': return new VaDataset(options as VaOptions);
-    case 'nyu_h5': return new NyuH5Dataset(options as NyuH5Options);
-    case 'nyu_labeled': { const o = options as { path: string; indices?: number[] }; return NyuLabeledMatDataset.open(o.path, o.indices); }
-    case 'folder_pairs': return new FolderPairsDataset(options as FolderPairsOptions);
-    default: throw new Error(`unknown dataset '${name}': expected one of ${DATASET_NAMES.join(', ')}`);
+/**
+ * Builds the adapter of one entry: options checked against the adapter's schema, the split required when it reads one.
+ * `key` names the entry in errors (e.g. data.train).
+ */
+export async function createDataset(name: string, entry: DatasetEntry<unknown>, key = name, registry: readonly DatasetDescriptor[] = DATASETS): Promise<Dataset> {
+  const d = findDataset(name, registry);
+  if (d.needsSplit && !entry.split) throw new Error(`${key}.split: dataset ${name} needs a split file`);
+  const parsed = d.optionsSchema.safeParse(entry.options ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${[`${key}.options`, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+    throw new Error(`dataset ${name}: invalid options: ${issues}`);
   }
+  return d.create({ ...entry, options: parsed.data });
 }

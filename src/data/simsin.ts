@@ -6,11 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { DatasetError, type Dataset, type SplitLineRef, type StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
 import { readRgb } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
-import { SIMSIN_METRIC, type MetricConvention } from './metric.js';
+import { defineDataset, requireSplit } from './descriptor.js';
 
 /** Normalised [fx, cx, fy, cy]: SimSIN/VA 90° FoV, UniSIN from DistDepth's loader. */
 export const DISTDEPTH_NORMALISED_K = {
@@ -18,22 +19,23 @@ export const DISTDEPTH_NORMALISED_K = {
   unisin: [0.408024, 0.5146106, 0.725377, 0.5062255],
 } as const;
 
+/** SimSIN's stereo baseline, metres (DistDepth: depth = 1.312 / scaled disparity with the 0.1 training baseline). */
+export const SIMSIN_BASELINE = 0.1312;
+
 export interface SimsinOptions {
   dataPath: string;
   split: { file: string } | { lines: string[]; name?: string };
   variant?: 'simsin' | 'unisin';
-  /** Stereo baseline in metres (DistDepth trains in monodepth2 units; the 1.312 factor recovers metres). */
-  metric?: MetricConvention;
+  /** Stereo baseline in metres (default SIMSIN_BASELINE; DistDepth trains in monodepth2 units, x1.312 recovers metres). */
+  baseline?: number;
   loadDepth?: boolean;
 }
 
 export class SimsinDataset implements Dataset {
   readonly name: string;
-  readonly metric: MetricConvention;
   private readonly lines;
   constructor(readonly options: SimsinOptions) {
     this.name = options.variant ?? 'simsin';
-    this.metric = options.metric ?? SIMSIN_METRIC;
     this.lines = readSplit(options.split, SPLIT_FORMATS.folderFrameSide);
   }
   get length(): number { return this.lines.length; }
@@ -61,7 +63,7 @@ export class SimsinDataset implements Dataset {
     const sign = folder.endsWith('0') ? 1 : -1;
     const sample: StereoSample = {
       id: l.text, left, right,
-      camera: { K, width: left.width, height: left.height, focal: K[0]!, baseline: sign * this.metric.baselineMetres },
+      camera: { K, width: left.width, height: left.height, focal: K[0]!, baseline: sign * (this.options.baseline ?? SIMSIN_BASELINE) },
     };
     const depthPath = join(this.options.dataPath, `${folder}_depth.npy`);
     if (this.options.loadDepth && existsSync(depthPath)) {
@@ -71,3 +73,19 @@ export class SimsinDataset implements Dataset {
     return sample;
   }
 }
+
+const simsinOptions = z.object({ loadDepth: z.boolean().optional(), baseline: z.number().positive().optional() }).strict();
+
+export const simsinDescriptor = defineDataset({
+  name: 'simsin',
+  optionsSchema: simsinOptions,
+  needsSplit: true,
+  create: (e) => new SimsinDataset({ dataPath: e.path, split: requireSplit(e, 'simsin'), ...e.options, variant: 'simsin' }),
+});
+
+export const unisinDescriptor = defineDataset({
+  name: 'unisin',
+  optionsSchema: simsinOptions,
+  needsSplit: true,
+  create: (e) => new SimsinDataset({ dataPath: e.path, split: requireSplit(e, 'unisin'), ...e.options, variant: 'unisin' }),
+});

@@ -6,25 +6,26 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Dataset, SplitLineRef, StereoSample } from './types.js';
 import { readSplit, SPLIT_FORMATS } from './splits.js';
 import { readRgb } from '../io/image.js';
 import { readPfm } from '../io/pfm.js';
-import { SIMSIN_METRIC, type MetricConvention } from './metric.js';
+import { defineDataset, requireSplit } from './descriptor.js';
+import { SIMSIN_BASELINE } from './simsin.js';
 
 export interface VaOptions {
   dataPath: string;
   split: { file: string } | { lines: string[]; name?: string };
   loadDepth?: boolean;
-  metric?: MetricConvention;
+  /** Stereo baseline in metres (default: SimSIN's rig). */
+  baseline?: number;
 }
 
 export class VaDataset implements Dataset {
   readonly name = 'va';
-  readonly metric: MetricConvention;
   private readonly lines;
   constructor(readonly options: VaOptions) {
-    this.metric = options.metric ?? SIMSIN_METRIC;
     this.lines = readSplit(options.split, SPLIT_FORMATS.folderFrameSide);
   }
   get length(): number { return this.lines.length; }
@@ -40,10 +41,17 @@ export class VaDataset implements Dataset {
     const K = [0.5 * left.width, 0, 0.5 * left.width, 0, 0.5 * left.height, 0.5 * left.height, 0, 0, 1];
     const sample: StereoSample = {
       id: l.text, left, right,
-      camera: { K, width: left.width, height: left.height, focal: K[0]!, baseline: (cam === 0 ? 1 : -1) * this.metric.baselineMetres },
+      camera: { K, width: left.width, height: left.height, focal: K[0]!, baseline: (cam === 0 ? 1 : -1) * (this.options.baseline ?? SIMSIN_BASELINE) },
     };
     const depthPath = join(this.options.dataPath, 'gt_depth_rectify', `cam${cam}_frame${String(frame).padStart(4, '0')}.depth.pfm`);
     if (this.options.loadDepth && existsSync(depthPath)) sample.gtDepth = await readPfm(depthPath);
     return sample;
   }
 }
+
+export const vaDescriptor = defineDataset({
+  name: 'va',
+  optionsSchema: z.object({ loadDepth: z.boolean().optional(), baseline: z.number().positive().optional() }).strict(),
+  needsSplit: true,
+  create: (e) => new VaDataset({ dataPath: e.path, split: requireSplit(e, 'va'), ...e.options }),
+});

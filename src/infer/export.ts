@@ -8,20 +8,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { ModelConfig, LossConfig } from '../config/schema.js';
+import type { DepthNetSpec } from '../models/build.js';
+import type { LossKind } from '../models/output_convention.js';
 import type { DepthNet } from '../models/types.js';
 import { loadInto } from '../models/weights.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseOutputConvention, type OutputConvention, type Rig } from '../models/output_convention.js';
-import { modelFromConfig } from '../train/setup.js';
+import { depthNetFromSpec } from '../models/build.js';
 
 export const EXPORT_FORMAT = 'stereodepth-depthnet/1';
 
 export interface ExportedModelJson {
   format: typeof EXPORT_FORMAT;
   /** How to rebuild the network (the run config's model and loss kind). */
-  model: ModelConfig;
-  lossKind: LossConfig['kind'];
+  model: DepthNetSpec;
+  lossKind: LossKind;
   /** What the net outputs, with its rig and input size (the output convention module converts with it). */
   output: OutputConvention;
   /** Copies of output.inputHeight / inputWidth / rig, as format /1 has always had them at the top level. */
@@ -78,7 +79,7 @@ export async function loadExportedModel(dir: string): Promise<{ net: DepthNet; m
   if (!existsSync(binPath)) throw new Error(`${path}: weights file ${binPath} is missing`);
   const buf = readFileSync(binPath);
   const tensors = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), group.weights);
-  const net = modelFromConfig(meta.model, { kind: meta.lossKind } as LossConfig, 0);
+  const net = depthNetFromSpec(meta.model, meta.lossKind, 0);
   try {
     loadInto(net.allVariables(), tensors, { strict: true });
   } catch (err) {

@@ -131,7 +131,6 @@ function monodepth2Objective(left: tf.Tensor4D, K: number[][], disparities: tf.T
 
 /** monodepth2 mono (M) or mono+stereo (MS): min-reprojection over temporal neighbours (+ the stereo view). */
 export function monoObjective(inputs: MonoObjectiveInputs, s: ObjectiveSettings): LossResult {
-  if (s.kind !== 'monodepth2') throw new Error(`loss.mode mono / mono_stereo needs loss.kind monodepth2 (got ${s.kind})`);
   const sources: { name: string; image: tf.Tensor4D; T: tf.Tensor3D }[] = Object.keys(inputs.neighbours)
     .map(Number)
     .sort((a, b) => a - b)

@@ -10,14 +10,12 @@ import type { Batch } from '../data/loader.js';
 import { TeacherMapsDataset } from '../data/teacher_maps.js';
 import type { Dataset } from '../data/types.js';
 import type { AlignmentMethod, DistDepthLossOptions } from '../losses/distill.js';
-import { depthFromDisparity } from '../models/output_convention.js';
+import { depthFromDisparity, type NetOutput } from '../models/output_convention.js';
 import { netOutputOfObjective, distDepthObjective, distDepthPreview, hintObjective, teacherMapToDepth } from '../losses/distill_objective.js';
-import { HintAdapters } from '../losses/hint.js';
+import type { HintAdapters } from '../losses/hint.js';
 import type { LossResult } from '../losses/monodepth2.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import type { DepthNet, DepthOutput } from '../models/types.js';
-import { Rng } from '../util/random.js';
-import { netFromCheckpoint, objectiveFromConfig } from './setup.js';
 
 /** Teacher outputs for one batch, computed outside the gradient tape. */
 export interface TeacherSignal {
@@ -43,55 +41,26 @@ export function distDepthOptions(d: Extract<NonNullable<RunConfig['distill']>, {
   };
 }
 
-/** Channels of a net's decoder features per scale (one small forward pass). */
-function featureChannels(net: DepthNet): number[] {
-  const out = net.apply(tf.zeros([1, 64, 64, 3]) as tf.Tensor4D, { training: false });
-  const channels = out.features.map((f) => f.shape[3]);
-  tf.dispose([...out.disparities, ...out.features]);
-  return channels;
-}
-
 /** The training set with the teacher maps of `config.distill` attached (teacher.source maps); unchanged otherwise. */
 export function withTeacherMaps(config: RunConfig, dataset: Dataset): Dataset {
   const t = config.distill?.teacher;
   return t?.source === 'maps' ? new TeacherMapsDataset(dataset, { dir: t.path, kind: t.map_kind, pngDivisor: t.png_divisor }) : dataset;
 }
 
+/** A frozen teacher network and what it outputs. */
+export interface TeacherNet {
+  net: DepthNet;
+  output: NetOutput;
+}
+
+/** The run's distillation, built by the build layer (src/run): a teacher (or maps in the batches) and the hint adapters. */
 export class Distillation {
-  private constructor(
+  constructor(
     readonly config: NonNullable<RunConfig['distill']>,
     private readonly objective: ObjectiveSettings,
-    private readonly teacher: { net: DepthNet; objective: ObjectiveSettings } | null,
+    private readonly teacher: TeacherNet | null,
     readonly adapters: HintAdapters | null,
   ) {}
-
-  /** Loads the teacher and builds the adapters of `config.distill` for `student`; null when the run has no distillation. */
-  static async create(config: RunConfig, student: DepthNet, log: (l: string) => void = () => undefined): Promise<Distillation | null> {
-    const d = config.distill;
-    if (!d) return null;
-    if (d.teacher.source === 'maps' && config.data.augment.flip.mode === 'swap' && config.data.augment.flip.probability > 0) {
-      throw new Error('distill.teacher.source maps needs data.augment.flip.mode negate_baseline: a swap flip makes the right view the target, which has no teacher map');
-    }
-    let teacher: { net: DepthNet; objective: ObjectiveSettings } | null = null;
-    if (d.teacher.source === 'checkpoint') {
-      const loaded = await netFromCheckpoint(d.teacher.path).catch((err: Error) => {
-        throw new Error(`distill.teacher.path: ${err.message}`);
-      });
-      teacher = { net: loaded.net, objective: objectiveFromConfig(loaded.config.loss) };
-      log(`distill ${d.kind}: teacher ${loaded.config.model.name} from ${loaded.dir} (step ${loaded.step}), frozen`);
-    } else {
-      log(`distill ${d.kind}: teacher maps (${d.teacher.map_kind}) from ${d.teacher.path}`);
-    }
-    let adapters: HintAdapters | null = null;
-    if (d.kind === 'hint') {
-      const s = featureChannels(student);
-      const t = featureChannels(teacher!.net);
-      if (s.length !== t.length) throw new Error(`distill hint: the student has ${s.length} decoder feature scales, the teacher ${t.length}`);
-      adapters = new HintAdapters(s, t, new Rng(`${config.seed}:hint_adapters`));
-      log(`distill hint: 1x1 adapters ${s.map((c, r) => `${c}->${t[r]}`).join(', ')}, weights ${d.weights.join(', ')}`);
-    }
-    return new Distillation(d, objectiveFromConfig(config.loss), teacher, adapters);
-  }
 
   /** Trainable variables of the distillation itself (hint adapters): optimised with the student, saved apart from it. */
   variables(): Record<string, tf.Variable> {
@@ -110,7 +79,7 @@ export class Distillation {
       return { features: out.features };
     }
     tf.dispose(out.features);
-    const depth = depthFromDisparity(out.disparities[0]!, netOutputOfObjective(this.teacher.objective));
+    const depth = depthFromDisparity(out.disparities[0]!, this.teacher.output);
     tf.dispose(out.disparities);
     return { depth };
   }

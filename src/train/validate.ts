@@ -4,13 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { EvalConfig, RunConfig } from '../config/schema.js';
+import type { EvalConfig } from '../config/schema.js';
 import type { Dataset, FloatMap, RgbImage, StereoCamera } from '../data/types.js';
 import type { DepthNet } from '../models/types.js';
 import { averageMetrics, type DepthMetrics } from '../eval/metrics.js';
 import { evaluateDepthImage, predictionToDepth } from '../eval/protocols.js';
-import { depthScaleFactor } from '../models/output_convention.js';
-import { outputConventionFromConfig } from './setup.js';
+import { depthScaleFactor, type OutputConvention } from '../models/output_convention.js';
 import { predictDisparity, rgbToNetInput } from '../infer/predict.js';
 
 export interface ValSample {
@@ -42,11 +41,9 @@ export interface ValidationResult {
   preview: { id: string; disparity: Float32Array; height: number; width: number }[];
 }
 
-/** Evaluates the network on the cached samples with the config's protocol (no median scaling for stereo). */
-export async function validate(net: DepthNet, samples: ValSample[], config: RunConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
-  const conv = outputConventionFromConfig(config);
+/** Evaluates the network (output convention `conv`) on the cached samples with the eval settings' protocol. */
+export async function validate(net: DepthNet, samples: ValSample[], conv: OutputConvention, ev: EvalConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
   const { inputHeight: height, inputWidth: width } = conv;
-  const ev: EvalConfig = config.eval;
   const perImage: DepthMetrics[] = [];
   const preview: ValidationResult['preview'] = [];
   for (let start = 0; start < samples.length; start += batchSize) {

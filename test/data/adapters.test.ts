@@ -23,7 +23,7 @@ describe('split files', () => {
     expect(parseSplitText('d 1 l\n\nx 2 r\n', 't', SPLIT_FORMATS.folderFrameSide).map((l) => l.line)).toEqual([1, 3]);
   });
   it('unknown dataset names are refused with the list of known names', async () => {
-    await expect(createDataset('kitty', {})).rejects.toThrow(/unknown dataset 'kitty': expected one of kitti_raw, .*va, nyu_h5/);
+    await expect(createDataset('kitty', { path: '.', options: {} })).rejects.toThrow(/unknown dataset 'kitty': expected one of kitti_raw, .*va, nyu_h5/);
   });
 });
 
@@ -97,9 +97,9 @@ describe('velodyne -> depth (monodepth2 generate_depth_map conventions)', () => 
 describe.skipIf(!haveShared)('KITTI raw on the real sample', () => {
   it('monodepth2 lines: focal 721.5377 and baseline ~0.54 m from the real calib, neighbours, npz GT', async () => {
     const ds = await createDataset('kitti_raw', {
-      dataPath: kittiRaw,
+      path: kittiRaw,
       split: { lines: ['2011_09_26/2011_09_26_drive_0023_sync 1 l', '2011_09_26/2011_09_26_drive_0023_sync 2 r'] },
-      imageExt: 'png', gt: 'projected_npz', neighbours: [-1, 1],
+      options: { imageExt: 'png', gt: 'projected_npz', neighbours: [-1, 1] },
     });
     const s = await ds.get(0);
     expect(s.camera.focal).toBe(721.5377);
@@ -141,7 +141,7 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
       copyFileSync(join(sharedData, `cityscapes/disparity/${city}_disparity.png`), join(root, 'disparity', `${city}_disparity.png`));
     }
     const ds = await createDataset('cityscapes', {
-      dataPath: root, cropBottomFraction: 0.2, loadDisparity: true,
+      path: root, options: { cropBottomFraction: 0.2, loadDisparity: true },
       split: { lines: ['aachen/aachen_000001_000019_leftImg8bit.png aachen/aachen_000001_000019_rightImg8bit.png'] },
     });
     const s = await ds.get(0);
@@ -168,7 +168,7 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
       mkdirSync(join(root, dst, '..'), { recursive: true });
       copyFileSync(join(sharedData, 'cityscapes', src), join(root, dst));
     }
-    const ds = await createDataset('cityscapes', { dataPath: root, officialSplit: 'val' });
+    const ds = await createDataset('cityscapes', { path: root, options: { officialSplit: 'val' } });
     expect(ds.length).toBe(1);
     expect(ds.ref(0).text).toBe(`leftImg8bit/val/cologne/${stem}_leftImg8bit.png`);
     const s = await ds.get(0);
@@ -180,7 +180,7 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     copyFileSync(join(sharedData, 'kitti_stereo2015_devkit/image.png'), join(root, 'training/image_2/000000_10.png'));
     copyFileSync(join(sharedData, 'kitti_stereo2015_devkit/image.png'), join(root, 'training/image_3/000000_10.png'));
     copyFileSync(join(sharedData, 'kitti_stereo2015_devkit/disp_gt.png'), join(root, 'training/disp_noc_0/000000_10.png'));
-    const ds = await createDataset('kitti_stereo2015', { dataPath: root, imageExt: 'png', split: { lines: ['training/image_2/000000_10.jpg training/image_3/000000_10.jpg'] } });
+    const ds = await createDataset('kitti_stereo2015', { path: root, options: { imageExt: 'png' }, split: { lines: ['training/image_2/000000_10.jpg training/image_3/000000_10.jpg'] } });
     const s = await ds.get(0);
     expect(s.camera.focal).toBe(721.5377);
     expect(s.camera.baseline).toBe(0.54);
@@ -193,7 +193,7 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     mkdirSync(join(root, 'replica/room_0'), { recursive: true });
     copyFileSync(join(sharedData, 'simsin_demo/01.png'), join(root, 'replica/room_0/005_0.png'));
     copyFileSync(join(sharedData, 'simsin_demo/02.png'), join(root, 'replica/room_0/005_1.png'));
-    const ds = await createDataset('simsin', { dataPath: root, split: { lines: ['replica/room_0/000_0 5 l'] } });
+    const ds = await createDataset('simsin', { path: root, options: {}, split: { lines: ['replica/room_0/000_0 5 l'] } });
     const s = await ds.get(0);
     expect(s.camera.K).toEqual([256, 0, 256, 0, 256, 256, 0, 0, 1]);
     expect(s.left.data).not.toEqual(s.right!.data);
@@ -206,10 +206,13 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     copyFileSync(join(sharedData, 'simsin_demo/02.png'), join(root, 'camera_1/00000012.png'));
     const { writePfm } = await import('../../src/io/pfm.js');
     await writePfm(join(root, 'gt_depth_rectify/cam1_frame0012.depth.pfm'), { data: new Float32Array(4).fill(2.5), width: 2, height: 2 });
-    const ds = await createDataset('va', { dataPath: root, loadDepth: true, split: { lines: ['VA 12 r'] } });
+    const ds = await createDataset('va', { path: root, options: { loadDepth: true }, split: { lines: ['VA 12 r'] } });
     const s = await ds.get(0);
-    expect(s.camera.baseline).toBeLessThan(0);
+    expect(s.camera.baseline).toBe(-0.1312);
     expect([...s.gtDepth!.data]).toEqual([2.5, 2.5, 2.5, 2.5]);
+    // the rig's baseline is an option (metres; default SimSIN's)
+    const wide = await createDataset('va', { path: root, options: { baseline: 0.2 }, split: { lines: ['VA 12 r'] } });
+    expect((await wide.get(0)).camera.baseline).toBe(-0.2);
   });
   it('folder pairs with a YAML camera; a missing key is named', async () => {
     const root = join(tmp, 'rig');
@@ -218,11 +221,11 @@ describe.skipIf(!haveShared)('other adapters on real samples', () => {
     copyFileSync(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'), join(root, 'left/a.jpg'));
     copyFileSync(join(sharedData, 'nyu_v2/images/bookstore_0001d_00001.jpg'), join(root, 'right/a.jpg'));
     writeFileSync(join(root, 'camera.yaml'), 'fx: 320\nfy: 320\ncx: 160\ncy: 120\nwidth: 320\nheight: 240\nbaseline: 0.12\n');
-    const s = await (await createDataset('folder_pairs', { dataPath: root })).get(0);
+    const s = await (await createDataset('folder_pairs', { path: root, options: {} })).get(0);
     expect(s.camera.K).toEqual([160, 0, 80, 0, 160, 60, 0, 0, 1]);
     expect(s.camera.baseline).toBe(0.12);
     writeFileSync(join(root, 'camera.yaml'), 'fx: 320\n');
-    await expect(createDataset('folder_pairs', { dataPath: root })).rejects.toThrow(/missing number 'fy'.*camera\.yaml/);
+    await expect(createDataset('folder_pairs', { path: root, options: {} })).rejects.toThrow(/missing number 'fy'.*camera\.yaml/);
   });
   it('KITTI improved GT PNG decodes uint16/256 metres', async () => {
     const root = join(tmp, 'kraw');

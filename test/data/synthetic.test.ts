@@ -187,12 +187,12 @@ describe('stereodepth synth layouts', () => {
     expect(cam.extrinsic.baseline).toBeCloseTo(0.209313, 6);
     expect(cam.intrinsic.fx).toBeCloseTo((2262.52 * 32) / 2048, 6);
     expect(existsSync(join(root, 'cs/disparity/test/jarrow/jarrow_000000_000000_disparity.png'))).toBe(true);
-    const cs = await createDataset('cityscapes', { dataPath: join(root, 'cs'), officialSplit: 'test', cropBottomFraction: 0, loadDisparity: true });
+    const cs = await createDataset('cityscapes', { path: join(root, 'cs'), options: { officialSplit: 'test', cropBottomFraction: 0, loadDisparity: true } });
     const csSample = await cs.get(0);
     expect(csSample.camera.baseline).toBeCloseTo(0.209313, 6);
     expect(csSample.gtDisparity!.data.some((d) => d > 0)).toBe(true);
     // the world's split list names official-tree paths: the camera json is found beside them
-    const listed = await createDataset('cityscapes', { dataPath: join(root, 'cs'), split: { file: join(root, 'cs/splits/synthetic/train_files.txt') }, cropBottomFraction: 0.2 });
+    const listed = await createDataset('cityscapes', { path: join(root, 'cs'), split: { file: join(root, 'cs/splits/synthetic/train_files.txt') }, options: { cropBottomFraction: 0.2 } });
     const listedSample = await listed.get(0);
     expect(listedSample.camera.baseline).toBeCloseTo(0.209313, 6);
     expect(listedSample.left.height).toBe(Math.round(16 * 0.8));
@@ -206,7 +206,7 @@ describe('stereodepth synth layouts', () => {
     await generateWorld({ world: 'nyu', out: join(root, 'nyu'), count: 3, height: 12, width: 16, framesPerScene: 1, progress: false, jobs: 1 });
     expect(existsSync(join(root, 'nyu/nyudepthv2/train/scene_0000/00001.h5'))).toBe(true);
     expect(existsSync(join(root, 'nyu/nyudepthv2/val/official/02001.h5'))).toBe(true);
-    const nyu = await createDataset('nyu_h5', { dataPath: join(root, 'nyu'), split: { file: join(root, 'nyu/splits/synthetic/test_files.txt') } });
+    const nyu = await createDataset('nyu_h5', { path: join(root, 'nyu'), split: { file: join(root, 'nyu/splits/synthetic/test_files.txt') }, options: {} });
     const nyuSample = await nyu.get(0);
     expect(nyuSample.left.width).toBe(16);
     expect(nyuSample.gtDepth!.data.every((d) => d >= 0) && nyuSample.gtDepth!.data.some((d) => d > 0.3)).toBe(true);

@@ -8,7 +8,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { modelSchema, lossSchema } from '../../src/config/schema.js';
 import { exportDepthNet, loadExportedModel } from '../../src/infer/export.js';
 import { depthScaleFactor } from '../../src/models/output_convention.js';
-import { modelFromConfig } from '../../src/train/setup.js';
+import { modelFromConfig } from '../../src/run/build.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

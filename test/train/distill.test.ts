@@ -17,8 +17,8 @@ import { readTeacherMap, teacherMapKey } from '../../src/data/teacher_maps.js';
 import { writeTeacherMapFiles, writeTeacherMaps } from '../../src/infer/teacher_cache.js';
 import { loadTensors } from '../../src/models/weights.js';
 import { readScalarLog } from '../../src/train/logging.js';
-import { netFromCheckpoint } from '../../src/train/setup.js';
-import { train } from '../../src/train/trainer.js';
+import { netFromCheckpoint } from '../../src/run/build.js';
+import { runTraining as train } from '../../src/run/training.js';
 import { readEventFile } from '../helpers/tfevents.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-distill-'));

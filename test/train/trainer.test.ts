@@ -14,7 +14,7 @@ import type { RunConfig } from '../../src/config/schema.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { listStepCheckpoints } from '../../src/train/checkpoint.js';
 import { readScalarLog } from '../../src/train/logging.js';
-import { train } from '../../src/train/trainer.js';
+import { runTraining as train } from '../../src/run/training.js';
 import { readEventFile } from '../helpers/tfevents.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-trainer-'));

@@ -1,6 +1,7 @@
 /**
- * Config -> objects: the dataset adapters, the network, the augmentation, the loss settings and the prediction
- * convention of a run. One place, so train, test, eval and predict build the same things from the same config.
+ * The build layer: config -> objects (the dataset adapters, the network, the augmentation, the loss settings, the
+ * output convention, a trained net from a checkpoint). One place, so train, test, eval, predict and export build the
+ * same things from the same config; the layers below take the objects and never read the config to build them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +11,11 @@ import { MONODEPTH2_COLOUR_RANGES, MONODEPTH_COLOUR_RANGES, type AugmentConfig }
 import { createDataset } from '../data/registry.js';
 import { generateWorld } from '../data/synthetic/writer.js';
 import type { Dataset } from '../data/types.js';
-import { createModel } from '../models/registry.js';
+import { depthNetFromSpec, poseNetFromSpec } from '../models/build.js';
 import type { DepthNet } from '../models/types.js';
-import { PoseNet } from '../models/pose.js';
+import type { PoseNet } from '../models/pose.js';
 import { loadInto } from '../models/weights.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import { outputConventionOf, type OutputConvention, type Rig } from '../models/output_convention.js';
 
@@ -33,15 +34,7 @@ export async function datasetFromConfig(d: DatasetConfig, key: string, log?: (l:
   await ensureSynthetic(d, log);
   if (!existsSync(d.path)) throw new Error(`${key}.path: dataset root ${d.path} does not exist (generate the synthetic world with \`stereodepth synth\`, or fix the path)`);
   if (d.split !== undefined && !existsSync(d.split)) throw new Error(`${key}.split: split file ${d.split} does not exist`);
-  const split = d.split !== undefined ? { file: d.split } : undefined;
-  const common = { dataPath: d.path, ...(split ? { split } : {}), ...d.options };
-  switch (d.dataset) {
-    case 'nyu_labeled':
-      return createDataset('nyu_labeled', { path: d.path, ...d.options } as never);
-    default:
-      if (!split && d.dataset !== 'cityscapes' && d.dataset !== 'folder_pairs') throw new Error(`${key}.split: dataset ${d.dataset} needs a split file`);
-      return createDataset(d.dataset, common as never);
-  }
+  return createDataset(d.dataset, { path: d.path, ...(d.split !== undefined ? { split: { file: d.split } } : {}), options: d.options }, key);
 }
 
 export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
@@ -52,28 +45,14 @@ export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
   };
 }
 
-/** The depth network of a config; monodepth (v1) losses need two output channels (left and right disparity). */
-export function modelFromConfig(m: ModelConfig, loss: LossConfig, seed: number): DepthNet {
-  const twoChannels = loss.kind === 'monodepth';
-  const base = m.seed ?? seed;
-  // use_batch_norm: false is a ResNet option (other encoders reject it by name); true is every encoder's default
-  return createModel(m.name, {
-    encoder: { ...(m.encoder ?? {}), ...(m.use_batch_norm === false ? { useBatchNorm: false } : {}), seed: `${base}:encoder` },
-    ...(m.internal_size != null ? { internalSize: m.internal_size === false ? null : m.internal_size } : {}),
-    decoder: {
-      ...(m.decoder ?? {}),
-      seed: `${base}:depth`,
-      ...(m.disp_bias_init !== null ? { dispBiasInit: m.disp_bias_init } : {}),
-      ...(m.num_ch_dec !== null ? { numChDec: m.num_ch_dec } : {}),
-      ...(twoChannels ? { numOutputChannels: 2, outputScale: 0.3 } : {}),
-    },
-  });
+/** The depth network of a config (monodepth v1 losses: two output channels). */
+export function modelFromConfig(m: ModelConfig, loss: Pick<LossConfig, 'kind'>, seed: number): DepthNet {
+  return depthNetFromSpec(m, loss.kind, seed);
 }
 
-/** monodepth2's pose network (ResNet18 on stacked frame pairs) for the temporal modes. */
+/** monodepth2's pose network for the temporal modes. */
 export function poseNetFromConfig(m: ModelConfig, seed: number): PoseNet {
-  const base = m.seed ?? seed;
-  return new PoseNet({ encoder: { numLayers: 18, useBatchNorm: m.use_batch_norm, seed: `${base}:pose_encoder` }, seed: `${base}:pose` });
+  return poseNetFromSpec(m, seed);
 }
 
 export function objectiveFromConfig(l: LossConfig): ObjectiveSettings {
