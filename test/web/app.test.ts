@@ -19,7 +19,7 @@ import { exportDepthNet, loadExportedModel } from '../../src/infer/export.js';
 import { predictDisparity, rgbToNetInput } from '../../src/infer/predict.js';
 import { readRgb, writeRgb } from '../../src/io/image.js';
 import { metricDepth, type OutputConvention } from '../../src/models/output_convention.js';
-import { modelFromConfig } from '../../src/train/setup.js';
+import { modelFromConfig } from '../../src/run/build.js';
 
 const chromium = findChromium();
 if ('reason' in chromium) console.warn(`test/web/app.test.ts skipped: ${chromium.reason}`);
