@@ -12,7 +12,7 @@ import { DATASETS } from '../data/registry.js';
 const probability = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 
-export const augmentSchema = z
+const augmentSchema = z
   .object({
     flip: z
       .object({
@@ -100,7 +100,7 @@ export function datasetSchemaFor(registry: readonly DatasetDescriptor[]) {
 /** One dataset entry of a config (from the registered adapters). */
 export const datasetSchema = datasetSchemaFor(DATASETS);
 
-export const dataSchema = z
+const dataSchema = z
   .object({
     train: datasetSchema,
     /** Validation set with ground-truth depth (metrics during training); null = no validation. */
@@ -191,7 +191,7 @@ export const lossSchema = z
   })
   .strict();
 
-export const scheduleSchema = z.discriminatedUnion('kind', [
+const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('constant') }).strict(),
   /** monodepth v1: factors applied from each boundary (fractions of the total steps). */
   z.object({ kind: z.literal('piecewise'), boundaries: z.array(z.number().gt(0).lt(1)).default([0.6, 0.8]), factors: z.array(z.number().positive()).default([1, 0.5, 0.25]) }).strict(),
@@ -200,7 +200,7 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('cosine'), min_lr: z.number().min(0).default(0) }).strict(),
 ]);
 
-export const optimSchema = z
+const optimSchema = z
   .object({
     lr: z.number().positive().default(1e-4),
     beta1: z.number().min(0).lt(1).default(0.9),
@@ -214,7 +214,7 @@ export const optimSchema = z
   })
   .strict();
 
-export const trainSchema = z
+const trainSchema = z
   .object({
     /** Length of the run: epochs, or steps when set (steps wins). */
     epochs: positiveInt.default(20),
@@ -231,7 +231,7 @@ export const trainSchema = z
   })
   .strict();
 
-export const evalSchema = z
+const evalSchema = z
   .object({
     /** monodepth clamps before masking; monodepth2 masks, scales, median-scales (mono only), then clamps. */
     protocol: z.enum(['monodepth', 'monodepth2']).default('monodepth2'),
@@ -247,7 +247,7 @@ export const evalSchema = z
   })
   .strict();
 
-export const initSchema = z
+const initSchema = z
   .object({
     /** Checkpoint directory (or a run directory: its latest checkpoint) whose weights start this run with a fresh schedule. */
     checkpoint: z.string().min(1),
@@ -261,7 +261,7 @@ export const initSchema = z
  * `stereodepth teacher-cache`); `checkpoint` = a stereodepth checkpoint (or run directory) run frozen in the loop.
  * (TensorFlow.js graph models are not supported: tfjs-core has no loadGraphModel. Export such a model's predictions as maps.)
  */
-export const teacherSchema = z
+const teacherSchema = z
   .object({
     source: z.enum(['maps', 'checkpoint']),
     path: z.string().min(1),
@@ -273,7 +273,7 @@ export const teacherSchema = z
   .strict();
 
 /** DistDepth (Wu et al. 2022): self-supervised loss + dist_weight x (statistical + spatial) against a relative-depth expert. */
-export const distDepthSchema = z
+const distDepthSchema = z
   .object({
     kind: z.literal('distdepth'),
     teacher: teacherSchema,
@@ -302,7 +302,7 @@ export const distDepthSchema = z
   .strict();
 
 /** Hint-feature KD (FitNets): a frozen teacher checkpoint's decoder features, 1x1 adapters on the student's, per-scale weights. */
-export const hintSchema = z
+const hintSchema = z
   .object({
     kind: z.literal('hint'),
     teacher: teacherSchema.refine((t) => t.source === 'checkpoint', { message: 'hint KD needs teacher.source checkpoint (its decoder features)' }),
@@ -311,7 +311,7 @@ export const hintSchema = z
   })
   .strict();
 
-export const distillSchema = z.discriminatedUnion('kind', [distDepthSchema, hintSchema]);
+const distillSchema = z.discriminatedUnion('kind', [distDepthSchema, hintSchema]);
 
 const runFields = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('run'),
@@ -335,7 +335,7 @@ const runFields = {
 const STAGE_FIXED_KEYS = ['name', 'run_dir', 'stages'] as const;
 
 /** A stage overrides parts of the base config; stage k > 0 starts from stage k-1's final weights (fresh schedule). */
-export const stageSchema = z
+const stageSchema = z
   .object({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), overrides: z.record(z.string(), z.unknown()).default({}) })
   .strict()
   .superRefine((s, ctx) => {
@@ -351,7 +351,7 @@ type Issue = { path: (string | number)[]; message: string };
  * Rules across sections, checked when the config loads (each issue names the key at fault, so the loader can give its
  * file:line): what the temporal modes, monodepth v1, DistDepth maps and micro-batches need from the rest of the config.
  */
-export function crossFieldIssues(c: RunFields): Issue[] {
+function crossFieldIssues(c: RunFields): Issue[] {
   const issues: Issue[] = [];
   const flip = c.data.augment.flip;
   const swapFlip = flip.probability > 0 && flip.mode === 'swap';
@@ -389,8 +389,4 @@ export type DatasetConfig = z.infer<typeof datasetSchema>;
 export type AugmentSettings = z.infer<typeof augmentSchema>;
 export type LossConfig = z.infer<typeof lossSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
-export type OptimConfig = z.infer<typeof optimSchema>;
-export type TrainConfig = z.infer<typeof trainSchema>;
 export type EvalConfig = z.infer<typeof evalSchema>;
-export type DistillConfig = z.infer<typeof distillSchema>;
-export type TeacherConfig = z.infer<typeof teacherSchema>;

@@ -2,22 +2,11 @@
  * The one interface every dataset adapter answers, and the sample it returns.
  * Images stay as decoded bytes here (HWC, row-major); the loader turns batches into NHWC tensors.
  */
+import type { FloatMap, RgbImage, SplitLineRef } from '../io/types.js';
+import type { TeacherKind } from '../losses/distill_objective.js';
 
-/** A decoded image: HWC row-major. 8-bit images are Uint8Array in [0,255]. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  /** 3 for colour (grey sources are expanded to 3). */
-  channels: 3;
-}
-
-/** A dense single-channel float map (depth in metres, disparity in pixels, or a teacher map). 0 = invalid. */
-export interface FloatMap {
-  data: Float32Array;
-  width: number;
-  height: number;
-}
+export { DatasetError, type FloatMap, type RgbImage, type SplitLineRef } from '../io/types.js';
+export type { TeacherKind } from '../losses/distill_objective.js';
 
 /**
  * Camera of the LEFT view, for the image size it is attached to.
@@ -35,7 +24,6 @@ export interface StereoCamera {
 }
 
 /** What a teacher map holds: depth (bigger = farther) or inverse depth (bigger = nearer), relative or metric. */
-export type TeacherKind = 'depth' | 'inverse_depth';
 
 export interface StereoSample {
   /** Stable identifier (the split line it came from, normalised). */
@@ -55,13 +43,6 @@ export interface StereoSample {
   neighbours?: Record<number, RgbImage>;
 }
 
-/** Where a sample came from, for error messages: the split file and the 1-based line. */
-export interface SplitLineRef {
-  file: string;
-  line: number;
-  text: string;
-}
-
 export interface Dataset {
   /** Config name of the adapter, e.g. 'kitti_raw'. */
   readonly name: string;
@@ -73,15 +54,3 @@ export interface Dataset {
   get(index: number): Promise<StereoSample>;
 }
 
-/** An error about input data that names the file (and split line) and what was expected. */
-export class DatasetError extends Error {
-  constructor(
-    message: string,
-    readonly file?: string,
-    readonly ref?: SplitLineRef,
-  ) {
-    const where = [file, ref ? `split ${ref.file}:${ref.line}` : undefined].filter(Boolean).join(', ');
-    super(where ? `${message} [${where}]` : message);
-    this.name = 'DatasetError';
-  }
-}

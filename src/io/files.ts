@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { DatasetError, type SplitLineRef } from '../data/types.js';
+import { DatasetError, type SplitLineRef } from './types.js';
 
 /**
  * Throws a DatasetError naming `path` (and the split line) when the file is absent, so every reader reports

@@ -4,7 +4,7 @@
  * file's existence is checked first. MATLAB stores arrays column-major, so a MATLAB (N, H, W, 3) array appears in HDF5
  * as (3, W, H, N); {@link matlabImageToHwc} undoes that.
  */
-import { DatasetError } from '../data/types.js';
+import { DatasetError } from './types.js';
 import { requireFile } from './files.js';
 
 type H5Module = typeof import('h5wasm');

@@ -2,8 +2,9 @@
  * Image IO through sharp: 8-bit colour images as HWC RGB bytes, and 16-bit single-channel PNGs read and written
  * exactly (KITTI depth / disparity ground truth stores value = round(x * 256) as uint16, NYU depth stores millimetres).
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
-import { DatasetError, type FloatMap, type RgbImage, type SplitLineRef } from '../data/types.js';
+import { DatasetError, type FloatMap, type RgbImage, type SplitLineRef } from './types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readRequired } from './files.js';
 
@@ -129,4 +130,27 @@ export function floatMapToUint16(map: FloatMap, scale: number, offset = 0): Uint
     out[i] = x > 0 && Number.isFinite(x) ? Math.min(65535, Math.max(1, Math.round(x * scale + offset))) : 0;
   }
   return { data: out, width: map.width, height: map.height };
+}
+
+/**
+ * Converts an image tensor [H,W,1|3] in [0,1] into 8-bit RGB bytes (grey is repeated on the 3 channels; values are
+ * clipped, NaN becomes 0). Reads the tensor synchronously, so the caller may dispose it as soon as this returns.
+ */
+export function tensorToRgbImage(x: tf.Tensor3D): RgbImage {
+  const [height, width, channels] = x.shape;
+  if (channels !== 1 && channels !== 3) throw new Error(`tensorToRgbImage: expected [H,W,1] or [H,W,3], got shape [${x.shape.join(',')}]`);
+  const src = x.dataSync();
+  const data = new Uint8Array(height * width * 3);
+  for (let p = 0; p < height * width; p++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const v = src[p * channels + (channels === 3 ? ch : 0)]!;
+      data[p * 3 + ch] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
+
+/** Encodes an image tensor [H,W,1|3] in [0,1] as an 8-bit RGB PNG. */
+export async function encodePng(rgb: tf.Tensor3D): Promise<Uint8Array> {
+  return new Uint8Array(await encodeRgb(tensorToRgbImage(rgb), 'png'));
 }

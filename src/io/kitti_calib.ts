@@ -2,7 +2,7 @@
  * KITTI calibration text files: lines `key: v1 v2 ...` (raw `calib_cam_to_cam.txt`, `calib_velo_to_cam.txt`) and the
  * object-benchmark format (`P0..P3`, `R0_rect`, `Tr_velo_to_cam`). Non-numeric lines (calib_time) are kept out of the map.
  */
-import { DatasetError } from '../data/types.js';
+import { DatasetError } from './types.js';
 import { readRequired } from './files.js';
 
 export type CalibMap = Map<string, number[]>;

@@ -5,7 +5,7 @@
  * {@link PickledArrayError} that carries the pickle bytes, for the one caller that can decode them (eval/gt.ts).
  */
 import { inflateRawSync, deflateRawSync } from 'node:zlib';
-import { DatasetError } from '../data/types.js';
+import { DatasetError } from './types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readRequired } from './files.js';
 

@@ -1,5 +1,5 @@
 /** Portable float map (`.pfm`): header `Pf`/`PF`, `W H`, scale (negative = little-endian); rows stored bottom-to-top. */
-import { DatasetError, type FloatMap } from '../data/types.js';
+import { DatasetError, type FloatMap } from './types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { readRequired } from './files.js';
 

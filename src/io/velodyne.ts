@@ -1,4 +1,4 @@
-import { DatasetError, type SplitLineRef } from '../data/types.js';
+import { DatasetError, type SplitLineRef } from './types.js';
 import { readRequired } from './files.js';
 
 /** A velodyne scan: N points of (x forward, y left, z up, reflectance), float32 row-major N x 4. */

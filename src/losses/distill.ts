@@ -4,6 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { quantile } from '../util/quantile.js';
+
+export { quantile } from '../util/quantile.js';
+
 import type { LossResult } from './monodepth2.js';
 import { ssim } from './photometric.js';
 
@@ -87,15 +91,6 @@ export function sobelEdgeMagnitude(depth: tf.Tensor4D, border = 5): tf.Tensor4D 
     const norm = tf.div(mag, tf.sqrt(tf.sum(tf.square(mag), [1, 2, 3], true)));
     return tf.slice(norm, [0, border, border, 0], [b, h - 2 * border, w - 2 * border, 1]) as tf.Tensor4D;
   });
-}
-
-/** torch.quantile (linear interpolation) of plain numbers. */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const s = Array.from(values).sort((a, b) => a - b);
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, s.length - 1);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
 export interface SpatialLossOptions {

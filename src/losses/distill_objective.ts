@@ -5,12 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { TeacherKind } from '../data/types.js';
 import { depthFromDisparity, netOutputOfLoss, type NetOutput } from '../models/output_convention.js';
 import { alignScaleShift, distDepthLoss, sobelEdgeMagnitude, type DistDepthLossOptions } from './distill.js';
 import { hintLoss, type HintAdapters } from './hint.js';
 import type { LossResult } from './monodepth2.js';
 import type { ObjectiveSettings } from './objective.js';
+
+/** What a teacher map holds: depth, or inverse depth (DPT/MiDaS "disparity"). */
+export type TeacherKind = 'depth' | 'inverse_depth';
 
 /** A teacher map as depth: inverse depth d (DPT/MiDaS "disparity") becomes 1 / (d + 1) as DistDepth does; depth is kept. */
 export function teacherMapToDepth(map: tf.Tensor4D, kind: TeacherKind): tf.Tensor4D {

@@ -17,7 +17,7 @@ import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { loadTensors, saveTensors } from '../models/weights.js';
+import { loadTensors, saveTensors } from '../models/tensor_file.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { LoaderState } from '../data/loader.js';
 import type { RunConfig } from '../config/schema.js';

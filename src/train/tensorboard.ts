@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { encodeRgb } from '../io/image.js';
-import { tensorToRgbImage } from '../util/colormap.js';
+import { tensorToRgbImage } from '../io/image.js';
 
 // ---------------------------------------------------------------- CRC32C and TFRecord framing
 

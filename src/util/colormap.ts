@@ -5,9 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { RgbImage } from '../data/types.js';
-import { encodeRgb } from '../io/image.js';
-import { quantile } from '../losses/distill.js';
+import { quantile } from './quantile.js';
 
 /**
  * Magma sampled every 16 entries of its 256-entry table (BIDS/matplotlib, CC0), as [position in [0,1], r, g, b].
@@ -88,27 +86,4 @@ export function colourMapDisparity(disp: tf.Tensor2D | tf.Tensor3D, opts: Colour
     out[i * 3 + 2] = MAGMA_LUT[k + 2]!;
   }
   return tf.tensor3d(out, [h, w, 3]);
-}
-
-/**
- * Converts an image tensor [H,W,1|3] in [0,1] into 8-bit RGB bytes (grey is repeated on the 3 channels; values are
- * clipped, NaN becomes 0). Reads the tensor synchronously, so the caller may dispose it as soon as this returns.
- */
-export function tensorToRgbImage(x: tf.Tensor3D): RgbImage {
-  const [height, width, channels] = x.shape;
-  if (channels !== 1 && channels !== 3) throw new Error(`tensorToRgbImage: expected [H,W,1] or [H,W,3], got shape [${x.shape.join(',')}]`);
-  const src = x.dataSync();
-  const data = new Uint8Array(height * width * 3);
-  for (let p = 0; p < height * width; p++) {
-    for (let ch = 0; ch < 3; ch++) {
-      const v = src[p * channels + (channels === 3 ? ch : 0)]!;
-      data[p * 3 + ch] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
-    }
-  }
-  return { data, width, height, channels: 3 };
-}
-
-/** Encodes an image tensor [H,W,1|3] in [0,1] as an 8-bit RGB PNG (through io/image's encodeRgb). */
-export async function encodePng(rgb: tf.Tensor3D): Promise<Uint8Array> {
-  return new Uint8Array(await encodeRgb(tensorToRgbImage(rgb), 'png'));
 }

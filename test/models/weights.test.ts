@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
-import { saveTensors, loadTensors, loadInto } from '../../src/models/weights.js';
+import { saveTensors, loadTensors } from '../../src/models/tensor_file.js';
+import { loadInto } from '../../src/models/weights.js';
 
 beforeAll(async () => { await initBackend('cpu'); });
 

@@ -15,7 +15,7 @@ import { SimsinDataset } from '../../src/data/simsin.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { readTeacherMap, teacherMapKey } from '../../src/data/teacher_maps.js';
 import { writeTeacherMapFiles, writeTeacherMaps } from '../../src/infer/teacher_cache.js';
-import { loadTensors } from '../../src/models/weights.js';
+import { loadTensors } from '../../src/models/tensor_file.js';
 import { readScalarLog } from '../../src/train/logging.js';
 import { netFromCheckpoint } from '../../src/run/build.js';
 import { runTraining as train } from '../../src/run/training.js';

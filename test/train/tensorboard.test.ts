@@ -8,7 +8,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
 import { crc32c, encodeEvent, frameRecord, maskedCrc32c, SummaryWriter } from '../../src/train/tensorboard.js';
-import { colourMapDisparity, encodePng, MAGMA_LUT } from '../../src/util/colormap.js';
+import { colourMapDisparity, MAGMA_LUT } from '../../src/util/colormap.js';
+import { encodePng } from '../../src/io/image.js';
 import { crc32cBitwise, readEventFile, readTfRecords } from '../helpers/tfevents.js';
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
