@@ -39,7 +39,7 @@ export { generateDepthMap } from './data/velodyne_depth.js';
 export * from './data/synthetic/index.js';
 
 // Models and what their output means
-export { createModel, createDepthNet, type ModelName } from './models/registry.js';
+export { createModel, createDepthNet, PRESET_NAMES, type ModelPreset } from './models/registry.js';
 export { depthNetFromSpec, poseNetFromSpec, type DepthNetSpec } from './models/build.js';
 export type { DepthNet, DepthOutput, DepthNetConfig } from './models/types.js';
 export { PoseNet, type PoseNetOptions, type PoseOutput } from './models/pose.js';
