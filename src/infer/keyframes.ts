@@ -95,7 +95,8 @@ export function keyframeDepthNet(net: DepthNet, opts: KeyframeOptions): Keyframe
   const runKeyframe = (x: tf.Tensor4D): DepthOutput => {
     tf.dispose(deep);
     const features = encoder.applyStages(x, 0, encoder.numStages, false);
-    deep = features.slice(fresh);
+    // kept: callers run apply inside tf.tidy (predictDisparity), which would otherwise free them at its end
+    deep = features.slice(fresh).map((f) => tf.keep(f));
     if (opts.motion === 'shift') {
       motionScale = motionScaleFor(x.shape[2]);
       keyGrey = greyCopy(x, motionScale);

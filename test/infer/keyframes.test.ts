@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
 import { keyframeDepthNet, motionScaleFor, translateMap } from '../../src/infer/keyframes.js';
+import { predictDisparity } from '../../src/infer/predict.js';
 import { decodeVideo, encodeVideo, hasTool, sequenceTiming } from '../../src/infer/video.js';
 import { writeRgb } from '../../src/io/image.js';
 import { createModel } from '../../src/models/registry.js';
@@ -92,6 +93,16 @@ describe('keyframeDepthNet', () => {
     dx.forEach((d, i) => expect(Math.abs(d - 2 * (i + 1))).toBeLessThanOrEqual(tolerance));
     video.stats.shifts.forEach((s) => expect(Math.abs(s.dy)).toBeLessThanOrEqual(tolerance));
     tf.dispose(xs);
+  });
+
+  it('keeps the keyframe features when called inside tf.tidy, as predictDisparity calls a net', () => {
+    const xs = frames(3);
+    const video = keyframeDepthNet(net, { every: 3, motion: 'shift' });
+    const got = xs.map((x) => tf.tidy(() => Array.from(predictDisparity(video, x, { postProcess: false }).dataSync())));
+    expect(got[2]!.length).toBe(H * W);
+    expect(video.stats).toMatchObject({ frames: 3, keyframes: 1 });
+    tf.dispose(xs);
+    video.dispose();
   });
 
   it('refuses batches, training and bad options with messages that say what to do', () => {
