@@ -190,12 +190,19 @@ window.stereodepthApp.ready.catch((err: Error) => status(`cannot start: ${err.me
 runtimeSelect.addEventListener('change', () => void loadModel(runtimeSelect.value).catch((e: Error) => status(e.message, true)));
 backendSelect.addEventListener('change', () => void setBackend(backendSelect.value)
   .then(() => loadModel(runtimeSelect.value)).catch((e: Error) => status(e.message, true)));
+/** The picked file; the input is cleared so that picking the same file again reloads it. */
+function takeFile(e: Event): File | undefined {
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = '';
+  return file;
+}
 $<HTMLInputElement>('image-file').addEventListener('change', (e) => {
-  const file = (e.target as HTMLInputElement).files?.[0];
+  const file = takeFile(e);
   if (file) void showImage(file).catch((err: Error) => status(`cannot read ${file.name}: ${err.message}`, true));
 });
 $<HTMLInputElement>('video-file').addEventListener('change', (e) => {
-  const file = (e.target as HTMLInputElement).files?.[0];
+  const file = takeFile(e);
   if (file) {
     void showVideo(async () => { video.src = URL.createObjectURL(file); }, `video ${file.name}`)
       .catch((err: Error) => status(`cannot play ${file.name}: ${err.message}`, true));
