@@ -90,8 +90,10 @@ async function loadModel(value: string): Promise<void> {
   model = await loader.load(`/model/${file}`);
   window.stereodepthApp.model = value;
   $('model-info').textContent = `${model.description} · tfjs backend ${tf.getBackend()}`;
-  inputView.width = depthView.width = Math.max(model.inputWidth, 640);
+  // drawn at a display resolution; wide pictures (KITTI-like) stack, the others sit side by side
+  inputView.width = depthView.width = 1200;
   inputView.height = depthView.height = Math.round((inputView.width * model.inputHeight) / model.inputWidth);
+  document.querySelector('main')!.classList.toggle('stacked', model.inputWidth > 2 * model.inputHeight);
   status(`ready: ${model.inputWidth}x${model.inputHeight} net — pick an image, a video or the webcam`);
   if (source) void predictFrame();
 }
@@ -102,19 +104,24 @@ async function predictFrame(): Promise<void> {
   busy = true;
   try {
     const { inputHeight: h, inputWidth: w } = model;
+    const started = performance.now();
     const size = pictureSize(source);
     if (size.width === 0 || size.height === 0) return;
     const x = pictureToNetInput(source, h, w);
+    // drawn now, while a video still shows the frame being predicted
+    inputView.getContext('2d')!.drawImage(source, 0, 0, inputView.width, inputView.height);
     let depth: Float32Array;
     try { depth = await model.depth(x); } finally { x.dispose(); }
-    const ctx = inputView.getContext('2d')!;
-    ctx.drawImage(source, 0, 0, inputView.width, inputView.height);
     const range = colourDepth(depth, h, w, depthView);
     const app = window.stereodepthApp;
     app.frames += 1;
     app.last = { depth, height: h, width: w, units: model.units, frame: app.frames };
     legend.textContent = `(magma on 1/depth; near ${range.near.toFixed(2)} ${model.units}, far ${range.far.toFixed(2)} ${model.units})`;
-    fpsEl.textContent = `${rate.tick(performance.now()).toFixed(1)} frames/s`;
+    // a live source: the loop's rate over the last frames; a still image: the rate its one frame's time allows
+    const now = performance.now();
+    const fps = running ? rate.tick(now) : 1000 / (now - started);
+    fpsEl.textContent = `${fps.toFixed(1)} frames/s`;
+    if (pointer) showReadout(pointer.event, pointer.element);
   } catch (err) {
     status(`prediction failed: ${(err as Error).message}`, true);
     running = false;
@@ -157,6 +164,9 @@ async function showVideo(start: () => Promise<void>, label: string): Promise<voi
   status(`${label} ${video.videoWidth}x${video.videoHeight}`);
   requestAnimationFrame(loop);
 }
+
+/** The last pointer position over a view, so the readout follows a live video under a still pointer. */
+let pointer: { event: MouseEvent; element: HTMLElement } | undefined;
 
 function showReadout(event: MouseEvent, element: HTMLElement): void {
   const last = window.stereodepthApp.last;
@@ -212,4 +222,10 @@ $('webcam').addEventListener('click', () => {
   void showVideo(async () => { video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true }); }, 'webcam')
     .catch((err: Error) => status(`webcam unavailable: ${err.message}`, true));
 });
-for (const el of [depthView, inputView]) el.addEventListener('mousemove', (e) => showReadout(e, el));
+for (const el of [depthView, inputView]) {
+  el.addEventListener('mousemove', (e) => {
+    pointer = { event: e, element: el };
+    showReadout(e, el);
+  });
+  el.addEventListener('mouseleave', () => { pointer = undefined; });
+}
