@@ -60,7 +60,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       backend: {},
     })
       .option('keyframe-every', { type: 'number', describe: 'video: the inputs are consecutive frames (a folder, or a video file with ffmpeg); every K-th frame runs the whole net, the frames between reuse its deep encoder features' })
-      .option('motion', { choices: MOTION_MODES, default: 'shift' as const, describe: 'with --keyframe-every: reuse the keyframe features as they are (none) or shifted by the global motion since the keyframe (shift)' })
+      .option('motion', { choices: MOTION_MODES, default: 'none' as const, describe: 'with --keyframe-every: reuse the keyframe features as they are (none: better on driving video, docs/experiments.md) or shifted by the global image motion since the keyframe (shift: for camera pans)' })
       .option('fps', { type: 'number', describe: 'frame rate of the depth video (default: the input video\'s, 10 for frames)' })
       .option('video', { type: 'boolean', default: true, describe: 'for a video or --keyframe-every: also write depth.mp4 of the colour-mapped depth (needs ffmpeg)' }) as never,
   handler: async (argv) => {
