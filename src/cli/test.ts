@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 
 import { required, startBackend, withOptions } from './options.js';
 import type { DatasetConfig } from '../config/schema.js';
+import { findDataset } from '../data/registry.js';
 import { predictSplit, type SplitImage } from '../infer/predict.js';
 import { writePredictionsNpy } from '../infer/write.js';
 import { depthScaleFactor } from '../models/output_convention.js';
@@ -44,11 +45,10 @@ export const testCommand: CommandModule<object, TestArgs> = {
         dataset: (argv.dataset ?? base.dataset) as DatasetConfig['dataset'],
         path: argv['data-path'] ?? base.path,
         ...(argv['split-file'] ? { split: argv['split-file'] } : {}),
-        options: { ...base.options, gt: 'none' },
         max_samples: null,
         synthesize: null,
       };
-      if (entry.dataset !== 'kitti_raw') delete (entry.options as Record<string, unknown>).gt;
+      entry.options = { ...entry.options, ...(findDataset(entry.dataset).withoutGroundTruth ?? {}) };
       const dataset = await datasetFromConfig(entry, '--split-file/--data-path');
       let baseline = 0;
       async function* images(): AsyncGenerator<SplitImage> {

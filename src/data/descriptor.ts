@@ -24,6 +24,8 @@ export interface DatasetDescriptor<O = unknown> {
   optionsSchema: z.ZodType<O>;
   /** Whether an entry must name a split file (`split:`). */
   needsSplit: boolean;
+  /** Options that skip reading ground truth, for prediction-only passes (`stereodepth test`); absent = none to skip. */
+  withoutGroundTruth?: Partial<O>;
   create(entry: DatasetEntry<O>): Dataset | Promise<Dataset>;
 }
 

@@ -152,5 +152,6 @@ export const kittiRawDescriptor = defineDataset({
     })
     .strict(),
   needsSplit: true,
+  withoutGroundTruth: { gt: 'none' },
   create: (e) => new KittiRawDataset({ dataPath: e.path, split: requireSplit(e, 'kitti_raw'), ...e.options }),
 });

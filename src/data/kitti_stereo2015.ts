@@ -71,5 +71,6 @@ export const kittiStereo2015Descriptor = defineDataset({
   name: 'kitti_stereo2015',
   optionsSchema: z.object({ gt: z.enum(['noc', 'occ', 'none']).optional(), imageExt: z.enum(['png', 'jpg']).optional() }).strict(),
   needsSplit: true,
+  withoutGroundTruth: { gt: 'none' },
   create: (e) => new KittiStereo2015Dataset({ dataPath: e.path, split: requireSplit(e, 'kitti_stereo2015'), ...e.options }),
 });

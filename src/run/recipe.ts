@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { resolveStage, type LoadedConfig } from '../config/load.js';
+import { loadConfig, resolveStage, type LoadedConfig } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { checkpointsDir } from '../train/checkpoint.js';
 import { runDirOf, type TrainOptions, type TrainResult } from '../train/trainer.js';
@@ -37,8 +37,12 @@ export interface RecipeResult {
   interrupted: boolean;
 }
 
-/** Trains every stage of a loaded recipe in order; each finished stage leaves `<stage dir>/done.json`. */
-export async function runRecipe(loaded: LoadedConfig, options: RecipeOptions = {}): Promise<RecipeResult> {
+/**
+ * Trains every stage of a recipe (a YAML path, or a config already loaded with --set overrides) in order; each finished
+ * stage leaves `<stage dir>/done.json`.
+ */
+export async function runRecipe(recipe: string | LoadedConfig, options: RecipeOptions = {}): Promise<RecipeResult> {
+  const loaded = typeof recipe === 'string' ? loadConfig(recipe) : recipe;
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = options.runDir ?? loaded.config.run_dir ?? runDirOf(loaded.config);
   const stages = planStages(loaded, runDir);

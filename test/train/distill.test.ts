@@ -18,7 +18,7 @@ import { writeTeacherMapFiles, writeTeacherMaps } from '../../src/infer/teacher_
 import { loadTensors } from '../../src/models/tensor_file.js';
 import { readScalarLog } from '../../src/train/logging.js';
 import { netFromCheckpoint } from '../../src/run/build.js';
-import { runTraining as train } from '../../src/run/training.js';
+import { runTraining } from '../../src/run/training.js';
 import { readEventFile } from '../helpers/tfevents.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-distill-'));
@@ -56,7 +56,7 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
   beforeAll(async () => {
     await initBackend('wasm');
     await generateWorld({ world: 'simsin', out: world, count: 24, height: 64, width: 96, seed: '0', framesPerScene: 8, progress: false });
-    await train(roomsConfig(teacherRun, ['model.num_ch_dec=[8, 16, 32, 64, 128]', 'train.steps=1', 'train.image_every=0']), { log: quiet, progressStream: devNull });
+    await runTraining(roomsConfig(teacherRun, ['model.num_ch_dec=[8, 16, 32, 64, 128]', 'train.steps=1', 'train.image_every=0']), { log: quiet, progressStream: devNull });
   }, 600_000);
 
   it('DistDepth from stored inverse-depth maps: logs the statistical and spatial parts and the teacher/student edge images', async () => {
@@ -72,7 +72,7 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     expect(existsSync(join(maps, `${teacherMapKey(items[0]!.id)}.npy`))).toBe(true);
 
     const run = join(root, 'distdepth_maps');
-    const r = await train(roomsConfig(run, [`distill={kind: distdepth, teacher: {source: maps, path: ${maps}, map_kind: inverse_depth}, spatial: {variant: two_sided}}`]), { log: quiet, progressStream: devNull });
+    const r = await runTraining(roomsConfig(run, [`distill={kind: distdepth, teacher: {source: maps, path: ${maps}, map_kind: inverse_depth}, spatial: {variant: two_sided}}`]), { log: quiet, progressStream: devNull });
     expect(r.steps).toBe(2);
     const parts = lastParts(run);
     for (const k of ['loss_parts/distill/statistical', 'loss_parts/distill/spatial', 'loss_parts/distill/total', 'loss_parts/self_supervised']) expect(parts[k]).toBeGreaterThan(0);
@@ -93,14 +93,14 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     expect(Math.min(...first.data)).toBeGreaterThan(0);
 
     const run = join(root, 'distdepth_in_loop');
-    await train(roomsConfig(run, [`distill={kind: distdepth, teacher: {source: checkpoint, path: ${teacherRun}}}`, 'train.image_every=0']), { log: quiet, progressStream: devNull });
+    await runTraining(roomsConfig(run, [`distill={kind: distdepth, teacher: {source: checkpoint, path: ${teacherRun}}}`, 'train.image_every=0']), { log: quiet, progressStream: devNull });
     expect(lastParts(run)['loss_parts/distill/statistical']).toBeGreaterThan(0);
   }, 600_000);
 
   it('hint KD: adapters train with the student, are saved in adapters.sdt, never in model.sdt, and resume exactly', async () => {
     const sets = [`distill={kind: hint, teacher: {source: checkpoint, path: ${teacherRun}}, weights: [1, 0.5, 0.5, 0.5]}`, 'train.checkpoint_every=1', 'train.image_every=0'];
     const run = join(root, 'hint');
-    await train(roomsConfig(run, sets), { log: quiet, progressStream: devNull });
+    await runTraining(roomsConfig(run, sets), { log: quiet, progressStream: devNull });
     const parts = lastParts(run);
     for (const r of [0, 1, 2, 3]) expect(parts[`loss_parts/hint/${r}`]).toBeGreaterThan(0);
     const ckpt = join(run, 'checkpoints', 'step_000002');
@@ -114,8 +114,8 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     student.net.dispose();
 
     const resumed = join(root, 'hint_resumed');
-    await train(roomsConfig(resumed, sets), { log: quiet, progressStream: devNull, stopAfter: 1 });
-    await train(roomsConfig(resumed, sets), { log: quiet, progressStream: devNull, resume: true });
+    await runTraining(roomsConfig(resumed, sets), { log: quiet, progressStream: devNull, stopAfter: 1 });
+    await runTraining(roomsConfig(resumed, sets), { log: quiet, progressStream: devNull, resume: true });
     const loss = (dir: string) => readScalarLog(dir).filter((r) => r.split === 'train' && r.step === 2).at(-1)!.values.loss;
     expect(loss(resumed)).toBe(loss(run));
   }, 600_000);

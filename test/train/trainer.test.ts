@@ -14,7 +14,7 @@ import type { RunConfig } from '../../src/config/schema.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { listStepCheckpoints } from '../../src/train/checkpoint.js';
 import { readScalarLog } from '../../src/train/logging.js';
-import { runTraining as train } from '../../src/run/training.js';
+import { runTraining } from '../../src/run/training.js';
 import { readEventFile } from '../helpers/tfevents.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-trainer-'));
@@ -56,7 +56,7 @@ describe('trainer (tiny synthetic config, wasm)', { timeout: 600_000 }, () => {
 
   const full = join(root, 'full');
   it('runs, validates with the eval protocol, keeps checkpoints as configured and writes a report', async () => {
-    const r = await train(tinyConfig(full), { log: quiet, progressStream: devNull });
+    const r = await runTraining(tinyConfig(full), { log: quiet, progressStream: devNull });
     expect(r.steps).toBe(6);
     expect(r.interrupted).toBe(false);
     expect(r.metrics?.absRel).toBeGreaterThan(0);
@@ -112,10 +112,10 @@ describe('trainer (tiny synthetic config, wasm)', { timeout: 600_000 }, () => {
 
   it('an interrupted run resumed from its checkpoint gives the same losses step for step', async () => {
     const split = join(root, 'split');
-    const first = await train(tinyConfig(split), { log: quiet, progressStream: devNull, stopAfter: 2 });
+    const first = await runTraining(tinyConfig(split), { log: quiet, progressStream: devNull, stopAfter: 2 });
     expect(first.interrupted).toBe(true);
     expect(listStepCheckpoints(split)).toEqual(['step_000002']);
-    const second = await train(tinyConfig(split), { log: quiet, progressStream: devNull, resume: true });
+    const second = await runTraining(tinyConfig(split), { log: quiet, progressStream: devNull, resume: true });
     expect(second.steps).toBe(6);
     const a = lossesByStep(full);
     const b = lossesByStep(split);
@@ -125,6 +125,6 @@ describe('trainer (tiny synthetic config, wasm)', { timeout: 600_000 }, () => {
 
   it('stops with a message on a non-finite loss and keeps the last good checkpoint', async () => {
     const dir = join(root, 'nan');
-    await expect(train(tinyConfig(dir, ['optim.lr=1e30', 'train.checkpoint_every=1', 'train.val_every=0']), { log: quiet, progressStream: devNull })).rejects.toThrow(/loss is (NaN|Infinity|-Infinity) at step \d+.*last good checkpoint/);
+    await expect(runTraining(tinyConfig(dir, ['optim.lr=1e30', 'train.checkpoint_every=1', 'train.val_every=0']), { log: quiet, progressStream: devNull })).rejects.toThrow(/loss is (NaN|Infinity|-Infinity) at step \d+.*last good checkpoint/);
   });
 });
