@@ -15,8 +15,13 @@ import { benchConvLayer, benchMatMul } from '../backend/bench_ops.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { benchTrainStep, profileTrainStep, type KernelTime, type TrainStepBench } from '../train/bench.js';
 import { benchLoader, type LoaderBench } from '../data/loader_bench.js';
+import { runInferBench, withInferOptions, type InferBenchArgs } from './bench_infer.js';
+import { benchForward, formatForwardBench, type ForwardBenchRow } from '../export/bench_forward.js';
+import { parseSize } from '../export/depth_graph.js';
+import { createModel, findPreset } from '../models/registry.js';
 
-interface BenchArgs {
+interface BenchArgs extends InferBenchArgs {
+  infer: boolean;
   backends: string;
   quick: boolean;
   profile: boolean;
@@ -25,6 +30,26 @@ interface BenchArgs {
   child?: string;
   threads?: number;
   loader: boolean;
+  train: boolean;
+  forward?: string;
+  forwardSize: string;
+  forwardRuns: number;
+}
+
+/** `--forward a,b`: the presets' forward passes at one size on wasm, side by side in this process. */
+async function runForwardSection(args: BenchArgs): Promise<{ text: string; rows: ForwardBenchRow[] }> {
+  const names = args.forward!.split(',').map((s) => s.trim()).filter(Boolean);
+  names.forEach((n) => findPreset(n));
+  const size = parseSize(args.forwardSize, '--forward-size');
+  const info = await initBackend('wasm', args.threads ? { threads: args.threads } : {});
+  const nets = names.map((n) => createModel(n));
+  try {
+    const rows = benchForward(nets, size, { runs: args.forwardRuns, log: (l) => process.stderr.write(l + '\n') });
+    return { text: formatForwardBench(rows, info.chosen, info.threads), rows };
+  } finally {
+    nets.forEach((n) => n.dispose());
+    shutdownBackend();
+  }
 }
 
 interface BackendReport {
@@ -130,9 +155,9 @@ function formatTable(reports: BackendReport[]): string {
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
-  describe: 'Time a ResNet18 + monodepth2 training step on every available backend',
+  describe: 'Time a ResNet18 + monodepth2 training step on every available backend; --forward times model presets side by side (inference)',
   builder: (y) =>
-    y
+    withInferOptions(y)
       .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
       .option('quick', { type: 'boolean', default: false, describe: '96x320 only, 3 steps (under 2 minutes)' })
       .option('profile', { type: 'boolean', default: false, describe: 'Also print the kernel times of one 96x320 step' })
@@ -140,13 +165,18 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('out', { type: 'string', describe: 'Also write the JSON results to this file' })
       .option('threads', { type: 'number', describe: 'wasm threads (default: cores, max 8)' })
       .option('loader', { type: 'boolean', default: true, describe: 'also time the data loader (decode + augment + batch 192x640 JPEG pairs; --no-loader to skip)' })
+      .option('train', { type: 'boolean', default: true, describe: 'time the training step per backend (--no-train: only the other sections)' })
+      .option('forward', { type: 'string', describe: 'comma-separated model presets whose forward pass (batch 1, wasm) is timed side by side, e.g. monodepth2_resnet18,mai2021' })
+      .option('forward-size', { type: 'string', default: '480x640', describe: 'input HxW of --forward (a preset with an internal size resizes inside)' })
+      .option('forward-runs', { type: 'number', default: 5, describe: 'timed runs per model for --forward (after one warm-up)' })
       .option('child', { type: 'string', hidden: true }) as never,
   handler: async (args) => {
+    if (args.infer) return runInferBench(args);
     if (args.child) {
       process.stdout.write(JSON.stringify(await runChild(args.child, args.quick, args.threads, args.profile)) + '\n');
       return;
     }
-    const requested = args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
+    const requested = !args.train ? [] : args.backends === 'all' ? availableBackends() : args.backends.split(',').map((s) => s.trim());
     const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'stereodepth.js');
     const reports: BackendReport[] = [];
     for (const backend of requested) {
@@ -169,14 +199,16 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       loader = await benchLoader({ batches: args.quick ? 4 : 8 });
       shutdownBackend();
     }
-    const result = { date: new Date().toISOString(), quick: args.quick, reports, ...(loader ? { loader } : {}) };
+    const forward = args.forward ? await runForwardSection(args) : undefined;
+    const result = { date: new Date().toISOString(), quick: args.quick, reports, ...(loader ? { loader } : {}), ...(forward ? { forward: forward.rows } : {}) };
     if (args.out) await writeFileAtomic(args.out, JSON.stringify(result, null, 2) + '\n');
-    let text = formatTable(reports);
+    let text = reports.length ? formatTable(reports) : '';
     if (loader) {
       const step = reports.find((r) => r.backend === 'wasm')?.steps.find((s) => s.height === 192) ?? reports.find((r) => r.backend === 'wasm')?.steps[0];
       const stepNote = step ? `; the wasm train step at ${step.height}x${step.width} batch 4 takes ${(step.stepMs.median / 1000).toFixed(2)} s, i.e. needs ${((4 * 1000) / step.stepMs.median).toFixed(2)} pairs/s` : '';
       text += `\nloader (wasm, decode JPEG ${loader.sourceHeight}x${loader.sourceWidth} + flip/crop/colour + batch to ${loader.height}x${loader.width}): ${loader.pairsPerSecond.toFixed(1)} pairs/s (${loader.msPerBatch.toFixed(0)} ms per batch of ${loader.batchSize})${stepNote}`;
     }
+    if (forward) text += (text ? '\n' : '') + forward.text;
     process.stdout.write(args.json ? JSON.stringify(result, null, 2) + '\n' : text + '\n');
   },
 };

@@ -4,7 +4,7 @@
  */
 import { createModel } from './registry.js';
 import type { LossKind } from './output_convention.js';
-import type { DepthNet } from './types.js';
+import type { ComponentSpec, DepthNet } from './types.js';
 import { PoseNet } from './pose.js';
 
 /** The `model:` keys of a run config that decide the network (config/schema.ts modelSchema). */
@@ -14,10 +14,10 @@ export interface DepthNetSpec {
   disp_bias_init: number | null;
   num_ch_dec: number[] | null;
   seed: number | string | null;
-  /** Encoder / decoder registry choice and options (model.encoder / model.decoder); absent: ResNet + monodepth2 from `name`. */
-  encoder?: Record<string, unknown> | null;
-  decoder?: Record<string, unknown> | null;
-  /** [H, W] the net runs at inside apply, false = none, null/absent = the preset's. */
+  /** {name, ...options} replacing or adjusting the preset's encoder / decoder (absent in specs stored before them). */
+  encoder?: ComponentSpec | null;
+  decoder?: ComponentSpec | null;
+  /** [H, W] the net runs at inside; null/absent = the preset's, false = none. */
   internal_size?: [number, number] | false | null;
 }
 

@@ -39,6 +39,8 @@ export const PRESETS: readonly ModelPreset[] = [
   },
 ];
 
+export type ModelName = 'monodepth2_resnet18' | 'monodepth2_resnet50' | 'monodepth_resnet50' | 'fastdepth' | 'mai2021';
+
 export const PRESET_NAMES = PRESETS.map((p) => p.name) as [string, ...string[]];
 
 export function findPreset(name: string): ModelPreset {

@@ -11,7 +11,7 @@ import { findPreset } from './presets.js';
 import { countParams } from './pose.js';
 import type { ComponentSpec, DepthNet, DepthNetConfig, DepthOutput } from './types.js';
 
-export { PRESETS, PRESET_NAMES, findPreset, type ModelPreset } from './presets.js';
+export { PRESETS, PRESET_NAMES, findPreset, type ModelName, type ModelPreset } from './presets.js';
 export { ENCODERS, DECODERS, createEncoder, createDecoder } from './components.js';
 
 /** Encoder (default ResNet18) + decoder (default monodepth2 DepthDecoder). Variables `encoder/...` and `depth/...`. */

@@ -18,8 +18,9 @@ const optionsSchema = z.object({
   skips: z.array(z.number().int().min(1).max(4)).default([1, 2, 3, 4]),
 }).strict();
 
-/** Widths per scale when the config gives none: small, as the MAI budget (~90 MFLOPs at 128x160) asks. */
-const DEFAULT_WIDTHS = [8, 16, 24, 40, 80];
+/** Widths per scale when the config gives none: small enough that MobileNetV3-Large + this decoder stay near the MAI
+ *  budget (~90 M multiply-adds at 128x160; the encoder alone takes 88 M). */
+const DEFAULT_WIDTHS = [8, 8, 16, 32, 64];
 
 export const resizeDwDecoder: DecoderDescriptor<typeof optionsSchema> = {
   name: 'resize_dw',

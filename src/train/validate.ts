@@ -41,6 +41,35 @@ export interface ValidationResult {
   preview: { id: string; disparity: Float32Array; height: number; width: number }[];
 }
 
+/**
+ * Metrics of one raw prediction (convention `conv`, at height x width) against the sample's full-size GT with the eval
+ * settings' protocol: the one evaluation of validation and of exported models (src/export/evaluate_exported.ts).
+ */
+export function evaluatePrediction(plane: Float32Array, height: number, width: number, s: ValSample, conv: OutputConvention, ev: EvalConfig): DepthMetrics {
+  const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
+  const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
+  const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
+    convention: conv.convention,
+    minDepth: conv.minDepth,
+    maxDepth: conv.maxDepth,
+    focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
+  });
+  return evaluateDepthImage(
+    gt,
+    depth,
+    {
+      protocol: ev.protocol,
+      crop: ev.crop,
+      gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
+      minDepth: ev.min_depth,
+      maxDepth: ev.max_depth,
+      scaleFactor: depthScaleFactor(conv, s.camera.baseline),
+      medianScaling: ev.median_scaling,
+    },
+    `validation sample ${s.id}`,
+  ).metrics;
+}
+
 /** Evaluates the network (output convention `conv`) on the cached samples with the eval settings' protocol. */
 export async function validate(net: DepthNet, samples: ValSample[], conv: OutputConvention, ev: EvalConfig, batchSize: number, previewCount = 2): Promise<ValidationResult> {
   const { inputHeight: height, inputWidth: width } = conv;
@@ -55,29 +84,7 @@ export async function validate(net: DepthNet, samples: ValSample[], conv: Output
     chunk.forEach((s, k) => {
       const plane = values.slice(k * height * width, (k + 1) * height * width);
       if (preview.length < previewCount) preview.push({ id: s.id, disparity: plane, height, width });
-      const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };
-      const focalAtGt = s.camera.focal * (gt.width / s.camera.width);
-      const depth = predictionToDepth({ data: plane, height, width }, gt.height, gt.width, {
-        convention: conv.convention,
-        minDepth: conv.minDepth,
-        maxDepth: conv.maxDepth,
-        focalTimesBaseline: focalAtGt * Math.abs(s.camera.baseline),
-      });
-      const r = evaluateDepthImage(
-        gt,
-        depth,
-        {
-          protocol: ev.protocol,
-          crop: ev.crop,
-          gtMask: { kind: 'range', min: ev.min_depth, max: ev.max_depth },
-          minDepth: ev.min_depth,
-          maxDepth: ev.max_depth,
-          scaleFactor: depthScaleFactor(conv, s.camera.baseline),
-          medianScaling: ev.median_scaling,
-        },
-        `validation sample ${s.id}`,
-      );
-      perImage.push(r.metrics);
+      perImage.push(evaluatePrediction(plane, height, width, s, conv, ev));
     });
   }
   return { metrics: averageMetrics(perImage) as DepthMetrics, count: perImage.length, preview };

@@ -113,6 +113,7 @@ describe('encoders and decoders on wasm', () => {
     const out = net.apply(x, { training: false });
     expect(out.disparities.map((t) => t.shape)).toEqual([[1, 120, 160, 1], [1, 60, 80, 1], [1, 30, 40, 1], [1, 15, 20, 1]]);
     expect(out.features[0]!.shape).toEqual([1, 64, 96, 8]);
+    expect(net.decoder.numChDec).toEqual([8, 8, 16, 32, 64]);
     tf.dispose([...out.disparities, ...out.features]);
     expect(tf.memory().numTensors).toBe(before);
     expect(createModel('mai2021').internalSize).toEqual([128, 160]);
