@@ -23,7 +23,7 @@ import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import { initBackend, type BackendName } from '../src/backend/index.js';
+import { initBackend, shutdownBackend, type BackendName } from '../src/backend/index.js';
 import { generateWorld } from '../src/data/synthetic/writer.js';
 import { keyframeDepthNet, type KeyframeDepthNet } from '../src/infer/keyframes.js';
 import { rgbToNetInput } from '../src/infer/predict.js';
@@ -186,7 +186,10 @@ async function main(): Promise<void> {
   await writeFileAtomic(join(out, 'results.md'), lines.join('\n') + '\n');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`video_keyframes: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+main()
+  // the threaded wasm build keeps its pthread workers alive: release them so the script exits
+  .then(() => shutdownBackend())
+  .catch((err: unknown) => {
+    process.stderr.write(`video_keyframes: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
