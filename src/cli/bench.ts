@@ -15,11 +15,13 @@ import { benchConvLayer, benchMatMul } from '../backend/bench_ops.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { benchTrainStep, profileTrainStep, type KernelTime, type TrainStepBench } from '../train/bench.js';
 import { benchLoader, type LoaderBench } from '../data/loader_bench.js';
+import { runInferBench, withInferOptions, type InferBenchArgs } from './bench_infer.js';
 import { benchForward, formatForwardBench, type ForwardBenchRow } from '../export/bench_forward.js';
 import { parseSize } from '../export/depth_graph.js';
 import { createModel, findPreset } from '../models/registry.js';
 
-interface BenchArgs {
+interface BenchArgs extends InferBenchArgs {
+  infer: boolean;
   backends: string;
   quick: boolean;
   profile: boolean;
@@ -155,7 +157,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
   describe: 'Time a ResNet18 + monodepth2 training step on every available backend; --forward times model presets side by side (inference)',
   builder: (y) =>
-    y
+    withInferOptions(y)
       .option('backends', { type: 'string', default: 'all', describe: "Comma-separated backends, or 'all' available" })
       .option('quick', { type: 'boolean', default: false, describe: '96x320 only, 3 steps (under 2 minutes)' })
       .option('profile', { type: 'boolean', default: false, describe: 'Also print the kernel times of one 96x320 step' })
@@ -169,6 +171,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('forward-runs', { type: 'number', default: 5, describe: 'timed runs per model for --forward (after one warm-up)' })
       .option('child', { type: 'string', hidden: true }) as never,
   handler: async (args) => {
+    if (args.infer) return runInferBench(args);
     if (args.child) {
       process.stdout.write(JSON.stringify(await runChild(args.child, args.quick, args.threads, args.profile)) + '\n');
       return;

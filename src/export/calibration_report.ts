@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 
-import type { RunConfig } from '../config/schema.js';
+import type { EvalConfig } from '../config/schema.js';
+import type { OutputConvention } from '../models/output_convention.js';
 import type { DepthMetrics } from '../eval/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ValSample } from '../train/validate.js';
@@ -36,7 +37,7 @@ export interface CalibrationReport {
 
 const RUNTIME_FOR: Record<string, RuntimeName> = { tfjs: 'tfjs-wasm', onnx: 'ort-node' };
 
-export async function calibrationReport(models: readonly ExportedModel[], samples: readonly ValSample[], config: RunConfig, io: Size,
+export async function calibrationReport(models: readonly ExportedModel[], samples: readonly ValSample[], conv: OutputConvention, ev: EvalConfig, io: Size,
   info: Omit<CalibrationReport, 'rows' | 'images' | 'note'>, log?: (l: string) => void): Promise<CalibrationReport> {
   const rows: CalibrationRow[] = [];
   const shape = [1, io.height, io.width, 3];
@@ -46,7 +47,7 @@ export async function calibrationReport(models: readonly ExportedModel[], sample
     const dir = join(m.entry, '..');
     const loaded = await loadInRuntime(dir, runtime);
     try {
-      const { metrics } = await evaluateLoaded(loaded, samples, config, io);
+      const { metrics } = await evaluateLoaded(loaded, samples, conv, ev, io);
       for (let i = 0; i < 2; i++) await loaded.predict(input, shape);
       const times: number[] = [];
       for (let i = 0; i < 7; i++) { const t0 = performance.now(); await loaded.predict(input, shape); times.push(performance.now() - t0); }

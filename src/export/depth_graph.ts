@@ -1,14 +1,13 @@
 /**
  * The exported computation of a depth network, traced as one graph: optional bilinear resize in (io size -> network
  * size), the eval-mode network, the left disparity at full resolution, optional bilinear resize out (network size ->
- * io size), and the output head (the net's own disparity, or metric depth through the output convention and rig).
+ * io size), and the output head (the net's own disparity, or metric depth through models/output_convention.ts: rig and scale factor).
  * Every exporter, FLOP count and calibration starts from `depthNetGraph`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { DepthNet } from '../models/types.js';
-import { depthScaleFactor, leftDisparity, type OutputConvention } from '../models/output_convention.js';
-import { dispToDepth } from '../geometry/camera.js';
+import { leftDisparity, metricDepth, type OutputConvention } from '../models/output_convention.js';
 import type { Graph } from './graph.js';
 import { traceGraph } from './trace.js';
 import { optimiseGraph, type OptimiseOptions } from './passes.js';
@@ -24,9 +23,8 @@ export interface DepthGraphOptions {
   io?: Size;
   /** 'disparity' (the net's convention, channel 0) or 'depth' (metres / the convention's units). Default 'disparity'. */
   output?: ExportOutput;
-  /** Needed for output 'depth'. */
+  /** Needed for output 'depth' (its rig and scale factor give metres). */
   convention?: OutputConvention;
-  rig?: { baseline: number; focalOverWidth: number };
   batch?: number;
   optimise?: OptimiseOptions;
 }
@@ -38,22 +36,6 @@ export function parseSize(text: string, what: string): Size {
   return { height: Number(m[1]), width: Number(m[2]) };
 }
 
-/** disparity (net convention) -> depth: scaled sigmoid (monodepth2) x scale factor, or f*b/(d*W) for width fractions. */
-export function disparityToDepthHead(disp: tf.Tensor, conv: OutputConvention, rig?: DepthGraphOptions['rig']): tf.Tensor {
-  return tf.tidy(() => {
-    if (conv.convention === 'sigmoid') {
-      const { depth } = dispToDepth(disp, conv.minDepth ?? 0.1, conv.maxDepth ?? 100);
-      const scale = depthScaleFactor(conv);
-      return scale === 1 ? depth : tf.mul(depth, scale);
-    }
-    if (conv.convention === 'widthFraction') {
-      if (!rig) throw new Error('export --output depth: a width-fraction net needs the rig (baseline, focal/width) from its checkpoint; use --output disparity');
-      return tf.mul(tf.div(rig.focalOverWidth * rig.baseline, tf.maximum(disp, 1e-7)), depthScaleFactor(conv));
-    }
-    throw new Error(`export --output depth: no depth head for convention '${conv.convention}'; use --output disparity`);
-  });
-}
-
 /** The function the graph is traced from (also the reference the exported models are compared with). */
 export function depthForward(net: DepthNet, opts: DepthGraphOptions): (x: tf.Tensor) => tf.Tensor {
   const io = opts.io ?? opts.net;
@@ -63,7 +45,7 @@ export function depthForward(net: DepthNet, opts: DepthGraphOptions): (x: tf.Ten
     const input = resize ? tf.image.resizeBilinear(x as tf.Tensor4D, [opts.net.height, opts.net.width], false, true) : x;
     let d: tf.Tensor = leftDisparity(net.apply(input as tf.Tensor4D, { training: false }).disparities[0]!);
     if (resize) d = tf.image.resizeBilinear(d as tf.Tensor4D, [io.height, io.width], false, true);
-    return (opts.output ?? 'disparity') === 'depth' ? disparityToDepthHead(d, opts.convention!, opts.rig) : d;
+    return (opts.output ?? 'disparity') === 'depth' ? metricDepth(d as tf.Tensor4D, opts.convention!) : d;
   });
 }
 
@@ -72,7 +54,7 @@ export function depthNetGraph(net: DepthNet, opts: DepthGraphOptions): Graph {
   for (const s of [opts.net, opts.io ?? opts.net]) {
     if (!(Number.isInteger(s.height) && Number.isInteger(s.width) && s.height > 0 && s.width > 0)) throw new Error(`export: bad size ${s.height}x${s.width}`);
   }
-  if (opts.net.height % 32 || opts.net.width % 32) throw new Error(`export: network size ${opts.net.height}x${opts.net.width} must be multiples of 32 (--size)`);
+  if (!net.internalSize && (opts.net.height % 32 || opts.net.width % 32)) throw new Error(`export: network size ${opts.net.height}x${opts.net.width} must be multiples of 32 (--size)`);
   const io = opts.io ?? opts.net;
   const raw = traceGraph(depthForward(net, opts), [opts.batch ?? 1, io.height, io.width, 3], {
     variables: net.allVariables(), inputName: 'image', outputNames: [opts.output ?? 'disparity'],

@@ -67,7 +67,6 @@ export function exportMetadata(job: ExportJob, precision: Precision, floatLayers
     input: { name: 'image', layout: 'NHWC', range: [0, 1] },
     output: { name: kind, kind, units: outputUnits(kind, job.graph.convention) },
     convention: job.graph.convention,
-    ...(job.graph.rig ? { rig: job.graph.rig } : {}),
     precision,
     floatLayers: precision === 'float32' ? [] : floatLayers,
     ...(job.checkpoint ? { checkpoint: job.checkpoint } : {}),

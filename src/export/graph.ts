@@ -7,12 +7,13 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-export type GraphDtype = 'float32' | 'int32';
+export type GraphDtype = 'float32' | 'int32' | 'bool';
 
 export interface TensorSpec { shape: number[]; dtype: GraphDtype }
 
 export interface GraphConst extends TensorSpec {
-  values: Float32Array | Int32Array;
+  /** bool constants hold 0/1 bytes. */
+  values: Float32Array | Int32Array | Uint8Array;
   /** The model variable it came from (or that was folded into it), for parameter counts and per-layer choices. */
   variable?: string;
 }

@@ -2,7 +2,7 @@
  * What travels with an exported model (tfjs `userDefinedMetadata.stereodepth`, ONNX `metadata_props`): what the output
  * means, the rig, the sizes, and how the weights were reduced. Also the Exporter interface every format implements.
  */
-import type { OutputConvention } from '../models/output_convention.js';
+import { hasMetricScale, type OutputConvention } from '../models/output_convention.js';
 import type { Graph } from './graph.js';
 import type { ExportOutput, Size } from './depth_graph.js';
 
@@ -19,7 +19,6 @@ export interface ExportMetadata {
   input: { name: string; layout: 'NHWC'; range: [0, 1] };
   output: { name: string; kind: ExportOutput; units: string };
   convention: OutputConvention;
-  rig?: { baseline: number; focalOverWidth: number };
   /** Weight precision and the layers left in float32. */
   precision: string;
   floatLayers: string[];
@@ -51,5 +50,5 @@ export interface Exporter {
 /** Units of the output for the metadata and the report. */
 export function outputUnits(kind: ExportOutput, conv: OutputConvention): string {
   if (kind === 'disparity') return conv.convention === 'sigmoid' ? 'sigmoid disparity in [0, 1] (monodepth2)' : `${conv.convention} disparity`;
-  return conv.trainedWith === 'mono' && conv.convention === 'sigmoid' ? 'relative depth (mono-trained: unknown scale)' : 'metres';
+  return hasMetricScale(conv) ? 'metres' : 'relative depth (no metric scale: mono-trained, or a width-fraction net without its rig)';
 }

@@ -18,7 +18,7 @@ const AXIS_NCHW = [0, 2, 3, 1];
 
 export interface OnnxQuantOptions { ranges: Map<string, [number, number]>; floatLayers: readonly string[] }
 
-const BINARY: Record<string, string> = { Add: 'Add', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min', Pow: 'Pow' };
+const BINARY: Record<string, string> = { Add: 'Add', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min', Pow: 'Pow', Greater: 'Greater', GreaterEqual: 'GreaterOrEqual', Less: 'Less', LessEqual: 'LessOrEqual', Equal: 'Equal' };
 const UNARY: Record<string, string> = { Relu: 'Relu', Sigmoid: 'Sigmoid', Tanh: 'Tanh', Exp: 'Exp', Neg: 'Neg', Sqrt: 'Sqrt', Reciprocal: 'Reciprocal', Abs: 'Abs', Log: 'Log', Softplus: 'Softplus', Identity: 'Identity', Elu: 'Elu' };
 
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
@@ -97,14 +97,14 @@ class OnnxBuilder {
     if (layout === 'nchw' && c.shape.length > 0 && c.values.length > 1) {
       const s = [...Array(4 - c.shape.length).fill(1), ...c.shape] as [number, number, number, number];
       const [a, h, w, ch] = s;
-      const out = c.dtype === 'int32' ? new Int32Array(c.values.length) : new Float32Array(c.values.length);
+      const out = c.dtype === 'int32' ? new Int32Array(c.values.length) : c.dtype === 'bool' ? new Uint8Array(c.values.length) : new Float32Array(c.values.length);
       for (let i = 0; i < a; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < ch; k++) {
         out[((i * ch + k) * h + y) * w + x] = c.values[((i * h + y) * w + x) * ch + k]!;
       }
       dims = [a, ch, h, w];
       data = out;
     }
-    const name = this.init(this.fresh(t), c.dtype === 'int32' ? 'int32' : 'float32', dims, data);
+    const name = this.init(this.fresh(t), c.dtype === 'int32' ? 'int32' : c.dtype === 'bool' ? 'bool' : 'float32', dims, data);
     this.variants.set(key, name);
     return name;
   }
@@ -154,6 +154,12 @@ function convert(b: OnnxBuilder, n: GraphNode): void {
     const nchw = outRank === 4 && vars.some((t) => b.layoutOf(t) === 'nchw') && vars.every((t) => b.rank(t) === 4);
     const l: Layout = nchw ? 'nchw' : 'nhwc';
     return same(l, BINARY[n.op]!, [b.get(a, l), b.get(c, l)]);
+  }
+  if (n.op === 'Select') {
+    const ts = [n.inputs.condition!, n.inputs.t!, n.inputs.e!];
+    const vars = ts.filter((t) => !g.consts.has(t));
+    const l: Layout = specOf(g, out).shape.length === 4 && vars.some((t) => b.layoutOf(t) === 'nchw') && vars.every((t) => b.rank(t) === 4) ? 'nchw' : 'nhwc';
+    return same(l, 'Where', ts.map((t) => b.get(t, l)));
   }
   if (n.op === 'Concat') {
     const r = b.rank(ins[0]!);

@@ -50,7 +50,7 @@ export class ProtoWriter {
 }
 
 /** TensorProto.DataType values. */
-export const ONNX_DTYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, float16: 10 } as const;
+export const ONNX_DTYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
 export type OnnxDtype = keyof typeof ONNX_DTYPE;
 
 export interface OnnxTensor { name: string; dtype: OnnxDtype; dims: number[]; data: Uint8Array }

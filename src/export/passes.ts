@@ -45,6 +45,14 @@ export function lowerCustomKernels(src: Graph): Graph {
       nodes.push({ ...n, op: 'MirrorPad', attrs: { paddings: [[0, 0], [p, p], [p, p], [0, 0]], mode: 'reflect' } });
     } else if (n.op === BATCH_NORM_TRAIN) {
       throw new Error(`export: ${n.name} is training-mode batch norm; trace the network with training: false`);
+    } else if (n.op === 'ZerosLike' || n.op === 'OnesLike') {
+      // the value never depends on the input: a constant of the output's shape
+      const spec = specOf(g, n.outputs[0]!);
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const fill = n.op === 'OnesLike' ? 1 : 0;
+      const values = spec.dtype === 'int32' ? new Int32Array(size).fill(fill) : spec.dtype === 'bool' ? new Uint8Array(size).fill(fill) : new Float32Array(size).fill(fill);
+      g.consts.set(n.outputs[0]!, { shape: spec.shape, dtype: spec.dtype, values });
+      g.specs.delete(n.outputs[0]!);
     } else if (n.op === 'FusedBatchNorm') {
       nodes.push(...lowerBatchNorm(g, n));
     } else if (n.op.startsWith('Stereodepth')) {
@@ -103,10 +111,10 @@ export function foldConstants(src: Graph): Graph {
     });
     n.outputs.forEach((name, i) => {
       const v = values[i]!;
-      if (v.dtype !== 'float32' && v.dtype !== 'int32') throw new Error(`export: folding ${n.name} gave dtype ${v.dtype}`);
+      if (v.dtype !== 'float32' && v.dtype !== 'int32' && v.dtype !== 'bool') throw new Error(`export: folding ${n.name} gave dtype ${v.dtype}`);
       g.consts.set(name, {
         shape: v.shape, dtype: v.dtype,
-        values: v.dtype === 'int32' ? Int32Array.from(v.data as Int32Array) : Float32Array.from(v.data as Float32Array),
+        values: v.dtype === 'int32' ? Int32Array.from(v.data as Int32Array) : v.dtype === 'bool' ? Uint8Array.from(v.data as Uint8Array) : Float32Array.from(v.data as Float32Array),
         ...(variable ? { variable } : {}),
       });
       g.specs.delete(name);

@@ -13,7 +13,7 @@ const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const ints = (v: number[]) => ({ list: { i: v.map(String) } });
 const str = (s: string) => ({ s: b64(s) });
 const strs = (v: string[]) => ({ list: { s: v.map(b64) } });
-export const DT = { float32: 'DT_FLOAT', int32: 'DT_INT32' } as const;
+export const DT = { float32: 'DT_FLOAT', int32: 'DT_INT32', bool: 'DT_BOOL' } as const;
 const FLOAT = { type: DT.float32 };
 
 export function tfShape(shape: number[]): { dim?: { size: string }[] } {
@@ -24,7 +24,7 @@ export function constNode(name: string, c: Pick<GraphConst, 'dtype' | 'shape'>):
   return { name, op: 'Const', attr: { value: { tensor: { dtype: DT[c.dtype], tensorShape: tfShape(c.shape) } }, dtype: { type: DT[c.dtype] } } };
 }
 
-const BINARY: Record<string, string> = { Add: 'AddV2', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'RealDiv', Maximum: 'Maximum', Minimum: 'Minimum', SquaredDifference: 'SquaredDifference', Pow: 'Pow', Prelu: 'Prelu' };
+const BINARY: Record<string, string> = { Add: 'AddV2', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'RealDiv', Maximum: 'Maximum', Minimum: 'Minimum', SquaredDifference: 'SquaredDifference', Pow: 'Pow', Prelu: 'Prelu', Greater: 'Greater', GreaterEqual: 'GreaterEqual', Less: 'Less', LessEqual: 'LessEqual', Equal: 'Equal' };
 const UNARY = new Set(['Relu', 'Relu6', 'Elu', 'Sigmoid', 'Tanh', 'Exp', 'Neg', 'Sqrt', 'Rsqrt', 'Square', 'Reciprocal', 'Abs', 'Log', 'Softplus', 'Identity']);
 const FUSED_ACT: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu' };
 const LOWEST_FLOAT = -3.4028234663852886e38;
@@ -49,6 +49,7 @@ export function toTfNodes(g: Graph, extra: Map<string, GraphConst>): TfNode[] {
     const T = { T: FLOAT };
     if (n.op in BINARY) out.push({ name: n.name, op: BINARY[n.op]!, input: [n.inputs.a ?? ins[0]!, n.inputs.b ?? n.inputs.alpha ?? ins[1]!], attr: T });
     else if (UNARY.has(n.op)) out.push({ name: n.name, op: n.op, input: [x], attr: T });
+    else if (n.op === 'Select') out.push({ name: n.name, op: 'SelectV2', input: [n.inputs.condition!, n.inputs.t!, n.inputs.e!], attr: T });
     else if (n.op === 'LeakyRelu') out.push({ name: n.name, op: 'LeakyRelu', input: [x], attr: { ...T, alpha: { f: n.attrs.alpha as number } } });
     else if (n.op.includes('Conv2D') || n.op === 'DepthwiseConv2dNative') out.push(convNode(g, n));
     else if (n.op === 'MaxPool' || n.op === 'AvgPool') {

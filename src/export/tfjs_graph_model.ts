@@ -17,7 +17,7 @@ import type { ExportedModel, Exporter, ExportRequest, Precision } from './metada
 export const SHARD_BYTES = 4 * 1024 * 1024;
 
 interface ManifestEntry {
-  name: string; shape: number[]; dtype: 'float32' | 'int32';
+  name: string; shape: number[]; dtype: 'float32' | 'int32' | 'bool';
   quantization?: { dtype: 'float16' } | { dtype: 'uint8'; scale: number; min: number };
 }
 

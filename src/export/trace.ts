@@ -28,8 +28,8 @@ export interface TraceOptions {
 type RunKernel = (name: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) => tf.Tensor | tf.Tensor[];
 
 function graphDtype(t: tf.Tensor, where: string): GraphDtype {
-  if (t.dtype === 'float32' || t.dtype === 'int32') return t.dtype;
-  throw new Error(`trace: ${where} has dtype ${t.dtype}; only float32 and int32 tensors are exportable`);
+  if (t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool') return t.dtype;
+  throw new Error(`trace: ${where} has dtype ${t.dtype}; only float32, int32 and bool tensors are exportable`);
 }
 
 /** Deterministic input in [0, 1] (a ramp, so no value is special). */
@@ -57,7 +57,8 @@ export function traceGraph(fn: (x: tf.Tensor) => tf.Tensor | tf.Tensor[], inputS
     const variable = varNames.get(t.id);
     const name = variable ?? `const_${t.id}`;
     const dtype = graphDtype(t, `constant input of ${where}`);
-    const values = dtype === 'int32' ? Int32Array.from(t.dataSync() as Int32Array) : Float32Array.from(t.dataSync() as Float32Array);
+    const data = t.dataSync();
+    const values = dtype === 'int32' ? Int32Array.from(data as Int32Array) : dtype === 'bool' ? Uint8Array.from(data as Uint8Array) : Float32Array.from(data as Float32Array);
     consts.set(name, { shape: [...t.shape], dtype, values, ...(variable ? { variable } : {}) });
     names.set(t.id, name);
     return name;

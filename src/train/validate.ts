@@ -42,8 +42,8 @@ export interface ValidationResult {
 }
 
 /**
- * Metrics of one raw prediction (the net's convention, at height x width) against the sample's full-size GT with the
- * eval settings' protocol: the one evaluation of validation and of exported models (src/export/evaluate_exported.ts).
+ * Metrics of one raw prediction (convention `conv`, at height x width) against the sample's full-size GT with the eval
+ * settings' protocol: the one evaluation of validation and of exported models (src/export/evaluate_exported.ts).
  */
 export function evaluatePrediction(plane: Float32Array, height: number, width: number, s: ValSample, conv: OutputConvention, ev: EvalConfig): DepthMetrics {
   const gt = { data: s.gtDepth.data, height: s.gtDepth.height, width: s.gtDepth.width };

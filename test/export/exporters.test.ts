@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
-import { createModel } from '../../src/models/registry.js';
+import { createDepthNet, createModel } from '../../src/models/registry.js';
 import type { DepthNet } from '../../src/models/types.js';
 import { depthForward } from '../../src/export/depth_graph.js';
 import { exportModels, modelDir, type ExportJob, type ExportRun } from '../../src/export/export_models.js';
@@ -20,11 +20,14 @@ import { maxAbsDiff, perturbBatchNorm } from '../helpers/export_fixtures.js';
  * loaded by its standard runtime (tf.loadGraphModel on cpu and wasm; onnxruntime-node; onnxruntime-web's wasm) and
  * compared with the checkpoint's own prediction (depthForward: the same tfjs code predict uses).
  */
-const convention = { convention: 'sigmoid' as const, trainedWith: 'stereo' as const, minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4, inputHeight: 64, inputWidth: 64 };
+const convention = {
+  convention: 'sigmoid' as const, trainedWith: 'stereo' as const, minDepth: 0.1, maxDepth: 100, scaleFactor: 5.4,
+  inputHeight: 64, inputWidth: 64, rig: { baseline: 0.54, focalOverWidth: 0.58 },
+};
 const DEPTH_RANGE = (100 - 0.1) * 5.4;
 const IO = { height: 80, width: 96 };
 
-describe('depth-net exports through their standard runtimes', () => {
+describe('depth-net exports through their standard runtimes', { timeout: 600_000 }, () => {
   let net: DepthNet;
   let dir: string;
   let run: ExportRun;
@@ -41,7 +44,7 @@ describe('depth-net exports through their standard runtimes', () => {
     const calibration = [1, 2, 3].map((s) => tf.randomUniform([1, IO.height, IO.width, 3], 0, 1, 'float32', s));
     job = {
       net, modelName: 'monodepth2_resnet18', outDir: dir, formats: ['tfjs', 'onnx'], quantize: ['float16', 'uint8', 'int8'], calibration,
-      graph: { net: { height: 64, width: 64 }, io: IO, output: 'depth', convention, rig: { baseline: 0.54, focalOverWidth: 0.58 } },
+      graph: { net: { height: 64, width: 64 }, io: IO, output: 'depth', convention },
     };
     run = await exportModels(job);
     tf.dispose(calibration);
@@ -52,7 +55,7 @@ describe('depth-net exports through their standard runtimes', () => {
     const disp = depthForward(net, { ...job.graph, output: 'disparity' })(x);
     referenceDisparity = Float32Array.from(disp.dataSync());
     tf.dispose([x, ref, disp]);
-  });
+  }, 900_000);
   afterAll(() => {
     net.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -86,10 +89,10 @@ describe('depth-net exports through their standard runtimes', () => {
       expect(maxAbsDiff(y.dataSync(), reference) / DEPTH_RANGE).toBeLessThan(1e-4);
       tf.dispose([x, y]);
       expect(tf.memory().numTensors).toBe(before);
-      const meta = (model.metadata as { stereodepth: { convention: { scaleFactor: number }; ioSize: unknown; rig: unknown } }).stereodepth;
+      const meta = (model.metadata as { stereodepth: { convention: { scaleFactor: number; rig: unknown }; ioSize: unknown } }).stereodepth;
       expect(meta.convention.scaleFactor).toBe(5.4);
       expect(meta.ioSize).toEqual(IO);
-      expect(meta.rig).toEqual({ baseline: 0.54, focalOverWidth: 0.58 });
+      expect(meta.convention.rig).toEqual({ baseline: 0.54, focalOverWidth: 0.58 });
       model.dispose();
     });
   }
@@ -133,5 +136,33 @@ describe('depth-net exports through their standard runtimes', () => {
     const diff = maxAbsDiff(toDisp(out.data), toDisp(reference));
     expect(diff).toBeGreaterThan(0); // it is really quantized
     expect(diff).toBeLessThan(2e-2);
+  });
+
+  it('a width-fraction (monodepth v1, 2-channel) net exports its metric head: slice, rig, where(disp > 0)', async () => {
+    await initBackend('wasm', { threads: 1 });
+    const v1 = createDepthNet({ decoder: { numOutputChannels: 2, outputScale: 0.3 } }, 'monodepth_v1_resnet18');
+    try {
+      const conv = { convention: 'widthFraction' as const, trainedWith: 'stereo' as const, inputHeight: 64, inputWidth: 64, rig: { baseline: 0.54, focalOverWidth: 0.58 } };
+      const graph = { net: { height: 64, width: 64 }, output: 'depth' as const, convention: conv };
+      const out = join(dir, 'v1');
+      await exportModels({ net: v1, modelName: 'v1', outDir: out, formats: ['tfjs', 'onnx'], graph });
+      const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 12);
+      const ref = depthForward(v1, graph)(x);
+      const refValues = Float32Array.from(ref.dataSync());
+      const input = Float32Array.from(x.dataSync());
+      tf.dispose([x, ref]);
+      const range = Math.max(...refValues) - Math.min(...refValues);
+      const model = await loadTfjsGraphModel(modelDir(out, 'tfjs', 'float32'));
+      const y = tf.tidy(() => model.execute(tf.tensor4d(input, [1, 64, 64, 3])) as tf.Tensor);
+      expect(maxAbsDiff(y.dataSync(), refValues) / range).toBeLessThan(1e-4);
+      y.dispose();
+      model.dispose();
+      const session = await openOnnxSession(join(modelDir(out, 'onnx', 'float32'), 'model.onnx'));
+      const o = await session.run(input, [1, 64, 64, 3]);
+      await session.release();
+      expect(maxAbsDiff(o.data, refValues) / range).toBeLessThan(1e-4);
+    } finally {
+      v1.dispose();
+    }
   });
 });

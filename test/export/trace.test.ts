@@ -16,7 +16,7 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 }
 
-describe('kernel-graph trace of a depth net', () => {
+describe('kernel-graph trace of a depth net', { timeout: 600_000 }, () => {
   let net: DepthNet;
   const shape = [1, 64, 64, 3];
   beforeAll(async () => {

@@ -6,21 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { DatasetConfig, RunConfig } from '../config/schema.js';
 import { rgbToNetInput } from '../infer/predict.js';
-import { existsSync } from 'node:fs';
-import { createDataset } from '../data/registry.js';
-import type { Dataset } from '../data/types.js';
+import { datasetFromConfig } from './build.js';
 import { loadValSamples, type ValSample } from '../train/validate.js';
-import type { Size } from './depth_graph.js';
+import type { Size } from '../export/depth_graph.js';
 
 export type SplitName = 'train' | 'val' | 'test';
-
-/** The adapter of an entry whose files exist (export runs after training: nothing is rendered here; run/build.ts's
- *  datasetFromConfig is a layer above export). */
-async function datasetFromConfig(d: DatasetConfig, key: string, _log?: (l: string) => void): Promise<Dataset> {
-  if (!existsSync(d.path)) throw new Error(`${key}.path: dataset root ${d.path} does not exist (generate the synthetic world with \`stereodepth synth\`, or fix the path)`);
-  if (d.split !== undefined && !existsSync(d.split)) throw new Error(`${key}.split: split file ${d.split} does not exist`);
-  return createDataset(d.dataset, { path: d.path, ...(d.split !== undefined ? { split: { file: d.split } } : {}), options: d.options }, key);
-}
 
 function entryOf(config: RunConfig, split: SplitName): { entry: DatasetConfig; key: string } {
   const entry = split === 'train' ? config.data.train : split === 'val' ? config.data.val : config.data.test;
