@@ -39,9 +39,13 @@ export { generateDepthMap } from './data/velodyne_depth.js';
 export * from './data/synthetic/index.js';
 
 // Models and what their output means
-export { createModel, createDepthNet, PRESET_NAMES, type ModelPreset } from './models/registry.js';
+export {
+  createModel, createDepthNet, createEncoder, createDecoder, ENCODERS, DECODERS, PRESETS, PRESET_NAMES, type ModelName, type ModelPreset,
+} from './models/registry.js';
 export { depthNetFromSpec, poseNetFromSpec, type DepthNetSpec } from './models/build.js';
-export type { DepthNet, DepthOutput, DepthNetConfig } from './models/types.js';
+export type {
+  DepthNet, DepthOutput, DepthNetConfig, Encoder, Decoder, EncoderDescriptor, DecoderDescriptor, ComponentSpec,
+} from './models/types.js';
 export { PoseNet, type PoseNetOptions, type PoseOutput } from './models/pose.js';
 export * from './models/output_convention.js';
 export { loadInto } from './models/weights.js';

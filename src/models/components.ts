@@ -48,7 +48,8 @@ function splitOptions<C>(kind: string, d: { name: string; optionsSchema: z.ZodOb
   }
   const parsed = d.optionsSchema.safeParse(own);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues.map((i) => i.code === 'unrecognized_keys'
+      ? `unknown option ${i.keys.join(', ')}` : `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
     throw new Error(`${kind} "${d.name}": bad options (${problems}); it takes ${Object.keys(d.optionsSchema.shape).join(', ') || 'no options'} ` +
       `besides ${commonKeys.join(', ')}`);
   }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/random.js';
 import { ParamStore, conv2d, createConv2d, type Conv2dParams } from './layers.js';
-import type { DecoderCommonOptions, DepthOutput } from './types.js';
+import type { Decoder, DecoderCommonOptions, DepthOutput } from './types.js';
 
 export interface DispHeads {
   scales: number[];
@@ -52,4 +52,30 @@ export function decoderWidths(name: string, given: number[] | undefined, fallbac
     throw new Error(`${name}: numChDec needs 5 positive integers (scales 0..4), got [${w.join(', ')}]`);
   }
   return [...w];
+}
+
+/**
+ * A decoder of five stages (i = 4..0: `stage(i, x)` turns the previous stage's map, features[4] first, into the map at
+ * H/2^i) followed by the disparity heads. Each stage runs in its own tidy; the maps are disposed after the heads.
+ */
+export function stagedDecoder(name: string, store: ParamStore, prefix: string, numChDec: number[], heads: DispHeads,
+  stage: (i: number, x: tf.Tensor4D, features: tf.Tensor4D[], training: boolean) => tf.Tensor4D): Decoder {
+  return {
+    name, scales: heads.scales, numOutputChannels: heads.numOutputChannels, outputScale: heads.outputScale, numChDec,
+    apply(features, training) {
+      const maps: tf.Tensor4D[] = [];
+      let x = features[4]!;
+      for (let i = 4; i >= 0; i--) {
+        const input = x;
+        x = tf.tidy(() => stage(i, input, features, training));
+        maps[i] = x;
+      }
+      try {
+        return applyDispHeads(heads, maps);
+      } finally {
+        tf.dispose(maps);
+      }
+    },
+    dispose: () => store.disposePrefix(`${prefix}/`),
+  };
 }

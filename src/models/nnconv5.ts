@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { Rng } from '../util/random.js';
 import { kaimingNormalFanOut, upsampleNearest2x, conv2d, type Conv2dParams } from './layers.js';
 import { applyConvUnit, createConvUnit, type ConvUnit } from './mobile_layers.js';
-import { applyDispHeads, createDispHeads, decoderWidths } from './decoder_heads.js';
-import type { Decoder, DecoderDescriptor } from './types.js';
+import { createDispHeads, decoderWidths, stagedDecoder } from './decoder_heads.js';
+import type { DecoderDescriptor } from './types.js';
 
 const optionsSchema = z.object({
   /** Depthwise kernel size (nnconv5: 5). */
@@ -39,36 +39,16 @@ export const nnconv5Decoder: DecoderDescriptor<typeof optionsSchema> = {
       stages[i] = { dw, pw, skipProj };
     }
     const heads = createDispHeads(store, prefix, dec, common, rng);
-    const decoder: Decoder = {
-      name: 'nnconv5', scales: heads.scales, numOutputChannels: heads.numOutputChannels, outputScale: heads.outputScale, numChDec: dec,
-      apply(features, training) {
-        const maps: tf.Tensor4D[] = [];
-        let x = features[4]!;
-        for (let i = 4; i >= 0; i--) {
-          const st = stages[i]!;
-          const input = x;
-          x = tf.tidy(() => {
-            let y = upsampleNearest2x(applyConvUnit(applyConvUnit(input, st.dw, training), st.pw, training));
-            if (options.skips.includes(i)) {
-              const skip = features[i - 1]!;
-              if (y.shape[1] !== skip.shape[1] || y.shape[2] !== skip.shape[2]) {
-                throw new Error(`nnconv5: upsampled ${y.shape[1]}x${y.shape[2]} at stage ${i} does not match skip ` +
-                  `${skip.shape[1]}x${skip.shape[2]}; input H and W must be multiples of 32`);
-              }
-              y = tf.add(y, st.skipProj ? conv2d(skip, st.skipProj, 1, 0, 'zero') : skip);
-            }
-            return y;
-          });
-          maps[i] = x;
-        }
-        try {
-          return applyDispHeads(heads, maps);
-        } finally {
-          tf.dispose(maps);
-        }
-      },
-      dispose: () => store.disposePrefix(`${prefix}/`),
-    };
-    return decoder;
+    return stagedDecoder('nnconv5', store, prefix, dec, heads, (i, x, features, training) => {
+      const st = stages[i]!;
+      const y = upsampleNearest2x(applyConvUnit(applyConvUnit(x, st.dw, training), st.pw, training));
+      if (!options.skips.includes(i)) return y;
+      const skip = features[i - 1]!;
+      if (y.shape[1] !== skip.shape[1] || y.shape[2] !== skip.shape[2]) {
+        throw new Error(`nnconv5: upsampled ${y.shape[1]}x${y.shape[2]} at stage ${i} does not match skip ` +
+          `${skip.shape[1]}x${skip.shape[2]}; input H and W must be multiples of 32`);
+      }
+      return tf.add(y, st.skipProj ? conv2d(skip, st.skipProj, 1, 0, 'zero') : skip) as tf.Tensor4D;
+    });
   },
 };

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng } from '../util/random.js';
 import { applyConvUnit, createConvUnit, resizeBilinear, type ConvUnit } from './mobile_layers.js';
-import { applyDispHeads, createDispHeads, decoderWidths } from './decoder_heads.js';
-import type { Decoder, DecoderDescriptor } from './types.js';
+import { createDispHeads, decoderWidths, stagedDecoder } from './decoder_heads.js';
+import type { DecoderDescriptor } from './types.js';
 
 const optionsSchema = z.object({
   /** Depthwise kernel size after each resize. */
@@ -40,31 +40,13 @@ export const resizeDwDecoder: DecoderDescriptor<typeof optionsSchema> = {
       };
     }
     const heads = createDispHeads(store, prefix, dec, common, rng);
-    const decoder: Decoder = {
-      name: 'resize_dw', scales: heads.scales, numOutputChannels: heads.numOutputChannels, outputScale: heads.outputScale, numChDec: dec,
-      apply(features, training) {
-        const maps: tf.Tensor4D[] = [];
-        let x = features[4]!;
-        for (let i = 4; i >= 0; i--) {
-          const st = stages[i]!;
-          const input = x;
-          x = tf.tidy(() => {
-            const skip = i > 0 ? features[i - 1]! : null;
-            const size: [number, number] = skip ? [skip.shape[1], skip.shape[2]] : [2 * input.shape[1], 2 * input.shape[2]];
-            let y = resizeBilinear(applyConvUnit(input, st.reduce, training), size);
-            if (skip && options.skips.includes(i)) y = tf.concat([y, skip], 3);
-            return applyConvUnit(applyConvUnit(y, st.dw, training), st.fuse, training);
-          });
-          maps[i] = x;
-        }
-        try {
-          return applyDispHeads(heads, maps);
-        } finally {
-          tf.dispose(maps);
-        }
-      },
-      dispose: () => store.disposePrefix(`${prefix}/`),
-    };
-    return decoder;
+    return stagedDecoder('resize_dw', store, prefix, dec, heads, (i, x, features, training) => {
+      const st = stages[i]!;
+      const skip = i > 0 ? features[i - 1]! : null;
+      const size: [number, number] = skip ? [skip.shape[1], skip.shape[2]] : [2 * x.shape[1], 2 * x.shape[2]];
+      let y = resizeBilinear(applyConvUnit(x, st.reduce, training), size);
+      if (skip && options.skips.includes(i)) y = tf.concat([y, skip], 3);
+      return applyConvUnit(applyConvUnit(y, st.dw, training), st.fuse, training);
+    });
   },
 };

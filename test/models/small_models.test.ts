@@ -6,6 +6,7 @@ import { countParams } from '../../src/models/pose.js';
 import { createDecoder, createDepthNet, createEncoder, createModel, DECODERS } from '../../src/models/registry.js';
 import { modelSchema } from '../../src/config/schema.js';
 import type { ComponentSpec } from '../../src/models/types.js';
+import { depthNetFromSpec } from '../../src/models/build.js';
 
 /**
  * The small networks: encoder parameter counts against the published torchvision / Keras models (classifier removed),
@@ -119,6 +120,35 @@ describe('encoders and decoders on wasm', () => {
     expect(createModel('mai2021').internalSize).toEqual([128, 160]);
     net.dispose();
     x.dispose();
+  });
+});
+
+describe('a run config\'s model spec (models/build.ts) reaches every component', () => {
+  beforeAll(async () => { await initBackend('wasm'); });
+
+  it('fastdepth with a MobileNetV3-Small encoder under monodepth v1 losses: two channels at most 0.3, seeds from the run', () => {
+    const spec = { ...modelSchema.parse({ name: 'fastdepth', encoder: { name: 'mobilenet_v3', variant: 'small', widthMultiplier: 0.5 } }) };
+    const a = depthNetFromSpec(spec, 'monodepth', 7);
+    const b = depthNetFromSpec(spec, 'monodepth', 7);
+    expect(a.encoder.name).toBe('mobilenet_v3_small');
+    expect(a.decoder.name).toBe('nnconv5');
+    const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const out = a.apply(x, { training: false });
+    expect(out.disparities[0]!.shape).toEqual([1, 64, 64, 2]);
+    expect(Math.max(...out.disparities[0]!.dataSync())).toBeLessThanOrEqual(0.3);
+    const wa = a.trainableVariables()['depth/dispconv_0/kernel']!.dataSync();
+    expect(Array.from(b.trainableVariables()['depth/dispconv_0/kernel']!.dataSync())).toEqual(Array.from(wa));
+    tf.dispose([x, ...out.disparities, ...out.features]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('internal_size: the preset\'s by default, an override, or false for none; use_batch_norm false only for ResNet', () => {
+    const net = (m: Record<string, unknown>) => depthNetFromSpec(modelSchema.parse(m), 'monodepth2', 0);
+    const sizes = [net({ name: 'mai2021' }), net({ name: 'mai2021', internal_size: [96, 128] }), net({ name: 'mai2021', internal_size: false })];
+    expect(sizes.map((n) => n.internalSize)).toEqual([[128, 160], [96, 128], null]);
+    sizes.forEach((n) => n.dispose());
+    expect(() => net({ name: 'fastdepth', use_batch_norm: false })).toThrow(/encoder "mobilenet_v1": bad options \(unknown option useBatchNorm\); it takes widthMultiplier/);
   });
 });
 
