@@ -5,7 +5,8 @@
 
 // Running: recipes, training runs, config -> objects
 export { loadConfig, validateConfig, resolveStage, ConfigError, type LoadedConfig } from './config/load.js';
-export { runConfigSchema, datasetSchema, type RunConfig, type DatasetConfig, type ModelConfig, type LossConfig, type EvalConfig } from './config/schema.js';
+export { datasetSchema } from './config/data_schema.js';
+export { runConfigSchema, type RunConfig, type DatasetConfig, type ModelConfig, type LossConfig, type EvalConfig } from './config/schema.js';
 export { runRecipe, planStages, type RecipeOptions, type RecipeResult } from './run/recipe.js';
 export { runTraining, buildTraining, distillationFromConfig, initFromCheckpoint } from './run/training.js';
 export {

@@ -1,157 +1,16 @@
 /**
  * The typed run configuration: every knob of a training/eval run, its default and its validation, in one place
  * (monodepth2's options.py role). YAML keys are snake_case like the references' flags. Unknown keys are errors.
+ * The `data:` and `distill:` sections live in data_schema.ts and distill_schema.ts.
  */
 import { z } from 'zod';
 import { DECODERS, ENCODERS } from '../models/components.js';
 import { PRESET_NAMES } from '../models/presets.js';
 
-import type { DatasetDescriptor } from '../data/descriptor.js';
-import { DATASETS } from '../data/registry.js';
 import { SUPERVISED_LOSSES } from '../losses/supervised_objective.js';
-
-const probability = z.number().min(0).max(1);
-const positiveInt = z.number().int().positive();
-
-const augmentSchema = z
-  .object({
-    flip: z
-      .object({
-        probability: probability.default(0.5),
-        /** swap = monodepth (left'=flip(right), right'=flip(left)); negate_baseline = monodepth2 (flip in place, baseline sign flips). */
-        mode: z.enum(['swap', 'negate_baseline']).default('negate_baseline'),
-      })
-      .strict()
-      .prefault({}),
-    colour: z
-      .object({
-        probability: probability.default(0.5),
-        /** v1 = monodepth gamma/brightness/colour on the loss images; v2 = monodepth2 ColorJitter on the network input only. */
-        mode: z.enum(['v1', 'v2']).default('v2'),
-      })
-      .strict()
-      .prefault({}),
-    crop: z
-      .object({
-        probability: probability.default(0),
-        /** Crop window side as a fraction of the source image (same aspect), drawn uniformly in [min_scale, max_scale]. */
-        min_scale: z.number().gt(0).max(1).default(0.75),
-        max_scale: z.number().gt(0).max(1).default(1),
-      })
-      .strict()
-      .prefault({}),
-    /**
-     * Supervised RGB-D augmentation (replaces flip/crop/colour when not none): fastdepth = fast-depth's train transform
-     * (scale s in [1, 1.5] with depth / s, rotation +-5 deg, centre crop 228x304 of the 250-row frame, flip, ColorJitter 0.4;
-     * validation and test use its val transform); mai_crop = the MAI depth-compensating random crop (depth / magnification).
-     */
-    rgbd: z
-      .object({
-        mode: z.enum(['none', 'fastdepth', 'mai_crop']).default('none'),
-        fastdepth: z
-          .object({
-            scale: z.tuple([z.number().positive(), z.number().positive()]).default([1, 1.5]),
-            rotation_degrees: z.number().min(0).max(45).default(5),
-            flip_probability: probability.default(0.5),
-            jitter: z.number().min(0).max(1).default(0.4),
-          })
-          .strict()
-          .prefault({}),
-        mai_crop: z
-          .object({
-            probability: probability.default(1),
-            min_scale: z.number().gt(0).max(1).default(0.5),
-            max_scale: z.number().gt(0).max(1).default(1),
-            flip_probability: probability.default(0.5),
-          })
-          .strict()
-          .prefault({}),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
-
-/**
- * The schema of one dataset entry, derived from the adapters' descriptors: `dataset:` is one of their names, `options:`
- * is checked against that adapter's own options schema, and `split:` is required when the adapter reads one.
- */
-export function datasetSchemaFor(registry: readonly DatasetDescriptor[]) {
-  const names = registry.map((d) => d.name);
-  if (names.length === 0) throw new Error('datasetSchemaFor: no dataset descriptors');
-  return z
-    .object({
-      dataset: z.enum(names as [string, ...string[]]),
-      /** Dataset root (KITTI raw: the folder holding the date folders). Relative paths are relative to the working directory. */
-      path: z.string().min(1),
-      /** Split file (one sample per line, in the dataset's split format). */
-      split: z.string().min(1).optional(),
-      /** Adapter options (the adapter's own option names, e.g. kitti_raw: { gt: velodyne, imageExt: png }; cityscapes: { cropBottomFraction: 0.2 }). */
-      options: z.record(z.string(), z.unknown()).default({}),
-      /** Use at most this many samples of the split (in split order; null = all). */
-      max_samples: positiveInt.nullable().default(null),
-      /** Allow split lines whose paths leave `path` (absolute, or `..` above it); off: such a line is an error. */
-      allow_outside_root: z.boolean().default(false),
-      /**
-       * Render the synthetic world into `path` first when it is not there yet (the same as `stereodepth synth`;
-       * resumable, identical output for the same parameters).
-       */
-      synthesize: z
-        .object({
-          world: z.enum(['kitti', 'cityscapes', 'simsin', 'nyu', 'mai']),
-          count: positiveInt,
-          height: positiveInt.optional(),
-          width: positiveInt.optional(),
-          seed: z.union([z.string(), z.number()]).default('0'),
-          frames_per_scene: positiveInt.default(8),
-        })
-        .strict()
-        .nullable()
-        .default(null),
-    })
-    .strict()
-    .superRefine((d, ctx) => {
-      const descriptor = registry.find((x) => x.name === d.dataset)!;
-      if (descriptor.needsSplit && d.split === undefined) ctx.addIssue({ code: 'custom', path: ['split'], message: `dataset ${d.dataset} needs a split file` });
-      const parsed = descriptor.optionsSchema.safeParse(d.options);
-      if (parsed.success) return;
-      const shape = (descriptor.optionsSchema as unknown as { shape?: Record<string, unknown> }).shape;
-      const known = shape ? Object.keys(shape) : [];
-      for (const issue of parsed.error.issues) {
-        if (issue.code === 'unrecognized_keys') {
-          for (const key of issue.keys) {
-            ctx.addIssue({ code: 'custom', path: ['options', ...issue.path, key], message: `unknown option for dataset ${d.dataset}; it takes ${known.length ? known.join(', ') : 'no options'}` });
-          }
-        } else {
-          ctx.addIssue({ code: 'custom', path: ['options', ...issue.path], message: `dataset ${d.dataset}: ${issue.message}` });
-        }
-      }
-    });
-}
-
-/** One dataset entry of a config (from the registered adapters). */
-export const datasetSchema = datasetSchemaFor(DATASETS);
-
-const dataSchema = z
-  .object({
-    train: datasetSchema,
-    /** Validation set with ground-truth depth (metrics during training); null = no validation. */
-    val: datasetSchema.nullable().default(null),
-    /** Held-out test set evaluated once at the end with the eval protocol (all samples): <run>/test_metrics.json. */
-    test: datasetSchema.nullable().default(null),
-    /** Network input size: multiples of 32 (the encoder halves it five times and the decoder doubles it back). */
-    height: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(192),
-    width: positiveInt.multipleOf(32, 'must be a multiple of 32 (the encoder downsamples 5 times)').default(640),
-    batch_size: positiveInt.default(12),
-    drop_last: z.boolean().default(true),
-    shuffle: z.boolean().default(true),
-    /** Batches decoded ahead of the training step. */
-    prefetch: positiveInt.default(2),
-    /** error = stop at the first unreadable sample (naming it); skip = drop it, count it, report at the end. */
-    on_bad_sample: z.enum(['error', 'skip']).default('error'),
-    augment: augmentSchema.prefault({}),
-  })
-  .strict();
+import { augmentSchema, dataSchema, datasetSchema } from './data_schema.js';
+import { distillSchema } from './distill_schema.js';
+import { positiveInt } from './schema_numbers.js';
 
 /** A component's own options as the config may give them: every key optional and without its default, so a value
  *  the config leaves out keeps the preset's (the builder applies the defaults). */
@@ -302,64 +161,6 @@ const initSchema = z
     models: z.array(z.enum(['encoder', 'depth'])).min(1).default(['encoder', 'depth']),
   })
   .strict();
-
-/**
- * Where a distillation teacher comes from: `maps` = precomputed maps under `path` (one per sample, written by
- * `stereodepth teacher-cache`); `checkpoint` = a stereodepth checkpoint (or run directory) run frozen in the loop.
- * (TensorFlow.js graph models are not supported: tfjs-core has no loadGraphModel. Export such a model's predictions as maps.)
- */
-const teacherSchema = z
-  .object({
-    source: z.enum(['maps', 'checkpoint']),
-    path: z.string().min(1),
-    /** maps: what the values are; inverse_depth (DPT/MiDaS) becomes depth = 1 / (d + 1) as DistDepth does. */
-    map_kind: z.enum(['depth', 'inverse_depth']).default('depth'),
-    /** maps stored as 16-bit PNG: value / png_divisor. */
-    png_divisor: z.number().positive().default(1),
-  })
-  .strict();
-
-/** DistDepth (Wu et al. 2022): self-supervised loss + dist_weight x (statistical + spatial) against a relative-depth expert. */
-const distDepthSchema = z
-  .object({
-    kind: z.literal('distdepth'),
-    teacher: teacherSchema,
-    dist_weight: z.number().min(0).default(0.05),
-    /**
-     * Teacher -> student scale and shift (detached): lstsq_rows = DistDepth HEAD, lstsq = one fit per batch, median_ratio =
-     * DistDepth <= 2023, moments = mean and std matched per batch: least squares shrinks the student's depth spread by the
-     * teacher's correlation each step until it is flat; moments does not (losses/distill.ts, docs/experiments.md).
-     */
-    alignment: z.enum(['lstsq_rows', 'lstsq', 'median_ratio', 'moments']).default('lstsq_rows'),
-    spatial: z
-      .object({
-        /** one_sided = DistDepth code (only teacher-edge pixels); two_sided = soft Hamming distance of the edge maps. */
-        variant: z.enum(['one_sided', 'two_sided']).default('one_sided'),
-        quantile: z.number().gt(0).lt(1).default(0.95),
-        weight: z.number().min(0).default(0.02),
-        huber_delta: z.number().positive().default(0.8),
-        /** two_sided only: softsign sharpness. */
-        sharpness: z.number().positive().default(10),
-        /** Frame cut from the edge maps (pixels). */
-        border: z.number().int().min(0).default(5),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
-
-/** Hint-feature KD (FitNets): a frozen teacher checkpoint's decoder features, 1x1 adapters on the student's, per-scale weights. */
-const hintSchema = z
-  .object({
-    kind: z.literal('hint'),
-    teacher: teacherSchema.refine((t) => t.source === 'checkpoint', { message: 'hint KD needs teacher.source checkpoint (its decoder features)' }),
-    /** Weight of the hint loss at decoder scales 0..3. */
-    weights: z.array(z.number().min(0)).length(4).default([1, 1, 1, 1]),
-  })
-  .strict();
-
-const distillSchema = z.discriminatedUnion('kind', [distDepthSchema, hintSchema]);
-
 const runFields = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('run'),
   /** Run directory (default runs/<name>). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config/load.js';
-import { datasetSchema, datasetSchemaFor } from '../../src/config/schema.js';
+import { datasetSchema, datasetSchemaFor } from '../../src/config/data_schema.js';
 import { createDataset, DATASET_NAMES, DATASETS } from '../../src/data/registry.js';
 import { writeRgb } from '../../src/io/image.js';
 import { tinyGreyDescriptor } from './fixtures/tiny_dataset.js';
