@@ -35,7 +35,8 @@ export { FolderPairsDataset, type FolderPairsOptions } from './data/folder_pairs
 export { TeacherMapsDataset, readTeacherMap, teacherMapKey } from './data/teacher_maps.js';
 export { parseSplitText, readSplit, SPLIT_FORMATS, type SplitLine, type SplitFormat } from './data/splits.js';
 export { Loader, type Batch, type LoaderOptions, type LoaderState } from './data/loader.js';
-export { augmentSample, MONODEPTH_AUGMENTATION, MONODEPTH2_AUGMENTATION, NO_AUGMENTATION, type AugmentConfig } from './data/augment.js';
+export { augmentSample } from './data/augment.js';
+export { MONODEPTH_AUGMENTATION, MONODEPTH2_AUGMENTATION, NO_AUGMENTATION, type AugmentConfig } from './data/augment_config.js';
 export { generateDepthMap } from './data/velodyne_depth.js';
 export * from './data/synthetic/index.js';
 

@@ -18,7 +18,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { Rng } from '../util/random.js';
-import { colourJitterV2, type AugmentedSample, type ColourDraw, type ColourJitterOp } from './augment.js';
+import type { AugmentedSample } from './augment.js';
+import { colourJitterV2 } from './augment_colour.js';
+import type { ColourDraw, ColourJitterOp } from './augment_config.js';
 import type { FloatMap, RgbImage, StereoSample } from './types.js';
 
 export type RgbdAugmentMode = 'none' | 'fastdepth' | 'mai_crop';

@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { Rng } from '../util/random.js';
-import { augmentSample, disposeAugmentedSample, drawAugmentation, type AugmentConfig, type AugmentedSample, NO_AUGMENTATION } from './augment.js';
+import { augmentSample, disposeAugmentedSample, type AugmentedSample } from './augment.js';
+import { drawAugmentation, type AugmentConfig, NO_AUGMENTATION } from './augment_config.js';
 import { augmentRgbdSample, drawRgbdAugmentation } from './augment_rgbd.js';
 import type { Dataset, StereoSample, TeacherKind } from './types.js';
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { AugmentSettings, DatasetConfig, LossConfig, ModelConfig, RunConfig } from '../config/schema.js';
-import { MONODEPTH2_COLOUR_RANGES, MONODEPTH_COLOUR_RANGES, type AugmentConfig } from '../data/augment.js';
+import { MONODEPTH2_COLOUR_RANGES, MONODEPTH_COLOUR_RANGES, type AugmentConfig } from '../data/augment_config.js';
 import { FASTDEPTH_CENTRE_CROP, type RgbdAugmentConfig } from '../data/augment_rgbd.js';
 import { createDataset } from '../data/registry.js';
 import { generateWorld } from '../data/synthetic/writer.js';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { RunConfig } from '../config/schema.js';
 import { Loader, type Batch } from '../data/loader.js';
-import type { AugmentConfig } from '../data/augment.js';
+import type { AugmentConfig } from '../data/augment_config.js';
 import type { Dataset } from '../data/types.js';
 import { monoObjective, stereoObjective, temporalPoses, type ObjectiveSettings } from '../losses/objective.js';
 import type { LossResult } from '../losses/monodepth2.js';

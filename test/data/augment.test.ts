@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
+import { augmentCamera, augmentSample, disposeAugmentedSample, type AugmentedSample } from '../../src/data/augment.js';
+import { adjustHue, colourJitterV1, colourJitterV2, rgbToHsv } from '../../src/data/augment_colour.js';
 import {
-  AUGMENT_RNG_CALLS, MONODEPTH2_AUGMENTATION, MONODEPTH_AUGMENTATION, NO_AUGMENTATION, adjustHue, augmentCamera, augmentSample,
-  colourJitterV1, colourJitterV2, disposeAugmentedSample, drawAugmentation, rgbToHsv,
-  type AugmentConfig, type AugmentDraw, type AugmentedSample, type ColourDraw,
-} from '../../src/data/augment.js';
+  AUGMENT_RNG_CALLS, MONODEPTH2_AUGMENTATION, MONODEPTH_AUGMENTATION, NO_AUGMENTATION, drawAugmentation,
+  type AugmentConfig, type AugmentDraw, type ColourDraw,
+} from '../../src/data/augment_config.js';
 import { renderStereoPair } from '../../src/data/synthetic/render.js';
 import { kittiRig } from '../../src/data/synthetic/scene.js';
 import { makeStreetScene } from '../../src/data/synthetic/worlds.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { initBackend } from '../../src/backend/index.js';
-import { MONODEPTH2_AUGMENTATION } from '../../src/data/augment.js';
+import { MONODEPTH2_AUGMENTATION } from '../../src/data/augment_config.js';
 import { Loader } from '../../src/data/loader.js';
 import { DatasetError, type Dataset, type StereoSample } from '../../src/data/types.js';
 
