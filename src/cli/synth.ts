@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_SIZE, WORLD_NAMES, generateWorld, type WorldName } from '../data/synthetic/writer.js';
+import { DEFAULT_SIZE, WORLD_NAMES, type WorldName } from '../data/synthetic/layout.js';
+import { generateWorld } from '../data/synthetic/writer.js';
 
 interface SynthArgs {
   world: WorldName;

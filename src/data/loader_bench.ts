@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { KITTI_DATE, generateWorld } from './synthetic/writer.js';
+import { KITTI_DATE } from './synthetic/layout.js';
+import { generateWorld } from './synthetic/writer.js';
 import type { Loader } from './loader.js';
 
 export interface LoaderBench {

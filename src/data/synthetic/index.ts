@@ -9,4 +9,7 @@ export {
 export { renderStereoPair, renderView, castRays, type RenderOptions, type RenderedPair, type RenderedView } from './render.js';
 export * from './worlds.js';
 export * from './lidar.js';
+export * from './layout.js';
+export * from './kitti_calib.js';
+export * from './render_job.js';
 export * from './writer.js';

@@ -4,7 +4,7 @@
  * `train` and `validation` like the challenge data, plus `test` (held-out scenes; the real test GT is not public).
  * Depth beyond the ZED's 50 m range (and sky) is written as 0.
  */
-import type { SceneEntry, SplitName } from './writer.js';
+import type { SceneEntry, SplitName } from './layout.js';
 
 export const MAI_SUBSET: Record<SplitName, string> = { train: 'train', val: 'validation', test: 'test' };
 /** Farthest depth the capture rig reports (m); farther surfaces are invalid (0). */
