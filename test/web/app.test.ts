@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { findChromium, launchChromium } from '../../examples/web/tools/chromium.js';
+import { findChromium } from '../../examples/web/tools/chromium.js';
 import { serveWebApp, type WebAppServer } from '../../examples/web/tools/server.js';
 import { initBackend } from '../../src/backend/index.js';
 import { lossSchema, modelSchema } from '../../src/config/schema.js';
@@ -20,26 +20,12 @@ import { predictDisparity, rgbToNetInput } from '../../src/infer/predict.js';
 import { readRgb, writeRgb } from '../../src/io/image.js';
 import { metricDepth, type OutputConvention } from '../../src/models/output_convention.js';
 import { modelFromConfig } from '../../src/run/build.js';
+import { LAST_DEPTH, depthAgreement, fixedImage, inPage, openApp, pageDepthAfterPicking, type PageDepth } from './web_page.js';
 
 const chromium = findChromium();
 if ('reason' in chromium) console.warn(`test/web/app.test.ts skipped: ${chromium.reason}`);
 
 const NET = { height: 64, width: 96 };
-/** The fixed input: 80x120 (not the net's size, so the page's resize is exercised too), a smooth colourful pattern. */
-const IMAGE = { height: 80, width: 120 };
-
-function fixedImage(): { data: Uint8Array; width: number; height: number; channels: 3 } {
-  const data = new Uint8Array(IMAGE.width * IMAGE.height * 3);
-  for (let y = 0; y < IMAGE.height; y++) {
-    for (let x = 0; x < IMAGE.width; x++) {
-      const i = (y * IMAGE.width + x) * 3;
-      data[i] = (x * 2 + y) % 256;
-      data[i + 1] = Math.round(127 + 120 * Math.sin(x / 7) * Math.cos(y / 5));
-      data[i + 2] = (y * 3) % 256;
-    }
-  }
-  return { data, width: IMAGE.width, height: IMAGE.height, channels: 3 };
-}
 
 /** Node's metric depth of an image file through the exported model: the library's own path. */
 async function nodeDepth(modelDir: string, imagePath: string): Promise<Float32Array> {
@@ -56,28 +42,12 @@ async function nodeDepth(modelDir: string, imagePath: string): Promise<Float32Ar
   }
 }
 
-interface PageDepth { depth: number[]; height: number; width: number; units: string; frame: number }
-
-/** Evaluates a page expression (strings: the test is typed for Node, the page for the DOM). */
-function inPage<T>(page: Page, expression: string): Promise<T> {
-  return page.evaluate(expression) as Promise<T>;
-}
-
-const LAST_DEPTH = `(() => { const l = window.stereodepthApp.last;
-  return { depth: Array.from(l.depth), height: l.height, width: l.width, units: l.units, frame: l.frame }; })()`;
-
-async function pageDepthAfterPicking(page: Page, imagePath: string, framesBefore: number): Promise<PageDepth> {
-  await page.setInputFiles('#image-file', imagePath);
-  await page.waitForFunction(`window.stereodepthApp.frames > ${framesBefore}`, undefined, { timeout: 60_000 });
-  return inPage<PageDepth>(page, LAST_DEPTH);
-}
-
 describe.skipIf('reason' in chromium)('web app in headless Chromium', () => {
   let dir: string;
   let server: WebAppServer;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const output: OutputConvention = {
     convention: 'sigmoid', trainedWith: 'stereo', minDepth: 0.1, maxDepth: 100, trainingBaseline: null,
     inputHeight: NET.height, inputWidth: NET.width, rig: { baseline: 0.54, focalOverWidth: 0.58 },
@@ -92,11 +62,7 @@ describe.skipIf('reason' in chromium)('web app in headless Chromium', () => {
     net.dispose();
     await writeRgb(join(dir, 'input.png'), fixedImage());
     server = await serveWebApp({ modelDir: join(dir, 'model') });
-    browser = await launchChromium((chromium as { path: string }).path);
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
-    await inPage(page, 'window.stereodepthApp.ready');
+    ({ browser, page, pageErrors } = await openApp((chromium as { path: string }).path, server));
   });
 
   afterAll(async () => {
@@ -126,14 +92,7 @@ describe.skipIf('reason' in chromium)('web app in headless Chromium', () => {
       got = await inPage<PageDepth>(page, LAST_DEPTH);
     }
     expect([got.height, got.width, got.units]).toEqual([NET.height, NET.width, 'm']);
-    let maxDiff = 0;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < expected.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(got.depth[i]! - expected[i]!));
-      lo = Math.min(lo, expected[i]!);
-      hi = Math.max(hi, expected[i]!);
-    }
+    const { maxDiff, lo, hi } = depthAgreement(got.depth, expected);
     console.log(`web app (${backend}) vs Node (wasm): max |depth diff| = ${maxDiff.toExponential(2)} m over a depth range of ${(hi - lo).toFixed(4)} m (${lo.toFixed(4)}..${hi.toFixed(4)} m, ${NET.width}x${NET.height})`);
     // a random-init net's depth varies over the image: a constant map would make the comparison meaningless
     expect(hi - lo).toBeGreaterThan(1e-3);

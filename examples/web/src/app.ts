@@ -1,7 +1,8 @@
 /**
  * The stereodepth web app: pick an image, a video file or the webcam; the colour-mapped depth is drawn live with the
  * metric depth under the pointer and the frame rate. Models come from the folder the server serves at /model/
- * (written by `stereodepth export`); every model file found there is offered, one runtime each.
+ * (written by `stereodepth export`); every model file found there is offered, one runtime each; `?model=<loader>:<file>`
+ * picks the one loaded first.
  * `window.stereodepthApp` exposes the last depth map for the end-to-end test.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -183,7 +184,13 @@ async function start(): Promise<void> {
   const options = await discoverModels();
   if (options.length === 0) throw new Error('no model in the served folder: run `stereodepth export` and serve its output with --model');
   for (const o of options) runtimeSelect.add(new Option(o.label, o.value));
-  await loadModel(options[0]!.value);
+  // ?model=<loader id>:<file> (e.g. graph:tfjs/model.json) picks the option to start with; else the first one found
+  const wanted = new URLSearchParams(location.search).get('model');
+  if (wanted !== null && !options.some((o) => o.value === wanted)) {
+    throw new Error(`?model=${wanted} is not among the served models: ${options.map((o) => o.value).join(', ')}`);
+  }
+  runtimeSelect.value = wanted ?? options[0]!.value;
+  await loadModel(runtimeSelect.value);
 }
 
 window.stereodepthApp = {

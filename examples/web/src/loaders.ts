@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 import { EXPORT_FORMAT, createEstimator, hasMetricScale } from '../../../src/web/index.js';
+import { GRAPH_LOADERS } from './graph_loaders.js';
 import type { ModelLoader, PageDepthModel } from './model.js';
 
 /** `stereodepth export`'s model.json + weights.bin through the stereodepth/web entry: the primary path. */
@@ -26,4 +27,4 @@ const depthnet: ModelLoader = {
   },
 };
 
-export const LOADERS: ModelLoader[] = [depthnet];
+export const LOADERS: ModelLoader[] = [depthnet, ...GRAPH_LOADERS];
