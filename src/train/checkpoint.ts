@@ -83,6 +83,7 @@ export async function writeCheckpointDir(
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     await saveTensors(join(tmp, MODEL_FILE), model);
+    await faultInjectionDelay();
     if (optimizer) await saveTensors(join(tmp, OPTIMIZER_FILE), optimizer);
     if (adapters && Object.keys(adapters).length > 0) await saveTensors(join(tmp, ADAPTERS_FILE), adapters);
     // state.json last: a directory holding it is complete
@@ -159,8 +160,19 @@ export async function markBest(runDir: string, checkpointDir: string): Promise<v
       });
     }
   }
+  await faultInjectionDelay();
   fsyncDirectory(tmp);
   await replaceDir(tmp, best);
+}
+
+/**
+ * Fault injection for the reliability tests: STEREODEPTH_FAULT_DELAY_MS holds every checkpoint and best copy half
+ * written for that long, so a test can kill -9 the process inside a write every time instead of racing a fast disk.
+ * Unset (the default) it costs nothing.
+ */
+async function faultInjectionDelay(): Promise<void> {
+  const ms = Number(process.env.STEREODEPTH_FAULT_DELAY_MS ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Complete step checkpoints of a run, oldest first. */

@@ -32,14 +32,15 @@ const devNull = { write: () => true, isTTY: false } as unknown as NodeJS.WriteSt
 function cli(runDir: string, resume = false, w = world): { child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> } {
   const args = ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'train', '--config', 'configs/synthetic/tiny.yaml', '--run-dir', runDir, '--backend', 'wasm', ...SETS(w).flatMap((s) => ['--set', s]), ...(resume ? ['--resume'] : [])];
   // a plain Node process, not a vitest worker: without VITEST it installs its own module resolution (as trainer.test's CLI runs)
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
+  // STEREODEPTH_FAULT_DELAY_MS: each checkpoint / best copy stays half-written 300 ms, so the kill lands inside it
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))), STEREODEPTH_FAULT_DELAY_MS: '300' };
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return { child, exit: new Promise((r) => child.on('exit', (code) => r({ code, stderr }))) };
 }
 
-/** SIGKILLs `child` the moment the `occurrence`-th entry matching `pattern` is created in <run>/checkpoints (inotify). */
+/** SIGKILLs `child` the moment the `occurrence`-th distinct entry matching `pattern` appears in <run>/checkpoints (inotify). */
 async function killWhen(child: ChildProcess, runDir: string, pattern: RegExp, occurrence: number, exit: Promise<unknown>): Promise<boolean> {
   const ck = join(runDir, 'checkpoints');
   let ended = false;
@@ -47,9 +48,10 @@ async function killWhen(child: ChildProcess, runDir: string, pattern: RegExp, oc
   while (!existsSync(ck) && !ended) await new Promise((r) => setTimeout(r, 5));
   if (ended) return false;
   return new Promise((resolve) => {
-    let seen = 0;
+    // distinct names: inotify reports several events for one new folder
+    const seen = new Set<string>();
     const w = watch(ck, (_e, name) => {
-      if (name && pattern.test(name) && existsSync(join(ck, name)) && ++seen === occurrence) {
+      if (name && pattern.test(name) && existsSync(join(ck, name)) && seen.add(name).size === occurrence) {
         child.kill('SIGKILL');
         w.close();
         resolve(true);
