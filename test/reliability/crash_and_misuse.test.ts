@@ -50,13 +50,16 @@ async function killWhen(child: ChildProcess, runDir: string, pattern: RegExp, oc
   return new Promise((resolve) => {
     // distinct names: inotify reports several events for one new folder
     const seen = new Set<string>();
-    const w = watch(ck, (_e, name) => {
+    const consider = (name: string | null): void => {
       if (name && pattern.test(name) && existsSync(join(ck, name)) && seen.add(name).size === occurrence) {
         child.kill('SIGKILL');
         w.close();
         resolve(true);
       }
-    });
+    };
+    const w = watch(ck, (_e, name) => consider(name));
+    // the folder may have appeared together with the first entry (mkdir -p), before the watch started
+    for (const name of readdirSync(ck)) consider(name);
     void exit.then(() => {
       w.close();
       resolve(false);
@@ -119,7 +122,7 @@ describe('reliability: kill -9, concurrent trainings, damaged files', { timeout:
   it('killed -9 in the middle of the step 4 checkpoint with a torn metrics.jsonl: resume drops the line with a notice, one clean curve', async () => {
     const dir = join(root, 'killed_step');
     const first = cli(dir);
-    expect(await killWhen(first.child, dir, /^step_\d+\.tmp-\d+$/, 2, first.exit)).toBe(true);
+    expect(await killWhen(first.child, dir, /^step_000004\.tmp-\d+$/, 1, first.exit)).toBe(true);
     await first.exit;
     appendFileSync(join(dir, 'metrics.jsonl'), '{"split":"train","step":4,"time":17');
     const resumed = await cli(dir, true).exit;
