@@ -42,10 +42,13 @@ export function checkHdf5Header(path: string): void {
       // v0/v1: base, free-space, EOF addresses after 16 (v0) or 20 (v1) bytes of fields; v2/v3: base, extension, EOF after 12
       const eofAt = version === 0 ? 24 + 2 * sizeOfOffsets : version === 1 ? 28 + 2 * sizeOfOffsets : 12 + 2 * sizeOfOffsets;
       if (sizeOfOffsets !== 8 || eofAt + 8 > n) return; // unusual layout: leave the checks to the library
+      // The stored EOF is a file offset for a superblock at the stored base address (libhdf5 writes base 512 and an
+      // EOF that counts the user block, as in MATLAB's v7.3 files); a superblock found elsewhere (a user block added
+      // after writing, as h5jam does) shifts the end by the difference, as libhdf5 assumes when it reads.
       const base = Number(head.readBigUInt64LE(version <= 1 ? eofAt - 2 * sizeOfOffsets : 12));
-      const eof = Number(head.readBigUInt64LE(eofAt));
-      if (base + eof > size) {
-        throw new DatasetError(`truncated HDF5 file: its superblock says ${base + eof} bytes, the file has ${size} (an interrupted download or copy?); download it again`, path);
+      const end = Number(head.readBigUInt64LE(eofAt)) + (at - base);
+      if (end > size) {
+        throw new DatasetError(`truncated HDF5 file: its superblock says ${end} bytes, the file has ${size} (an interrupted download or copy?); download it again`, path);
       }
       return;
     }

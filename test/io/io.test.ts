@@ -281,5 +281,29 @@ describe('HDF5 (h5wasm)', () => {
     // pixel (y=1, x=2) of frame 1: channels 112, 162, 212
     expect([...s.left.data.slice((1 * 3 + 2) * 3, (1 * 3 + 2) * 3 + 3)]).toEqual([112, 162, 212]);
     expect(s.gtDepth!.data[1 * 3 + 2]).toBeCloseTo(1 + 1 + 0.2, 5);
+
+    // MATLAB writes v7.3 files through libhdf5 with a 512-byte user block (a 128-byte text header) before the
+    // superblock; libhdf5 then stores base address 512 and an EOF that counts the block. The fixture was written by
+    // h5py (libhdf5 1.10, userblock_size=512) with the same arrays and MATLAB's header (test/fixtures/data/hdf5/README.md).
+    const libhdf5 = join(fixtureData, 'hdf5/labeled_userblock.mat');
+    const fromLib = await NyuLabeledMatDataset.open(libhdf5);
+    const m = await fromLib.get(1);
+    fromLib.close();
+    expect([...m.left.data]).toEqual([...s.left.data]);
+    expect([...m.gtDepth!.data]).toEqual([...s.gtDepth!.data]);
+    // A user block prepended after writing (h5jam's way): the superblock still says base 0.
+    const header = readFileSync(libhdf5).subarray(0, 512);
+    const jammed = join(tmp, 'labeled_jammed.mat');
+    writeFileSync(jammed, Buffer.concat([header, readFileSync(p)]));
+    const fromJam = await NyuLabeledMatDataset.open(jammed);
+    expect([...(await fromJam.get(1)).left.data]).toEqual([...s.left.data]);
+    fromJam.close();
+    // Truncated after a user block, and a header that is not a multiple of 512 bytes: errors naming the file.
+    const cut = join(tmp, 'labeled_cut.mat');
+    writeFileSync(cut, readFileSync(libhdf5).subarray(0, 2000));
+    await expect(NyuLabeledMatDataset.open(cut)).rejects.toThrow(/truncated HDF5 file: its superblock says 2644 bytes, the file has 2000.*labeled_cut\.mat/);
+    const misaligned = join(tmp, 'labeled_bad.mat');
+    writeFileSync(misaligned, Buffer.concat([header.subarray(0, 128), readFileSync(p)]));
+    await expect(NyuLabeledMatDataset.open(misaligned)).rejects.toThrow(/no HDF5 signature at byte 0, 512.*labeled_bad\.mat/);
   });
 });
