@@ -1,6 +1,8 @@
 /**
  * MAI 2021 depth-challenge layout (ANCHORS §5.5; also what `synth --world mai` writes): RGB images under a `rgb/` folder
  * and, under the sibling `depth/` folder, a 16-bit grey PNG with the same stem holding depth in MILLIMETRES (0 = invalid).
+ * Other RGB-D sets stored the same way under other folder names (e.g. NYUv2 as mmsegmentation keeps it: `images/*.jpg`
+ * beside `annotations/*.png`) are read with `rgbFolder` / `depthFolder`.
  * Monocular: no right view. The challenge publishes no intrinsics; K assumes fx = fy = focalFraction x width (default: the
  * synthetic ZED-like rig's 90 deg field of view) and a centred principal point. Only supervision and the metrics use the
  * depth, so K matters only to the augmentation's bookkeeping.
@@ -26,6 +28,9 @@ export const maiOptionsSchema = z
     focalFraction: z.number().positive().default(MAI_FOCAL_FRACTION),
     /** Depth PNG value per metre (MAI: millimetres). */
     depthScale: z.number().positive().default(1000),
+    /** Folder of the RGB images, and the sibling folder of the depth PNGs with the same stems. */
+    rgbFolder: z.string().regex(/^[^/\\]+$/, 'a folder name, not a path').default('rgb'),
+    depthFolder: z.string().regex(/^[^/\\]+$/, 'a folder name, not a path').default('depth'),
   })
   .strict();
 export type MaiAdapterOptions = z.input<typeof maiOptionsSchema>;
@@ -36,18 +41,22 @@ export interface MaiOptions extends MaiAdapterOptions {
 }
 
 /** The depth PNG of an RGB path: the last `rgb` folder becomes `depth`, the extension `.png`. */
-export function maiDepthPath(rgbPath: string): string {
+export function maiDepthPath(rgbPath: string, rgbFolder = 'rgb', depthFolder = 'depth'): string {
   const dir = dirname(rgbPath);
-  if (basename(dir) !== 'rgb') throw new Error(`MAI layout: ${rgbPath} is not inside an 'rgb' folder (expected <subset>/rgb/<name>.png beside <subset>/depth/)`);
-  return join(dirname(dir), 'depth', basename(rgbPath, extname(rgbPath)) + '.png');
+  if (basename(dir) !== rgbFolder) {
+    throw new Error(`MAI layout: ${rgbPath} is not inside an '${rgbFolder}' folder (expected <subset>/${rgbFolder}/<name>.png beside <subset>/${depthFolder}/; options rgbFolder / depthFolder name other folders)`);
+  }
+  return join(dirname(dir), depthFolder, basename(rgbPath, extname(rgbPath)) + '.png');
 }
 
-/** Every RGB image of `<root>/rgb/`, sorted, as inline split lines (paths relative to the root). */
-function listImages(root: string): SplitLine[] {
-  const dir = join(root, 'rgb');
-  if (!existsSync(dir)) throw new DatasetError(`MAI layout: no 'rgb' folder under ${root} (expected ${dir}/<name>.png and ${join(root, 'depth')}/<name>.png), or give a split file`, root);
+/** Every RGB image of `<root>/<rgbFolder>/`, sorted, as inline split lines (paths relative to the root). */
+function listImages(root: string, rgbFolder: string, depthFolder: string): SplitLine[] {
+  const dir = join(root, rgbFolder);
+  if (!existsSync(dir)) {
+    throw new DatasetError(`MAI layout: no '${rgbFolder}' folder under ${root} (expected ${dir}/<name>.png and ${join(root, depthFolder)}/<name>.png; options rgbFolder / depthFolder name other folders), or give a split file`, root);
+  }
   const names = readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort();
-  return names.map((n, i) => ({ file: dir, line: i + 1, text: `rgb/${n}`, fields: [`rgb/${n}`] }));
+  return names.map((n, i) => ({ file: dir, line: i + 1, text: `${rgbFolder}/${n}`, fields: [`${rgbFolder}/${n}`] }));
 }
 
 export class MaiDataset implements Dataset {
@@ -58,7 +67,7 @@ export class MaiDataset implements Dataset {
   constructor(readonly options: MaiOptions) {
     const { dataPath, split, ...rest } = options;
     this.opts = maiOptionsSchema.parse(rest);
-    this.lines = split ? readSplit(split, SPLIT_FORMATS.single) : listImages(dataPath);
+    this.lines = split ? readSplit(split, SPLIT_FORMATS.single) : listImages(dataPath, this.opts.rgbFolder, this.opts.depthFolder);
   }
 
   get length(): number {
@@ -77,7 +86,7 @@ export class MaiDataset implements Dataset {
     const rgbPath = join(this.options.dataPath, l.fields[0]!);
     let depthPath: string;
     try {
-      depthPath = maiDepthPath(rgbPath);
+      depthPath = maiDepthPath(rgbPath, this.opts.rgbFolder, this.opts.depthFolder);
     } catch (err) {
       throw new DatasetError((err as Error).message, l.file, ref);
     }

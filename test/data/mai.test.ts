@@ -2,7 +2,7 @@
  * The MAI 2021 layout adapter (`dataset: mai`) and `synth --world mai`: RGB + 16-bit depth PNG in millimetres (0 = invalid),
  * samples listed from `rgb/` or from a split, errors that name the files.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { createDataset } from '../../src/data/registry.js';
 import { depthToMaiMillimetres, MAI_MAX_DEPTH_M } from '../../src/data/synthetic/mai_layout.js';
 import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { readPng16, writePng16, writeRgb } from '../../src/io/image.js';
+import { repoRoot } from '../helpers/fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sd-mai-'));
 
@@ -50,6 +51,38 @@ describe('MAI layout adapter', () => {
     expect(maiDepthPath('/d/validation/rgb/0001.jpg')).toBe('/d/validation/depth/0001.png');
     await expect(createDataset('mai', { path: join(root, 'absent'), options: {} })).rejects.toThrow(/no 'rgb' folder under/);
     await expect(createDataset('mai', { path: dir, options: { focal: 1 } })).rejects.toThrow(/options/);
+  });
+
+  it('reads other RGB-D folders by name (rgbFolder / depthFolder); a path instead of a name is refused', async () => {
+    const dir = join(root, 'named');
+    mkdirSync(join(dir, 'images'), { recursive: true });
+    mkdirSync(join(dir, 'annotations'), { recursive: true });
+    await writeRgb(join(dir, 'images', 'k.jpg'), { data: new Uint8Array(2 * 2 * 3).fill(90), width: 2, height: 2, channels: 3 });
+    await writePng16(join(dir, 'annotations', 'k.png'), { data: Uint16Array.from([1000, 0, 2500, 65535]), width: 2, height: 2 });
+    const ds = await createDataset('mai', { path: dir, options: { rgbFolder: 'images', depthFolder: 'annotations' } });
+    expect(ds.length).toBe(1);
+    expect(Array.from((await ds.get(0)).gtDepth!.data)).toEqual([1, 0, 2.5, 65.535].map(Math.fround));
+    await expect(createDataset('mai', { path: dir, options: {} })).rejects.toThrow(/no 'rgb' folder under .*rgbFolder/);
+    await expect(createDataset('mai', { path: dir, options: { rgbFolder: 'a/images' } })).rejects.toThrow(/rgbFolder.*a folder name/s);
+  });
+
+  // The one real RGB-D pair reachable here: an NYU Depth v2 frame as mmsegmentation's tests keep it (160x120 JPEG,
+  // 16-bit PNG in mm, 0 = invalid), in ../shared/data only (NYU has no redistribution licence; not in test/fixtures).
+  const nyuReal = join(repoRoot, '..', 'shared', 'data', 'nyu_v2');
+  it.skipIf(!existsSync(nyuReal))('reads a real NYUv2 RGB-D pair in that layout (skipped: ../shared/data/nyu_v2 absent)', async () => {
+    const ds = await createDataset('mai', { path: nyuReal, options: { rgbFolder: 'images', depthFolder: 'annotations', focalFraction: 518.8579 / 640 } });
+    expect(ds.length).toBe(1);
+    const s = await ds.get(0);
+    expect(s.id).toBe('images/bookstore_0001d_00001.jpg');
+    expect([s.left.width, s.left.height, s.gtDepth!.width, s.gtDepth!.height]).toEqual([160, 120, 160, 120]);
+    const d = Array.from(s.gtDepth!.data);
+    const valid = d.filter((v) => v > 0);
+    // README of ../shared/data: max 10000 mm, 34 % zeros; indoor depths in metres.
+    expect(Math.max(...d)).toBeCloseTo(10, 5);
+    expect(1 - valid.length / d.length).toBeGreaterThan(0.3);
+    expect(1 - valid.length / d.length).toBeLessThan(0.4);
+    expect(Math.min(...valid)).toBeGreaterThan(0.3);
+    expect(s.camera.focal).toBeCloseTo(518.8579 / 4, 3);
   });
 
   it('synth --world mai writes the layout: same-name RGB and mm depth per subset, 0 beyond the 50 m range, split lists', async () => {
