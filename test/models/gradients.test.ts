@@ -14,7 +14,8 @@ import type { DepthNet } from '../../src/models/types.js';
  * checks them against autodiff of the same maths.
  */
 async function gradientsOn(backend: 'cpu' | 'wasm', makeModel: () => DepthNet = () => createModel('monodepth2_resnet18'),
-  inputShape: [number, number, number, number] = [2, 64, 64, 3], training = true, seed = 11): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+  inputShape: [number, number, number, number] = [2, 64, 64, 3], training = true,
+  { seed = 11, randomTarget = false } = {}): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
   await initBackend(backend);
   const model = makeModel();
   const x = tf.randomUniform(inputShape, 0, 1, 'float32', seed) as tf.Tensor4D;
@@ -23,7 +24,10 @@ async function gradientsOn(backend: 'cpu' | 'wasm', makeModel: () => DepthNet = 
   const { value, grads } = tf.variableGrads(() => {
     const out = model.apply(x, { training });
     tf.dispose(out.features);
-    const perScale = out.disparities.map((d, s) => tf.mul(tf.mean(tf.square(tf.sub(d, 0.3))), 1 / (s + 1)));
+    const perScale = out.disparities.map((d, s) => {
+      const target = randomTarget ? tf.randomUniform(d.shape, 0, 1, 'float32', 100 + s) : tf.scalar(0.3);
+      return tf.mul(tf.mean(tf.square(tf.sub(d, target))), 1 / (s + 1));
+    });
     return tf.addN(perScale) as tf.Scalar;
   }, names.map((n) => vars[n]!));
   const result: Record<string, Float32Array> = {};
@@ -56,19 +60,18 @@ function gradientFailures(cpu: Record<string, Float32Array>, wasm: Record<string
 
 /**
  * mai2021 batch-norm parameters whose gradient is zero by an invariance of training-mode batch norm at the initial
- * beta = 0 (beta = 0 makes BN -> ReLU positively homogeneous), so both backends return float32 cancellation noise:
- * - project/bn/beta: the projection output (and the residual stream it joins) reaches only 1x1 convs or the decoder's
- *   depthwise convs, each followed by batch norm, which removes a per-channel shift (exactly, or up to the depthwise
- *   zero padding at the borders for the tapped blocks);
- * - the gamma of a BN -> ReLU whose output reaches only per-channel linear maps and then BN (the expansion of the ReLU
- *   bnecks, features 2-6, followed by the depthwise conv; each decoder stage's reduce, followed by resize and the
- *   depthwise conv): a per-channel scale is removed up to eps / variance.
- * Measured against a float64 (torch) rebuild of the same net, relative to the same BN's other parameter: ~1e-16
- * (exact invariance), ~1e-2 (tapped blocks, borders only), ~1e-3 (gammas). Their scale here is the larger gradient
- * of the two parameters of that BN.
+ * beta = 0, so both backends return float32 cancellation noise; they are measured against the larger gradient of
+ * the two parameters of their BN instead of their own:
+ * - project/bn/beta of features 7-10 and 13-15: the block output, and the residual stream it joins, reaches only 1x1
+ *   convs followed by batch norm (the next expansion, the last 1x1 conv), never a decoder skip, so a per-channel shift
+ *   is removed exactly (float64: 1e-17 of the net's largest gradient; the other blocks reach a skip, whose zero-padded
+ *   depthwise conv keeps a border signal, and are checked on their own scale);
+ * - the gamma of a BN -> ReLU whose output reaches only per-channel linear maps and then BN (features 2-6: expansion ->
+ *   depthwise; every decoder stage: reduce -> resize -> depthwise): with beta = 0 the ReLU is positively homogeneous,
+ *   so a per-channel scale is removed up to eps / variance (float64: ~1e-3 of the same BN's beta gradient).
  */
 function invariantBatchNormParam(name: string): boolean {
-  return /\/features\/\d+\/project\/bn\/beta$/.test(name) || /\/features\/[2-6]\/expand\/bn\/gamma$/.test(name)
+  return /\/features\/(7|8|9|10|13|14|15)\/project\/bn\/beta$/.test(name) || /\/features\/[2-6]\/expand\/bn\/gamma$/.test(name)
     || /\/stage_\d\/reduce\/bn\/gamma$/.test(name);
 }
 
@@ -95,26 +98,27 @@ describe('whole depth-net gradients, wasm vs cpu', () => {
     expect(gradientFailures(cpu.grads, wasm.grads)).toEqual([]);
   });
 
-  // The same net in training mode (batch statistics), as training runs it. Measured against a float64 torch rebuild
-  // of this net, weights and input, both backends' float32 gradients are within 3.2e-4 (max diff / max |grad|) on
-  // every variable that is not invariant, and within 1.5e-4 of each other: ~50 chained training-mode batch norms
-  // with 8 to 32 samples per channel in the deepest maps put the float32 floor of this net near 1e-4, so the bound is
-  // 3e-4 (a 1e-3 error in one kernel's gradient fails it). The input seed matters: near a ReLU kink (BN output within
-  // float32 noise of 0: 3 of the 4 seeds measured) the backends may differentiate different sides of the kink, which
-  // moves every upstream gradient by 1e-2 on both alike; seed 2 has no such element (checked against float64). If this
-  // fails after a change of initialisation or input, check for such a flip before suspecting a kernel.
+  // The same net in training mode (batch statistics), as training runs it, against a random target map per scale: at
+  // initialisation every disparity is ~0.5, so a constant target makes the loss gradient nearly constant per channel,
+  // the direction each training-mode batch norm removes, and its backward then cancels to ~1e-4 in float32 (measured
+  // against a float64 torch rebuild of this net, weights and input: both backends 1e-4..3e-4 off float64, a shared
+  // floor). With the random target both are within 7e-5 of float64 (4e-5 of each other), so 1e-4 holds. The input
+  // seed matters: an element within float32 noise of a ReLU kink (BN output ~1e-5 from 0; 3 of the 4 seeds measured
+  // had one) lets the backends differentiate different sides of it, which moves every upstream gradient by ~5e-2
+  // alike; seed 2 has none (checked against float64). If this fails after a change of initialisation or input, rule
+  // such a flip out before suspecting a kernel.
   it('agree for every variable of mai2021 in training mode (BN batch statistics)', { timeout: 1_200_000 }, async () => {
     const make = () => createModel('mai2021', { internalSize: [64, 64] });
-    const cpu = await gradientsOn('cpu', make, [2, 48, 80, 3], true, 2);
-    const wasm = await gradientsOn('wasm', make, [2, 48, 80, 3], true, 2);
+    const cpu = await gradientsOn('cpu', make, [2, 48, 80, 3], true, { seed: 2, randomTarget: true });
+    const wasm = await gradientsOn('wasm', make, [2, 48, 80, 3], true, { seed: 2, randomTarget: true });
     expect(Math.abs(wasm.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-5);
     const names = Object.keys(cpu.grads);
-    expect(names.filter(invariantBatchNormParam)).toHaveLength(15 + 5 + 5);
+    expect(names.filter(invariantBatchNormParam)).toHaveLength(7 + 5 + 5);
     const scaleOf = (n: string): string[] => {
       if (!invariantBatchNormParam(n)) return [n];
       const bn = n.slice(0, n.lastIndexOf('/'));
       return [`${bn}/gamma`, `${bn}/beta`];
     };
-    expect(gradientFailures(cpu.grads, wasm.grads, 3e-4, scaleOf)).toEqual([]);
+    expect(gradientFailures(cpu.grads, wasm.grads, 1e-4, scaleOf)).toEqual([]);
   });
 });
