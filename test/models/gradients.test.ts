@@ -64,11 +64,11 @@ function gradientFailures(cpu: Record<string, Float32Array>, wasm: Record<string
  * the two parameters of their BN instead of their own:
  * - project/bn/beta of features 7-10 and 13-15: the block output, and the residual stream it joins, reaches only 1x1
  *   convs followed by batch norm (the next expansion, the last 1x1 conv), never a decoder skip, so a per-channel shift
- *   is removed exactly (float64: 1e-17 of the net's largest gradient; the other blocks reach a skip, whose zero-padded
+ *   is removed exactly (float64: < 1e-17 of the net's largest gradient; the other blocks reach a skip, whose zero-padded
  *   depthwise conv keeps a border signal, and are checked on their own scale);
  * - the gamma of a BN -> ReLU whose output reaches only per-channel linear maps and then BN (features 2-6: expansion ->
  *   depthwise; every decoder stage: reduce -> resize -> depthwise): with beta = 0 the ReLU is positively homogeneous,
- *   so a per-channel scale is removed up to eps / variance (float64: ~1e-3 of the same BN's beta gradient).
+ *   so a per-channel scale is removed up to eps / variance (float64: 1e-3 to 1e-2 of the same BN's beta gradient).
  */
 function invariantBatchNormParam(name: string): boolean {
   return /\/features\/(7|8|9|10|13|14|15)\/project\/bn\/beta$/.test(name) || /\/features\/[2-6]\/expand\/bn\/gamma$/.test(name)
@@ -101,7 +101,7 @@ describe('whole depth-net gradients, wasm vs cpu', () => {
   // The same net in training mode (batch statistics), as training runs it, against a random target map per scale: at
   // initialisation every disparity is ~0.5, so a constant target makes the loss gradient nearly constant per channel,
   // the direction each training-mode batch norm removes, and its backward then cancels: both backends end up 1e-4 to
-  // 2e-4 off float64 on every kind of variable (measured with scripts/mai2021_gradient_reference.*, a float64 torch
+  // 3e-4 off float64 on every kind of variable (measured with scripts/mai2021_gradient_reference.*, a float64 torch
   // rebuild of this net, weights and input). With the random target both are within 7e-5 of float64 and 4e-5 of each
   // other, so 1e-4 holds. The input seed matters: a ReLU input within float32 noise of 0 (~1e-5 deep in the net) can
   // land on different sides of the kink on the two backends, and every upstream gradient then moves by ~5e-2 (seeds
