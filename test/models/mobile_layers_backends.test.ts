@@ -9,12 +9,20 @@ import { Rng } from '../../src/util/random.js';
 import { testBackends } from '../helpers/backends.js';
 
 /**
- * The small networks' layers (depthwise conv at stride 1/2 with 3x3 and 5x5 kernels, hard-swish, hard-sigmoid,
- * squeeze-excite, bilinear resize up and down on non-square maps) on every test backend against the cpu backend:
- * values and the gradients of the input and of every variable, relative error <= 1e-4 (max diff / max |cpu value|).
+ * The small networks' layers (depthwise conv with the explicit torch padding the models use: 3x3 and 5x5 kernels at
+ * stride 1 and 2, on odd and even sizes, channel multiplier 1 as every MobileNet and NNConv5 layer has; hard-swish,
+ * hard-sigmoid, squeeze-excite, bilinear resize up, down and mixed on non-square maps) on every test backend against
+ * the cpu backend, batch 2: values and the gradients of the input and of every variable, relative error <= 1e-4
+ * (max diff / max |cpu value|). test/backend/kernels.test.ts covers the depthwise kernels' other paths (multiplier 2,
+ * 'same'/'valid' padding, dilation).
  */
-/** build creates the layer's variables (channels C) and returns the function to differentiate and those variables. */
-interface Case { name: string; build: (store: ParamStore, rng: Rng, channels: number) => { run: (x: tf.Tensor4D) => tf.Tensor; vars: tf.Variable[] } }
+/** build creates the layer's variables (channels C) and returns the function to differentiate and those variables;
+ *  the input is [2, 9, 11, 6] unless `inputHW` says otherwise. */
+interface Case {
+  name: string;
+  inputHW?: [number, number];
+  build: (store: ParamStore, rng: Rng, channels: number) => { run: (x: tf.Tensor4D) => tf.Tensor; vars: tf.Variable[] };
+}
 
 const CASES: Case[] = [
   {
@@ -31,6 +39,28 @@ const CASES: Case[] = [
       return { run: (x) => depthwiseConv2d(x, p, 2, 2), vars: [p.kernel] };
     },
   },
+  {
+    name: 'depthwise 3x3 stride 2 pad 1 (odd sizes)',
+    build: (store, rng, c) => {
+      const p = createDepthwiseConv(store, 'dw', c, 3, rng);
+      return { run: (x) => depthwiseConv2d(x, p, 2, 1), vars: [p.kernel] };
+    },
+  },
+  {
+    name: 'depthwise 3x3 stride 2 pad 1 (even sizes: the last row and column are read by one tap only)',
+    inputHW: [8, 10],
+    build: (store, rng, c) => {
+      const p = createDepthwiseConv(store, 'dw', c, 3, rng);
+      return { run: (x) => depthwiseConv2d(x, p, 2, 1), vars: [p.kernel] };
+    },
+  },
+  {
+    name: 'depthwise 5x5 stride 1 pad 2 (bneck 5x5, NNConv5)',
+    build: (store, rng, c) => {
+      const p = createDepthwiseConv(store, 'dw', c, 5, rng);
+      return { run: (x) => depthwiseConv2d(x, p, 1, 2), vars: [p.kernel] };
+    },
+  },
   { name: 'hard-swish (kinks at -3 and 3 inside the range)', build: () => ({ run: (x) => hardSwish(tf.mul(x, 5)), vars: [] }) },
   { name: 'hard-sigmoid', build: () => ({ run: (x) => hardSigmoid(tf.mul(x, 5)), vars: [] }) },
   {
@@ -43,13 +73,15 @@ const CASES: Case[] = [
   },
   { name: 'bilinear resize up x2 + 1 (half-pixel centres)', build: () => ({ run: (x) => resizeBilinear(x, [2 * x.shape[1] + 1, 2 * x.shape[2]]), vars: [] }) },
   { name: 'bilinear resize down to 3x4', build: () => ({ run: (x) => resizeBilinear(x, [3, 4]), vars: [] }) },
+  { name: 'bilinear resize up in height, down in width (as 48x80 -> 64x64)', build: () => ({ run: (x) => resizeBilinear(x, [13, 7]), vars: [] }) },
 ];
 
 async function caseOn(backend: string, c: Case): Promise<Float32Array[]> {
   await initBackend(backend as 'cpu');
   const rng = new Rng(7);
   const store = new ParamStore();
-  const x = tf.variable(tf.tensor4d(Float32Array.from({ length: 2 * 9 * 11 * 6 }, () => rng.uniform(-1, 1)), [2, 9, 11, 6]));
+  const [h, w] = c.inputHW ?? [9, 11];
+  const x = tf.variable(tf.tensor4d(Float32Array.from({ length: 2 * h * w * 6 }, () => rng.uniform(-1, 1)), [2, h, w, 6]));
   const weights = tf.tensor(Float32Array.from({ length: 8192 }, () => rng.uniform(-1, 1)));
   const { run, vars } = c.build(store, rng, x.shape[3]);
   const { value, grads } = tf.variableGrads(() => {
