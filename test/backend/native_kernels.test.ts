@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { ADAM_UPDATE } from '../../src/backend/adam_kernel.js';
 import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm_kernels.js';
 import { REFLECT_PAD, reflectPad } from '../../src/backend/reflect_pad.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
@@ -75,4 +76,36 @@ describe.skipIf(!hasNative)('tensorflow native kernels against cpu (tfjs-node; s
       expect(relErr(native[1]!, cpu[1]!)).toBeLessThanOrEqual(1e-6);
     });
   }
+});
+
+describe.skipIf(!hasNative)('tensorflow Adam update (ResourceApplyAdam; skipped without tfjs-node)', () => {
+  it('matches the cpu ops over three steps and leaves its inputs unchanged', async () => {
+    const { adamUpdate } = await import('../../src/backend/adam_kernel.js');
+    await initBackend('tensorflow');
+    expect(tf.getKernel(ADAM_UPDATE, 'tensorflow')).toBeDefined();
+    const rng = new Rng(11);
+    const shape = [3, 3, 8, 5];
+    const n = 3 * 3 * 8 * 5;
+    const p0 = Float32Array.from({ length: n }, () => rng.normal());
+    // Gradients of mixed magnitudes, some far below epsilon's scale, so the placement of epsilon matters.
+    const grads = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rng.normal() * 10 ** Math.floor(rng.uniform(-9, 1))));
+    const [native, cpu] = await onBothBackends(() => {
+      let [param, m, v] = [tf.tensor(p0, shape), tf.zeros(shape), tf.zeros(shape)];
+      const lr = 1e-3;
+      grads.forEach((gv, step) => {
+        const t = step + 1;
+        const g = tf.tensor(gv, shape);
+        const before = [param, m, v].map((x) => Float32Array.from(x.dataSync() as Float32Array));
+        const c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: lr / (1 - 0.9 ** t), sqrtBiasCorrection2: Math.sqrt(1 - 0.999 ** t) };
+        const next = adamUpdate(param, m, v, g, c);
+        [param, m, v].forEach((x, i) => expect(Array.from(x.dataSync() as Float32Array)).toEqual(Array.from(before[i]!)));
+        [param, m, v] = next;
+      });
+      return [param, m, v];
+    });
+    ['param', 'm', 'v'].forEach((what, k) => expect(relErr(native[k]!, cpu[k]!), what).toBeLessThanOrEqual(1e-4));
+    // The update moved the parameters by ~lr per step: a relative check on the change itself.
+    const moved = (x: Float32Array) => x.map((val, i) => val - p0[i]!);
+    expect(relErr(moved(native[0]!), moved(cpu[0]!))).toBeLessThanOrEqual(1e-4);
+  });
 });
