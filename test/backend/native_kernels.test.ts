@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { ADAM_UPDATE } from '../../src/backend/adam_kernel.js';
 import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm_kernels.js';
+import { MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
 import { REFLECT_PAD, reflectPad } from '../../src/backend/reflect_pad.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
@@ -11,7 +12,7 @@ import { relErr } from '../helpers/compare.js';
 
 /**
  * The tensorflow backend's native kernels (src/backend/native_kernels.ts: FusedBatchNormV3 / FusedBatchNormGradV3 and
- * MirrorPad / MirrorPadGrad) against the cpu backend's: values and gradients within 1e-4 relative error, and the
+ * MirrorPad / MirrorPadGrad, ResourceApplyAdam, the mean-pool gradient) against the cpu backend's: values and gradients within 1e-4 relative error, and the
  * running statistics batch norm updates.
  */
 const hasNative = testBackends().includes('tensorflow');
@@ -108,4 +109,24 @@ describe.skipIf(!hasNative)('tensorflow Adam update (ResourceApplyAdam; skipped 
     const moved = (x: Float32Array) => x.map((val, i) => val - p0[i]!);
     expect(relErr(moved(native[0]!), moved(cpu[0]!))).toBeLessThanOrEqual(1e-4);
   });
+});
+
+describe.skipIf(!hasNative)('tensorflow 3x3 mean-pool gradient (depthwise box filter; skipped without tfjs-node)', () => {
+  for (const shape of [[2, 7, 9, 3], [4, 12, 40, 3], [1, 5, 5, 15]] as [number, number, number, number][]) {
+    it(`[${shape}]: meanPool3x3 values and gradient match cpu's avgPool and AvgPoolGrad`, async () => {
+      await initBackend('tensorflow');
+      expect(tf.getKernel(MEAN_POOL3_GRAD, 'tensorflow')).toBeDefined();
+      const rng = new Rng(shape[1] * 100 + shape[3]);
+      const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+      const out: [number, number, number, number] = [shape[0], shape[1] - 2, shape[2] - 2, shape[3]];
+      const dyv = Float32Array.from({ length: out.reduce((a, b) => a * b, 1) }, () => rng.normal());
+      const [native, cpu] = await onBothBackends(() => {
+        const x = tf.tensor4d(xv, shape);
+        const dy = tf.tensor4d(dyv, out);
+        return [meanPool3x3(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(meanPool3x3(t as tf.Tensor4D), dy)))(x)];
+      });
+      expect(relErr(native[0]!, cpu[0]!)).toBeLessThanOrEqual(1e-6);
+      expect(relErr(native[1]!, cpu[1]!)).toBeLessThanOrEqual(1e-5);
+    });
+  }
 });
