@@ -5,6 +5,7 @@ import { ADAM_UPDATE } from '../../src/backend/adam_kernel.js';
 import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm_kernels.js';
 import { MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
 import { REFLECT_PAD, reflectPad } from '../../src/backend/reflect_pad.js';
+import { RELU_GRAD, relu } from '../../src/backend/relu.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
 import { testBackends } from '../helpers/backends.js';
@@ -12,7 +13,7 @@ import { relErr } from '../helpers/compare.js';
 
 /**
  * The tensorflow backend's native kernels (src/backend/native_kernels.ts: FusedBatchNormV3 / FusedBatchNormGradV3 and
- * MirrorPad / MirrorPadGrad, ResourceApplyAdam, the mean-pool gradient) against the cpu backend's: values and gradients within 1e-4 relative error, and the
+ * MirrorPad / MirrorPadGrad, ResourceApplyAdam, the mean-pool gradient, ReluGrad) against the cpu backend's: values and gradients within 1e-4 relative error, and the
  * running statistics batch norm updates.
  */
 const hasNative = testBackends().includes('tensorflow');
@@ -129,4 +130,21 @@ describe.skipIf(!hasNative)('tensorflow 3x3 mean-pool gradient (depthwise box fi
       expect(relErr(native[1]!, cpu[1]!)).toBeLessThanOrEqual(1e-5);
     });
   }
+});
+
+describe.skipIf(!hasNative)('tensorflow ReLU gradient (ReluGrad; skipped without tfjs-node)', () => {
+  it('relu values and gradient match cpu, zeros included', async () => {
+    await initBackend('tensorflow');
+    expect(tf.getKernel(RELU_GRAD, 'tensorflow')).toBeDefined();
+    const rng = new Rng(5);
+    const xv = Float32Array.from({ length: 2 * 6 * 7 * 4 }, (_, i) => (i % 9 === 0 ? 0 : rng.normal()));
+    const dyv = Float32Array.from({ length: xv.length }, () => rng.normal());
+    const [native, cpu] = await onBothBackends(() => {
+      const x = tf.tensor4d(xv, [2, 6, 7, 4]);
+      const dy = tf.tensor4d(dyv, [2, 6, 7, 4]);
+      return [relu(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(relu(t), dy)))(x)];
+    });
+    expect(Array.from(native[0]!)).toEqual(Array.from(cpu[0]!));
+    expect(Array.from(native[1]!)).toEqual(Array.from(cpu[1]!));
+  });
 });
