@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel_memory.js';
 
-/** Kernel names (registered by initBackend for 'wasm' and 'cpu'; other backends compose the same maths from tf ops). */
+/** Kernel names (registered by initBackend for 'wasm' and 'cpu', for 'tensorflow' by native_kernels.ts; other backends
+ *  compose the same maths from tf ops). */
 export const BATCH_NORM_TRAIN = 'StereodepthBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'StereodepthBatchNormTrainGrad';
 

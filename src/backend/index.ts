@@ -8,6 +8,7 @@ import { ensureGradientsRegistered } from './gradients.js';
 import { registerAdamKernel } from './adam_kernel.js';
 import { registerBatchNormKernels } from './batchnorm_kernels.js';
 import { registerCpuKernels } from './cpu_kernels.js';
+import { registerNativeKernels } from './native_kernels.js';
 import { registerReflectPadKernels } from './reflect_pad.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { setWasmBackendThreaded } from './wasm_threads.js';
@@ -90,6 +91,8 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
 async function loadNative(pkg: string): Promise<Loaded> {
   await import(pkg);
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend("tensorflow") failed`);
+  // The native kernels read FusedBatchNorm's reserve outputs as the CPU kernels define them (cuDNN's differ); untested on GPU.
+  if (pkg === '@tensorflow/tfjs-node') registerNativeKernels();
   // libtensorflow's intra-op pool defaults to one thread per core.
   const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
   const notes: Record<string, string> = {};

@@ -3,8 +3,9 @@
  *
  * tfjs's MirrorPad gradient is wrong in 4.22 (it only slices dy, dropping the reflected contributions), so the padding
  * was built from slices + concats: ~8 kernels forward and ~12 backward per pad, ~120 ms per ResNet18 + monodepth2
- * step (the decoder's convs and SSIM pad with it). Where the backend has the kernels below (wasm, cpu) it is one copy
- * forward and one fold backward; elsewhere the slices + concats remain.
+ * step (the decoder's convs and SSIM pad with it). Where the backend has the kernels below (wasm, cpu; tensorflow runs
+ * TensorFlow's MirrorPad/MirrorPadGrad, native_kernels.ts) it is one copy forward and one fold backward; elsewhere the
+ * slices + concats remain.
  *
  * The fold reproduces the composite's gradient bit for bit: autodiff accumulates a padded column as
  * (center + right reflection) + left reflection, then rows the same way, in float32; the kernel adds in that order.

@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { meanPool3x3 } from '../backend/mean_pool.js';
 import { reflectPad } from '../backend/reflect_pad.js';
 import type { Rng } from '../util/random.js';
 
@@ -22,7 +23,7 @@ export function ssim(x: tf.Tensor4D, y: tf.Tensor4D, padding: SsimPadding = 'ref
     const pad = (t: tf.Tensor4D): tf.Tensor4D => (padding === 'reflect' ? reflectPad1(t) : t);
     const xp = pad(x);
     const yp = pad(y);
-    const pool = (t: tf.Tensor4D) => tf.avgPool(t, 3, 1, 'valid');
+    const pool = meanPool3x3;
     const muX = pool(xp);
     const muY = pool(yp);
     const sigmaX = tf.sub(pool(tf.mul(xp, xp)), tf.mul(muX, muX));

@@ -121,7 +121,8 @@ export function createBatchNorm(store: ParamStore, name: string, channels: numbe
  * Batch norm with torch semantics (torch.nn.BatchNorm2d): in training, normalise with the batch mean and the biased
  * batch variance, and update running = (1-m)*running + m*batch using the unbiased variance (n/(n-1)); at inference
  * normalise with the running statistics. Training uses the fused kernels of src/backend/batchnorm_kernels.ts where the
- * active backend has them (wasm, cpu: ~25 tfjs kernels per layer otherwise), else the same maths from tf ops.
+ * active backend has them (wasm, cpu; tensorflow through native_kernels.ts: ~25 tfjs kernels per layer otherwise), else
+ * the same maths from tf ops.
  */
 export function batchNorm(x: tf.Tensor4D, p: BatchNormParams, training: boolean): tf.Tensor4D {
   if (training && tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return batchNormTrainFused(x, p);

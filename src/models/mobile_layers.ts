@@ -5,6 +5,8 @@
  * the project's kernels in src/backend/wasm_kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+
+import { relu } from '../backend/relu.js';
 import { Rng } from '../util/random.js';
 import {
   ParamStore, batchNorm, conv2d, createBatchNorm, explicitPaddingSupported, kaimingNormalFanOut,
@@ -33,7 +35,7 @@ export function hardSwish(x: tf.Tensor): tf.Tensor {
 
 export function activate(x: tf.Tensor4D, act: Activation): tf.Tensor4D {
   switch (act) {
-    case 'relu': return tf.relu(x);
+    case 'relu': return relu(x);
     case 'relu6': return tf.relu6(x);
     case 'hswish': return hardSwish(x) as tf.Tensor4D;
     case 'none': return x;
@@ -104,7 +106,7 @@ export function createSqueezeExcite(store: ParamStore, name: string, channels: n
 export function squeezeExcite(x: tf.Tensor4D, se: SqueezeExcite): tf.Tensor4D {
   return tf.tidy(() => {
     const pooled = tf.mean(x, [1, 2], true) as tf.Tensor4D;
-    const s = conv2d(tf.relu(conv2d(pooled, se.reduce, 1, 0, 'zero')), se.expand, 1, 0, 'zero');
+    const s = conv2d(relu(conv2d(pooled, se.reduce, 1, 0, 'zero')), se.expand, 1, 0, 'zero');
     return tf.mul(x, hardSigmoid(s)) as tf.Tensor4D;
   });
 }

@@ -5,6 +5,8 @@
  * rotationFromAxisAngle) and is re-used, not duplicated, here.
  */
 import * as tf from '@tensorflow/tfjs-core';
+
+import { relu } from '../backend/relu.js';
 import { Rng } from '../util/random.js';
 import { ParamStore, createConv2d, conv2d, type Conv2dParams } from './layers.js';
 import { ResnetEncoder } from './resnet.js';
@@ -49,9 +51,9 @@ export class PoseNet {
     const feats = this.encoder.apply(x, opts.training);
     try {
       return tf.tidy(() => {
-        let y = tf.relu(conv2d(feats[4], this.squeeze, 1, 0, 'zero'));
-        y = tf.relu(conv2d(y, this.pose[0], 1, 1, 'zero'));
-        y = tf.relu(conv2d(y, this.pose[1], 1, 1, 'zero'));
+        let y = relu(conv2d(feats[4], this.squeeze, 1, 0, 'zero'));
+        y = relu(conv2d(y, this.pose[0], 1, 1, 'zero'));
+        y = relu(conv2d(y, this.pose[1], 1, 1, 'zero'));
         y = conv2d(y, this.pose[2], 1, 0, 'zero');
         const out = tf.mul(tf.reshape(tf.mean(y, [1, 2]), [-1, this.numFramesToPredict, 6]), 0.01) as tf.Tensor3D;
         const axisangle = tf.slice(out, [0, 0, 0], [-1, -1, 3]);

@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+
+import { relu } from '../backend/relu.js';
 import { Rng } from '../util/random.js';
 import {
   ParamStore, createConv2d, conv2d, createBatchNorm, batchNorm, maxPool3x3s2Torch,
@@ -87,7 +89,7 @@ export class ResnetEncoder implements Encoder {
     if (k === 0) {
       return tf.tidy(() => {
         const xn = tf.div(tf.sub(x, 0.45), 0.225) as tf.Tensor4D;
-        return tf.relu(this.convNorm(xn, this.stem, training));
+        return relu(this.convNorm(xn, this.stem, training));
       });
     }
     let h = k === 1 ? maxPool3x3s2Torch(x) : x;
@@ -96,10 +98,10 @@ export class ResnetEncoder implements Encoder {
         let y = h;
         block.convs.forEach((c, i) => {
           y = this.convNorm(y, c, training);
-          if (i < block.convs.length - 1) y = tf.relu(y);
+          if (i < block.convs.length - 1) y = relu(y);
         });
         const id = block.downsample ? this.convNorm(h, block.downsample, training) : h;
-        return tf.relu(tf.add(y, id)) as tf.Tensor4D;
+        return relu(tf.add(y, id)) as tf.Tensor4D;
       });
       if (h !== x) h.dispose();
       h = next;

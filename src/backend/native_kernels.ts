@@ -1,0 +1,202 @@
+/**
+ * Project kernels for the tensorflow backend (tfjs-node): each runs ONE native TensorFlow op by name through tfjs-node's
+ * binding where tfjs-core would otherwise compose many small ops, each a JS -> native call and a pass over the data.
+ *
+ * Training batch norm: composed from tf ops, one layer costs ~35 kernels forward and backward (moments, casts, four
+ * broadcasting ops and their reductions in the gradient), ~700 per ResNet18 step; FusedBatchNormV3 and
+ * FusedBatchNormGradV3 (is_training, NHWC) do the same maths in one op each, with the contract of
+ * src/backend/batchnorm_kernels.ts (outputs y, batch mean, biased batch variance; gradient dx, dgamma, dbeta). The
+ * results round differently from the composition (TensorFlow's own float32 reductions), within the tolerances of
+ * test/backend/batchnorm.test.ts.
+ *
+ * Reflection padding: tfjs-core's MirrorPad gradient is wrong, so elsewhere the pad is slices + concats (~8 kernels
+ * forward, and a full-size PadV2 per slice plus their sums backward); TensorFlow's MirrorPad and MirrorPadGrad (mode
+ * REFLECT) are one op each and exact (a copy forward, a fold backward).
+ *
+ * 3x3 mean pooling's gradient (mean_pool.ts): TensorFlow's AvgPoolGrad is ~7x slower than the forward pool; the same
+ * adjoint is a depthwise convolution of dy with a 1/9 filter and explicit padding 2 (rounded in another order).
+ *
+ * ReLU's gradient (relu.ts): TensorFlow's ReluGrad, one op instead of tfjs-core's Cast, Step and Multiply.
+ *
+ * Adam: 13 element-wise ops per variable (~1150 per step, ~100 ms for ResNet18's 14 M values) become one
+ * ResourceApplyAdam, one fused pass. It updates resource variables in place, so three scratch resource variables are
+ * loaded with param, m and v (AssignVariableOp takes the tensor's buffer; TensorFlow copies on write) and read back
+ * after the update. TensorFlow's Adam puts epsilon beside sqrt(v) and the bias corrections into lr; with beta powers 0,
+ * lr = stepSize * sqrt(1 - beta2^t) and epsilon * sqrt(1 - beta2^t) it is torch's update, rounded in another order.
+ * (TensorFlow also forms 1 - beta2 in float32, so v comes out ~1.3e-5 relatively smaller than torch's: within 1e-4.)
+ *
+ * tfjs-node is an optional dependency, so nothing here imports it: the kernels reach the binding through the backend
+ * object tfjs hands to every kernel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batchnorm_kernels.js';
+import { MEAN_POOL3_GRAD } from './mean_pool.js';
+import { REFLECT_PAD, REFLECT_PAD_GRAD } from './reflect_pad.js';
+import { RELU_GRAD } from './relu.js';
+
+interface OpAttr { name: string; type: number; value: unknown }
+
+/** The parts of tfjs-node's NodeJSKernelBackend these kernels use. */
+interface NativeBackend {
+  binding: {
+    TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number; TF_ATTR_INT: number;
+    TF_FLOAT: number; TF_INT32: number;
+  };
+  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
+}
+
+interface KernelArgs { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }
+
+/** Attributes shared by FusedBatchNormV3 and its gradient in training mode (float32, NHWC). */
+function batchNormAttrs(b: NativeBackend, eps: number): OpAttr[] {
+  const { binding } = b;
+  return [
+    { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+    { name: 'U', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+    { name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: eps },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
+  ];
+}
+
+function checkRank4(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): void {
+  if (x.dtype !== 'float32' || x.shape.length !== 4 || gamma.shape.length !== 1 || gamma.shape[0] !== x.shape[3]) {
+    throw new Error(`${kernel} (tensorflow): expected float32 x [N,H,W,C] and gamma [C], got x ${x.dtype} [${x.shape}] and gamma [${gamma.shape}]`);
+  }
+}
+
+/** FusedBatchNormV3 in training: outputs y, batch mean, Bessel-corrected variance, then reserve 1-3 (mean, biased variance, unused). */
+function batchNormTrainNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
+  checkRank4(x, gamma, BATCH_NORM_TRAIN);
+  const b = backend as NativeBackend;
+  const eps = (attrs as unknown as { eps: number }).eps;
+  // Empty running statistics: with exponential_avg_factor 1 the op only reports the batch's own.
+  const empty = tf.tensor1d([], 'float32');
+  const outs = b.executeMultipleOutputs('FusedBatchNormV3', [...batchNormAttrs(b, eps), { name: 'exponential_avg_factor', type: b.binding.TF_ATTR_FLOAT, value: 1 }],
+    [x, gamma, beta, empty, empty], 6);
+  empty.dispose();
+  const [y, , unbiased, mean, variance, reserve] = outs;
+  tf.dispose([outs[1]!, unbiased!, reserve!]);
+  return [y!, mean!, variance!];
+}
+
+/** FusedBatchNormGradV3 in training: inputs dy, x, gamma, mean, biased variance (reserve 1 and 2 of the forward), reserve 3. */
+function batchNormTrainGradNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { dy, x, gamma, mean, variance } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', tf.TensorInfo>;
+  checkRank4(x, gamma, BATCH_NORM_TRAIN_GRAD);
+  const b = backend as NativeBackend;
+  const eps = (attrs as unknown as { eps: number }).eps;
+  const empty = tf.tensor1d([], 'float32');
+  const outs = b.executeMultipleOutputs('FusedBatchNormGradV3', batchNormAttrs(b, eps), [dy, x, gamma, mean, variance, empty], 5);
+  empty.dispose();
+  const [dx, dgamma, dbeta, r4, r5] = outs;
+  tf.dispose([r4!, r5!]);
+  return [dx!, dgamma!, dbeta!];
+}
+
+/** MirrorPad / MirrorPadGrad (REFLECT) of H and W by attrs.pad: `x` is the input (forward) or dy (gradient). */
+function mirrorPad(op: 'MirrorPad' | 'MirrorPadGrad', { inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const x = (op === 'MirrorPad' ? inputs.x : inputs.dy) as tf.TensorInfo;
+  const p = (attrs as unknown as { pad: number }).pad;
+  if (x.dtype !== 'float32' || x.shape.length !== 4) throw new Error(`${op} (tensorflow): expected float32 [N,H,W,C], got ${x.dtype} [${x.shape}]`);
+  const b = backend as NativeBackend;
+  const paddings = tf.tensor2d([0, 0, p, p, p, p, 0, 0], [4, 2], 'int32');
+  const out = b.executeSingleOutput(op, [
+    { name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT },
+    { name: 'Tpaddings', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 },
+    { name: 'mode', type: b.binding.TF_ATTR_STRING, value: 'REFLECT' },
+  ], [x, paddings]);
+  paddings.dispose();
+  return out;
+}
+
+/** dx [B,H+2,W+2,C] of a 3x3 stride-1 valid mean pool from dy [B,H,W,C]: depthwise box filter of dy padded by 2. */
+function meanPool3GradNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const { dy } = inputs as { dy: tf.TensorInfo };
+  if (dy.dtype !== 'float32' || dy.shape.length !== 4) throw new Error(`${MEAN_POOL3_GRAD} (tensorflow): expected float32 dy [N,H,W,C], got ${dy.dtype} [${dy.shape}]`);
+  const b = backend as NativeBackend;
+  const { binding } = b;
+  const filter = tf.fill([3, 3, dy.shape[3]!, 1], 1 / 9);
+  const dx = b.executeSingleOutput('DepthwiseConv2dNative', [
+    { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+    { name: 'strides', type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+    { name: 'padding', type: binding.TF_ATTR_STRING, value: 'EXPLICIT' },
+    { name: 'explicit_paddings', type: binding.TF_ATTR_INT, value: [0, 0, 2, 2, 2, 2, 0, 0] },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'dilations', type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+  ], [dy, filter]);
+  filter.dispose();
+  return dx;
+}
+
+/** ReluGrad(dy, y): dy where y > 0, else 0. */
+function reluGradNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const { dy, y } = inputs as Record<'dy' | 'y', tf.TensorInfo>;
+  const b = backend as NativeBackend;
+  return b.executeSingleOutput('ReluGrad', [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }], [dy, y]);
+}
+
+/** The scratch resource variables (param, m, v) of one tensorflow backend object. */
+const adamScratch = new WeakMap<object, tf.Tensor[]>();
+let scratchSets = 0;
+
+function scratchVariables(b: NativeBackend): tf.Tensor[] {
+  let handles = adamScratch.get(b);
+  if (!handles) {
+    const { binding } = b;
+    handles = ['param', 'm', 'v'].map((name) => tf.keep(b.executeSingleOutput('VarHandleOp', [
+      { name: 'container', type: binding.TF_ATTR_STRING, value: '' },
+      // Distinct names: in eager mode, handles with an empty shared_name all reach one variable.
+      { name: 'shared_name', type: binding.TF_ATTR_STRING, value: `stereodepth_adam_${name}_${++scratchSets}` },
+      { name: 'dtype', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+      { name: 'shape', type: binding.TF_ATTR_SHAPE, value: [-1] },
+    ], [])));
+    adamScratch.set(b, handles);
+  }
+  return handles;
+}
+
+function adamUpdateNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { param, m, v, grad } = inputs as Record<'param' | 'm' | 'v' | 'grad', tf.TensorInfo>;
+  for (const t of [m, v, grad]) {
+    if (t.dtype !== 'float32' || param.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, param.shape)) {
+      throw new Error(`${ADAM_UPDATE} (tensorflow): param, m, v and grad must be float32 of one shape, got [${param.shape}] ${param.dtype} and [${t.shape}] ${t.dtype}`);
+    }
+  }
+  const b = backend as NativeBackend;
+  const { binding } = b;
+  const c = attrs as unknown as AdamCoefficients;
+  const handles = scratchVariables(b);
+  const dtype = { name: 'dtype', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
+  const assignAttrs = [dtype, { name: 'validate_shape', type: binding.TF_ATTR_BOOL, value: false }];
+  [param, m, v].forEach((t, i) => b.executeMultipleOutputs('AssignVariableOp', assignAttrs, [handles[i]!, t], 0));
+  const scalars = [0, 0, c.stepSize * c.sqrtBiasCorrection2, c.beta1, c.beta2, c.epsilon * c.sqrtBiasCorrection2].map((x) => tf.scalar(x));
+  b.executeMultipleOutputs('ResourceApplyAdam', [
+    { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+    { name: 'use_locking', type: binding.TF_ATTR_BOOL, value: false },
+    { name: 'use_nesterov', type: binding.TF_ATTR_BOOL, value: false },
+  ], [...handles, ...scalars, grad], 0);
+  tf.dispose(scalars);
+  // Each read shares the variable's buffer; the next update's assignments replace the buffers, never write into them.
+  return handles.map((h) => b.executeSingleOutput('ReadVariableOp', [dtype], [h]));
+}
+
+/** Registers the tensorflow-backend kernels (idempotent); called when tfjs-node has loaded. */
+export function registerNativeKernels(): void {
+  const kernels: [string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]][] = [
+    [BATCH_NORM_TRAIN, batchNormTrainNative],
+    [BATCH_NORM_TRAIN_GRAD, batchNormTrainGradNative],
+    [ADAM_UPDATE, adamUpdateNative],
+    [MEAN_POOL3_GRAD, meanPool3GradNative],
+    [RELU_GRAD, reluGradNative],
+    [REFLECT_PAD, (args) => mirrorPad('MirrorPad', args)],
+    [REFLECT_PAD_GRAD, (args) => mirrorPad('MirrorPadGrad', args)],
+  ];
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (!tf.getKernel(kernelName, 'tensorflow')) tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+}

@@ -1,0 +1,107 @@
+import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/index.js';
+import { ADAM_UPDATE } from '../../src/backend/adam_kernel.js';
+import { MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
+import { REFLECT_PAD, reflectPad } from '../../src/backend/reflect_pad.js';
+import { RELU_GRAD, relu } from '../../src/backend/relu.js';
+import { Rng } from '../../src/util/random.js';
+import { onTensorflowAndCpu, testBackends } from '../helpers/backends.js';
+import { relErr } from '../helpers/compare.js';
+
+/**
+ * The tensorflow backend's native kernels (src/backend/native_kernels.ts: MirrorPad / MirrorPadGrad, ResourceApplyAdam,
+ * the mean-pool gradient, ReluGrad) against the cpu backend: values and gradients within 1e-4 relative error or tighter.
+ * Batch norm's (FusedBatchNormV3 / FusedBatchNormGradV3) are checked in batchnorm.test.ts.
+ */
+const hasNative = testBackends().includes('tensorflow');
+
+describe.skipIf(!hasNative)('tensorflow reflection pad against cpu (MirrorPad; skipped without tfjs-node)', () => {
+  const padCases: [[number, number, number, number], number][] = [[[2, 5, 7, 3], 1], [[1, 3, 10, 4], 1], [[1, 6, 5, 2], 2], [[1, 7, 9, 3], 3]];
+  for (const [shape, p] of padCases) {
+    it(`reflection pad [${shape}] by ${p}: values and gradient`, async () => {
+      await initBackend('tensorflow');
+      expect(tf.getKernel(REFLECT_PAD, 'tensorflow')).toBeDefined();
+      const rng = new Rng(shape[2] * 10 + p);
+      const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+      const padded: [number, number, number, number] = [shape[0], shape[1] + 2 * p, shape[2] + 2 * p, shape[3]];
+      const dyv = Float32Array.from({ length: padded.reduce((a, b) => a * b, 1) }, () => rng.normal());
+      const [native, cpu] = await onTensorflowAndCpu(() => {
+        const x = tf.tensor4d(xv, shape);
+        const dy = tf.tensor4d(dyv, padded);
+        return [reflectPad(x, p), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(reflectPad(t as tf.Tensor4D, p), dy)))(x)];
+      });
+      expect(Array.from(native[0]!)).toEqual(Array.from(cpu[0]!));
+      expect(relErr(native[1]!, cpu[1]!)).toBeLessThanOrEqual(1e-6);
+    });
+  }
+});
+
+describe.skipIf(!hasNative)('tensorflow Adam update (ResourceApplyAdam; skipped without tfjs-node)', () => {
+  it('matches the cpu ops over three steps and leaves its inputs unchanged', async () => {
+    const { adamUpdate } = await import('../../src/backend/adam_kernel.js');
+    await initBackend('tensorflow');
+    expect(tf.getKernel(ADAM_UPDATE, 'tensorflow')).toBeDefined();
+    const rng = new Rng(11);
+    const shape = [3, 3, 8, 5];
+    const n = 3 * 3 * 8 * 5;
+    const p0 = Float32Array.from({ length: n }, () => rng.normal());
+    // Gradients of mixed magnitudes, some far below epsilon's scale, so the placement of epsilon matters.
+    const grads = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rng.normal() * 10 ** Math.floor(rng.uniform(-9, 1))));
+    const [native, cpu] = await onTensorflowAndCpu(() => {
+      let [param, m, v] = [tf.tensor(p0, shape), tf.zeros(shape), tf.zeros(shape)];
+      const lr = 1e-3;
+      grads.forEach((gv, step) => {
+        const t = step + 1;
+        const g = tf.tensor(gv, shape);
+        const before = [param, m, v].map((x) => Float32Array.from(x.dataSync() as Float32Array));
+        const c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: lr / (1 - 0.9 ** t), sqrtBiasCorrection2: Math.sqrt(1 - 0.999 ** t) };
+        const next = adamUpdate(param, m, v, g, c);
+        [param, m, v].forEach((x, i) => expect(Array.from(x.dataSync() as Float32Array)).toEqual(Array.from(before[i]!)));
+        [param, m, v] = next;
+      });
+      return [param, m, v];
+    });
+    ['param', 'm', 'v'].forEach((what, k) => expect(relErr(native[k]!, cpu[k]!), what).toBeLessThanOrEqual(1e-4));
+    // The update moved the parameters by ~lr per step: a relative check on the change itself.
+    const moved = (x: Float32Array) => x.map((val, i) => val - p0[i]!);
+    expect(relErr(moved(native[0]!), moved(cpu[0]!))).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe.skipIf(!hasNative)('tensorflow 3x3 mean-pool gradient (depthwise box filter; skipped without tfjs-node)', () => {
+  for (const shape of [[2, 7, 9, 3], [4, 12, 40, 3], [1, 5, 5, 15]] as [number, number, number, number][]) {
+    it(`[${shape}]: meanPool3x3 values and gradient match cpu's avgPool and AvgPoolGrad`, async () => {
+      await initBackend('tensorflow');
+      expect(tf.getKernel(MEAN_POOL3_GRAD, 'tensorflow')).toBeDefined();
+      const rng = new Rng(shape[1] * 100 + shape[3]);
+      const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+      const out: [number, number, number, number] = [shape[0], shape[1] - 2, shape[2] - 2, shape[3]];
+      const dyv = Float32Array.from({ length: out.reduce((a, b) => a * b, 1) }, () => rng.normal());
+      const [native, cpu] = await onTensorflowAndCpu(() => {
+        const x = tf.tensor4d(xv, shape);
+        const dy = tf.tensor4d(dyv, out);
+        return [meanPool3x3(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(meanPool3x3(t as tf.Tensor4D), dy)))(x)];
+      });
+      expect(relErr(native[0]!, cpu[0]!)).toBeLessThanOrEqual(1e-6);
+      expect(relErr(native[1]!, cpu[1]!)).toBeLessThanOrEqual(1e-5);
+    });
+  }
+});
+
+describe.skipIf(!hasNative)('tensorflow ReLU gradient (ReluGrad; skipped without tfjs-node)', () => {
+  it('relu values and gradient match cpu, zeros included', async () => {
+    await initBackend('tensorflow');
+    expect(tf.getKernel(RELU_GRAD, 'tensorflow')).toBeDefined();
+    const rng = new Rng(5);
+    const xv = Float32Array.from({ length: 2 * 6 * 7 * 4 }, (_, i) => (i % 9 === 0 ? 0 : rng.normal()));
+    const dyv = Float32Array.from({ length: xv.length }, () => rng.normal());
+    const [native, cpu] = await onTensorflowAndCpu(() => {
+      const x = tf.tensor4d(xv, [2, 6, 7, 4]);
+      const dy = tf.tensor4d(dyv, [2, 6, 7, 4]);
+      return [relu(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(relu(t), dy)))(x)];
+    });
+    expect(Array.from(native[0]!)).toEqual(Array.from(cpu[0]!));
+    expect(Array.from(native[1]!)).toEqual(Array.from(cpu[1]!));
+  });
+});
