@@ -185,8 +185,36 @@ function adamUpdateNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
   return handles.map((h) => b.executeSingleOutput('ReadVariableOp', [dtype], [h]));
 }
 
+/**
+ * ResizeBilinearGrad with TensorFlow's half_pixel_centers attribute. tfjs-node 4.22's own kernel passes only
+ * align_corners, so the gradient of a half-pixel (torch align_corners=False) resize came out for the other sampling
+ * grid: off by up to 100% of the gradient (test/models/mobile_layers_backends.test.ts), which the decoders that
+ * upsample by bilinear resize (resize_dw) trained with.
+ */
+function resizeBilinearGradNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { images, dy } = inputs as Record<'images' | 'dy', tf.TensorInfo>;
+  const b = backend as NativeBackend;
+  const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters: boolean };
+  return b.executeSingleOutput('ResizeBilinearGrad', [
+    { name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT },
+    { name: 'align_corners', type: b.binding.TF_ATTR_BOOL, value: alignCorners },
+    { name: 'half_pixel_centers', type: b.binding.TF_ATTR_BOOL, value: halfPixelCenters },
+  ], [dy, images]);
+}
+
+/** tfjs-node kernels replaced by the project's (they compute something else than tfjs-core's contract). */
+const REPLACED_KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [['ResizeBilinearGrad', resizeBilinearGradNative]];
+let replaced = false;
+
 /** Registers the tensorflow-backend kernels (idempotent); called when tfjs-node has loaded. */
 export function registerNativeKernels(): void {
+  if (!replaced) {
+    for (const [kernelName, kernelFunc] of REPLACED_KERNELS) {
+      if (tf.getKernel(kernelName, 'tensorflow')) tf.unregisterKernel(kernelName, 'tensorflow');
+      tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    }
+    replaced = true;
+  }
   const kernels: [string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]][] = [
     [BATCH_NORM_TRAIN, batchNormTrainNative],
     [BATCH_NORM_TRAIN_GRAD, batchNormTrainGradNative],
