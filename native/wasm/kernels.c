@@ -280,14 +280,15 @@ void adam_f32(const float *p, const float *m, const float *v, const float *g, fl
 /*
  * MaxPoolGrad (src/backend/wasm_kernels.ts): each dy value is added to dx at the first maximum of its window in
  * row-major order (the tie rule of the cpu backend's maxPoolPositions), windows visited in output order, so
- * overlapping windows add in the JS kernel's order. g = [batch, inH, inW, c, oh, ow, sh, sw, kh, kw, pt, pl];
- * best (c floats) and best_idx (c ints) are scratch; dx must arrive zeroed (a zeroing loop here would compile to a
- * memset call, which the module cannot import).
+ * overlapping windows add in the same order as the JS kernel this replaced (the channels of one window write distinct
+ * dx values, so 4 of them at once change nothing). g = [batch, inH, inW, c, oh, ow, sh, sw, kh, kw, pt, pl]; dx must
+ * arrive zeroed (a zeroing loop here would compile to a memset call, which the module cannot import).
  */
 EXPORT(max_pool_grad_f32)
-void max_pool_grad_f32(const float *x, const float *dy, float *dx, const int *g, float *best, int *best_idx) {
+void max_pool_grad_f32(const float *x, const float *dy, float *dx, const int *g) {
   const int batch = g[0], in_h = g[1], in_w = g[2], c = g[3], oh = g[4], ow = g[5];
   const int sh = g[6], sw = g[7], kh = g[8], kw = g[9], pt = g[10], pl = g[11];
+  const v128_t lane = wasm_i32x4_make(0, 1, 2, 3);
   for (int b = 0; b < batch; b++) {
     for (int r = 0; r < oh; r++) {
       const int h0 = r * sh - pt < 0 ? 0 : r * sh - pt;
@@ -295,25 +296,36 @@ void max_pool_grad_f32(const float *x, const float *dy, float *dx, const int *g,
       for (int col = 0; col < ow; col++) {
         const int w0 = col * sw - pl < 0 ? 0 : col * sw - pl;
         const int w1 = col * sw - pl + kw > in_w ? in_w : col * sw - pl + kw;
-        for (int d = 0; d < c; d++) {
-          best[d] = -__builtin_inff();
-          best_idx[d] = -1;
-        }
-        for (int h = h0; h < h1; h++) {
-          for (int w = w0; w < w1; w++) {
-            const int base = ((b * in_h + h) * in_w + w) * c;
-            for (int d = 0; d < c; d++) {
-              const float v = x[base + d];
-              if (v > best[d]) {
-                best[d] = v;
-                best_idx[d] = base + d;
-              }
+        const float *dyr = dy + ((long)(b * oh + r) * ow + col) * c;
+        int d = 0;
+        for (; d + 4 <= c; d += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff()), at = wasm_i32x4_splat(-1);
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              const int base = ((b * in_h + h) * in_w + w) * c + d;
+              const v128_t v = wasm_v128_load(x + base);
+              const v128_t greater = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, greater);
+              at = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(base), lane), at, greater);
             }
           }
+          const int i0 = wasm_i32x4_extract_lane(at, 0), i1 = wasm_i32x4_extract_lane(at, 1);
+          const int i2 = wasm_i32x4_extract_lane(at, 2), i3 = wasm_i32x4_extract_lane(at, 3);
+          if (i0 >= 0) dx[i0] += dyr[d];
+          if (i1 >= 0) dx[i1] += dyr[d + 1];
+          if (i2 >= 0) dx[i2] += dyr[d + 2];
+          if (i3 >= 0) dx[i3] += dyr[d + 3];
         }
-        const float *dyr = dy + ((long)(b * oh + r) * ow + col) * c;
-        for (int d = 0; d < c; d++) {
-          if (best_idx[d] >= 0) dx[best_idx[d]] += dyr[d];
+        for (; d < c; d++) {
+          float best = -__builtin_inff();
+          int at = -1;
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              const int idx = ((b * in_h + h) * in_w + w) * c + d;
+              if (x[idx] > best) best = x[idx], at = idx;
+            }
+          }
+          if (at >= 0) dx[at] += dyr[d];
         }
       }
     }

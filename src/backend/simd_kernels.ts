@@ -44,7 +44,7 @@ interface SimdExports extends BinaryExports {
   equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
   not_equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
   logical_and_u8(a: number, b: number, y: number, n: number): void;
-  max_pool_grad_f32(x: number, dy: number, dx: number, geometry: number, best: number, bestIdx: number): void;
+  max_pool_grad_f32(x: number, dy: number, dx: number, geometry: number): void;
   batch_norm_train_f32(x: number, gamma: number, beta: number, eps: number, y: number, mean: number, variance: number,
     rows: number, c: number, scratch: number): void;
   batch_norm_train_grad_f32(dy: number, x: number, gamma: number, mean: number, variance: number, eps: number, dx: number,

@@ -376,9 +376,9 @@ function resizeBilinearGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensor
 }
 
 /**
- * MaxPoolGrad as an argmax scatter in the SIMD module (native/wasm/kernels.c; ~10x the JS loop it replaced, same
- * adds in the same order): each dy value goes to the first maximum of its window in row-major order, the tie rule of
- * the cpu backend's maxPoolPositions (TF MaxPoolGrad).
+ * MaxPoolGrad as an argmax scatter in the SIMD module (native/wasm/kernels.c; 4 channels at a time, the same adds
+ * in the same order as the JS loop it replaced): each dy value goes to the first maximum of its window in row-major
+ * order, the tie rule of the cpu backend's maxPoolPositions (TF MaxPoolGrad).
  */
 function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
   const { dy, input } = inputs as { dy: Info; input: Info };
@@ -395,11 +395,8 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   const geometry = backend.makeOutput([12], 'int32') as Info;
   (backend.typedArrayFromHeap(geometry) as Int32Array).set([batch, inH, inW, channels, info.outHeight, info.outWidth,
     info.strideHeight, info.strideWidth, info.filterHeight, info.filterWidth, info.padInfo.top, info.padInfo.left]);
-  const best = backend.makeOutput([channels], 'float32') as Info;
-  const bestIdx = backend.makeOutput([channels], 'int32') as Info;
-  const o = (t: Info): number => offsetOf(backend, t);
-  simdKernels(backend).max_pool_grad_f32(o(input), o(dy), o(out), o(geometry), o(best), o(bestIdx));
-  for (const t of [geometry, best, bestIdx]) backend.disposeData(t.dataId);
+  simdKernels(backend).max_pool_grad_f32(offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, out), offsetOf(backend, geometry));
+  backend.disposeData(geometry.dataId);
   return out;
 }
 
