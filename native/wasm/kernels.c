@@ -449,3 +449,20 @@ EXPORT(logical_and_u8) void logical_and_u8(const unsigned char *a, const unsigne
   }
   for (; i < n; i++) y[i] = (a[i] != 0) & (b[i] != 0);
 }
+
+/* 1 if any of x[0..n) is NaN or +-Inf (x - x is NaN exactly there), else 0: the training step's finite check. */
+EXPORT(any_non_finite_f32) int any_non_finite_f32(const float *x, int n) {
+  v128_t bad = wasm_i32x4_splat(0);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    const v128_t d = wasm_f32x4_sub(v, v);
+    bad = wasm_v128_or(bad, wasm_f32x4_ne(d, d));
+  }
+  int any = wasm_v128_any_true(bad);
+  for (; i < n; i++) {
+    const float d = x[i] - x[i];
+    any |= d != d;
+  }
+  return any;
+}

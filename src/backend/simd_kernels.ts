@@ -43,6 +43,7 @@ interface SimdExports extends BinaryExports {
   less_equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
   equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
   not_equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  any_non_finite_f32(x: number, n: number): number;
   logical_and_u8(a: number, b: number, y: number, n: number): void;
   max_pool_grad_f32(x: number, dy: number, dx: number, geometry: number): void;
   batch_norm_train_f32(x: number, gamma: number, beta: number, eps: number, y: number, mean: number, variance: number,

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 
 import { adamUpdate, adamUpdateOps, ADAM_UPDATE, type AdamCoefficients } from '../../src/backend/adam_kernel.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/backend/batchnorm_kernels.js';
+import { nonFiniteFlags, NON_FINITE_FLAGS } from '../../src/backend/finite_kernel.js';
 import { initBackend } from '../../src/backend/index.js';
 import { stockWasmKernel } from '../../src/backend/wasm_kernels.js';
 import { Rng } from '../../src/util/random.js';
@@ -196,6 +197,33 @@ describe('MaxPoolGrad in the SIMD module (wasm)', () => {
       tf.dispose([x, y, dy, got]);
     });
   }
+});
+
+describe('the finite check in the SIMD module (wasm)', () => {
+  it('flags exactly the tensors that sum(x * 0) flags on cpu (NaN, +-Inf in the SIMD body or the tail; huge, zero, empty)', async () => {
+    const arrays = [
+      values(1031, 6),
+      Float32Array.from(values(1031, 7), (v, i) => (i === 517 ? Infinity : v)),
+      Float32Array.from(values(1031, 8), (v, i) => (i === 1030 ? NaN : v)),
+      Float32Array.from(values(9, 9), (v, i) => (i === 0 ? -Infinity : v)),
+      Float32Array.from({ length: 13 }, (_, i) => (i % 2 ? 3.4e38 : -3.4e38)),
+      new Float32Array(5),
+      new Float32Array(0),
+      Float32Array.from([NaN]),
+    ];
+    const flagsOn = async (backend: 'cpu' | 'wasm'): Promise<boolean[]> => {
+      await initBackend(backend);
+      const ts = arrays.map((a) => tf.tensor1d(a));
+      const f = nonFiniteFlags(ts);
+      const out = Array.from(f.dataSync(), (v) => Number.isFinite(v));
+      tf.dispose([...ts, f]);
+      return out;
+    };
+    const want = await flagsOn('cpu');
+    expect(want).toEqual([true, false, false, false, true, true, true, false]);
+    expect(tf.getKernel(NON_FINITE_FLAGS, 'wasm')).toBeDefined();
+    expect(await flagsOn('wasm')).toEqual(want);
+  });
 });
 
 const hasClang = ['clang', 'wasm-ld'].every((c) => spawnSync(c, ['--version']).status === 0);
