@@ -93,7 +93,8 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
 async function loadNative(pkg: string): Promise<Loaded> {
   await import(pkg);
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but tf.setBackend("tensorflow") failed`);
-  registerNativeKernels();
+  // The native kernels read FusedBatchNorm's reserve outputs as the CPU kernels define them (cuDNN's differ); untested on GPU.
+  if (pkg === '@tensorflow/tfjs-node') registerNativeKernels();
   // libtensorflow's intra-op pool defaults to one thread per core.
   const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
   const notes: Record<string, string> = {};

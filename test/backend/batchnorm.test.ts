@@ -4,6 +4,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm_kernels.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
+import { onTensorflowAndCpu, testBackends } from '../helpers/backends.js';
 import { relErr } from '../helpers/compare.js';
 
 /**
@@ -15,6 +16,17 @@ function reference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: n
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
+/** Random inputs for a layer of `shape`: x with an offset mean and uneven scales per channel (as conv outputs have), gamma, beta, dy. */
+function batchNormCase(shape: [number, number, number, number], seed: number) {
+  const rng = new Rng(shape.reduce((a, b) => a * 10 + b, seed));
+  const c = shape[3];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const xv = Float32Array.from({ length: n }, (_, i) => 3 + (1 + (i % c)) * rng.normal());
+  const gv = Float32Array.from({ length: c }, () => rng.uniform(0.5, 1.5));
+  const bv = Float32Array.from({ length: c }, () => rng.uniform(-0.5, 0.5));
+  const dyv = Float32Array.from({ length: n }, () => rng.normal());
+  return { c, n, xv, gv, bv, dyv };
+}
 
 describe.each(['cpu', 'wasm'] as const)('fused training batch norm on %s', (backend) => {
   const shapes: [number, number, number, number][] = [[2, 5, 7, 3], [4, 3, 2, 16], [1, 1, 3, 5]];
@@ -22,14 +34,7 @@ describe.each(['cpu', 'wasm'] as const)('fused training batch norm on %s', (back
     it(`[${shape}] matches the tf-op composite (values, grads of x/gamma/beta, running stats)`, async () => {
       await initBackend(backend);
       expect(tf.getKernel(BATCH_NORM_TRAIN, backend)).toBeDefined();
-      const rng = new Rng(shape.reduce((a, b) => a * 10 + b, 0));
-      const c = shape[3];
-      const n = shape.reduce((a, b) => a * b, 1);
-      // An offset mean and uneven scales per channel, as conv outputs have.
-      const xv = Float32Array.from({ length: n }, (_, i) => 3 + (1 + (i % c)) * rng.normal());
-      const gv = Float32Array.from({ length: c }, () => rng.uniform(0.5, 1.5));
-      const bv = Float32Array.from({ length: c }, () => rng.uniform(-0.5, 0.5));
-      const dyv = Float32Array.from({ length: n }, () => rng.normal());
+      const { c, n, xv, gv, bv, dyv } = batchNormCase(shape, 0);
       const store = new ParamStore();
       const p = createBatchNorm(store, 'bn', c);
       p.gamma.assign(tf.tensor1d(gv));
@@ -63,4 +68,33 @@ describe.each(['cpu', 'wasm'] as const)('fused training batch norm on %s', (back
       store.dispose();
     });
   }
+});
+
+// The tensorflow backend's kernels (src/backend/native_kernels.ts: FusedBatchNormV3 / FusedBatchNormGradV3) against cpu's.
+describe.skipIf(!testBackends().includes('tensorflow'))('training batch norm on tensorflow against cpu (skipped without tfjs-node)', () => {
+  const bnShapes: [number, number, number, number][] = [[2, 5, 7, 3], [4, 3, 2, 16], [1, 1, 3, 5], [4, 12, 40, 64]];
+  for (const shape of bnShapes) {
+    it(`training batch norm [${shape}]: y, dx, dgamma, dbeta and running statistics`, async () => {
+      await initBackend('tensorflow');
+      expect(tf.getKernel(BATCH_NORM_TRAIN, 'tensorflow')).toBeDefined();
+      const { c, xv, gv, bv, dyv } = batchNormCase(shape, 7);
+      const [native, cpu] = await onTensorflowAndCpu(() => {
+        const store = new ParamStore();
+        const p = createBatchNorm(store, 'bn', c);
+        const x = tf.tensor4d(xv, shape);
+        const dy = tf.tensor4d(dyv, shape);
+        const f = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor4D =>
+          batchNorm(xx as tf.Tensor4D, { ...p, gamma: g as tf.Variable, beta: b as tf.Variable }, true);
+        const inputs = [x, tf.tensor1d(gv), tf.tensor1d(bv)];
+        const out = [f(x, inputs[1]!, inputs[2]!), ...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), dy)))(inputs)];
+        const stats = [tf.clone(p.runningMean), tf.clone(p.runningVar)];
+        store.dispose();
+        return [...out, ...stats];
+      });
+      ['y', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'].forEach((what, k) => {
+        expect(relErr(native[k]!, cpu[k]!), what).toBeLessThanOrEqual(1e-4);
+      });
+    });
+  }
+
 });

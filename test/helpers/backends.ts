@@ -3,6 +3,9 @@
  * (a message says why it is skipped otherwise).
  */
 import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+
+import { initBackend } from '../../src/backend/index.js';
 
 export type TestBackend = 'cpu' | 'wasm' | 'tensorflow';
 
@@ -18,4 +21,14 @@ export function testBackends(): TestBackend[] {
     console.warn('testBackends: @tensorflow/tfjs-node is not installed; tests on the tensorflow backend are skipped');
   }
   return cached;
+}
+
+/** Runs `f` on tensorflow, then on cpu, and returns both results copied out: [tensorflow, cpu]. */
+export async function onTensorflowAndCpu(f: () => tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
+  const results: Float32Array[][] = [];
+  for (const backend of ['tensorflow', 'cpu'] as const) {
+    await initBackend(backend);
+    results.push(tf.tidy(() => f().map((t) => Float32Array.from(t.dataSync() as Float32Array))));
+  }
+  return [results[0]!, results[1]!];
 }

@@ -65,7 +65,7 @@ describe('benchConfigStep on wasm (tiny world, 64x192)', { timeout: 600_000 }, (
     for (const l of r.losses) expect(Number.isFinite(l)).toBe(true);
     // monodepth v1 warps with the 1-D row sampler (gathers), never the 2-D grid sampler's camera projection.
     const names = r.profile!.kernels.map((k) => k.kernel);
-    expect(names).toContain('GatherV2');
+    expect(names).toContain('GatherNd');
     expect(names).not.toContain('BatchMatMul');
   });
 });
