@@ -23,6 +23,7 @@
  * loaded with param, m and v (AssignVariableOp takes the tensor's buffer; TensorFlow copies on write) and read back
  * after the update. TensorFlow's Adam puts epsilon beside sqrt(v) and the bias corrections into lr; with beta powers 0,
  * lr = stepSize * sqrt(1 - beta2^t) and epsilon * sqrt(1 - beta2^t) it is torch's update, rounded in another order.
+ * (TensorFlow also forms 1 - beta2 in float32, so v comes out ~1.3e-5 relatively smaller than torch's: within 1e-4.)
  *
  * tfjs-node is an optional dependency, so nothing here imports it: the kernels reach the binding through the backend
  * object tfjs hands to every kernel.
