@@ -276,3 +276,193 @@ void adam_f32(const float *p, const float *m, const float *v, const float *g, fl
     po[i] = p[i] - (nm / d) * stepSize;
   }
 }
+
+/*
+ * MaxPoolGrad (src/backend/wasm_kernels.ts): each dy value is added to dx at the first maximum of its window in
+ * row-major order (the tie rule of the cpu backend's maxPoolPositions), windows visited in output order, so
+ * overlapping windows add in the same order as the JS kernel this replaced (the channels of one window write distinct
+ * dx values, so 4 of them at once change nothing). g = [batch, inH, inW, c, oh, ow, sh, sw, kh, kw, pt, pl]; dx must
+ * arrive zeroed (a zeroing loop here would compile to a memset call, which the module cannot import).
+ */
+EXPORT(max_pool_grad_f32)
+void max_pool_grad_f32(const float *x, const float *dy, float *dx, const int *g) {
+  const int batch = g[0], in_h = g[1], in_w = g[2], c = g[3], oh = g[4], ow = g[5];
+  const int sh = g[6], sw = g[7], kh = g[8], kw = g[9], pt = g[10], pl = g[11];
+  const v128_t lane = wasm_i32x4_make(0, 1, 2, 3);
+  for (int b = 0; b < batch; b++) {
+    for (int r = 0; r < oh; r++) {
+      const int h0 = r * sh - pt < 0 ? 0 : r * sh - pt;
+      const int h1 = r * sh - pt + kh > in_h ? in_h : r * sh - pt + kh;
+      for (int col = 0; col < ow; col++) {
+        const int w0 = col * sw - pl < 0 ? 0 : col * sw - pl;
+        const int w1 = col * sw - pl + kw > in_w ? in_w : col * sw - pl + kw;
+        const float *dyr = dy + ((long)(b * oh + r) * ow + col) * c;
+        int d = 0;
+        for (; d + 4 <= c; d += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff()), at = wasm_i32x4_splat(-1);
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              const int base = ((b * in_h + h) * in_w + w) * c + d;
+              const v128_t v = wasm_v128_load(x + base);
+              const v128_t greater = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, greater);
+              at = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(base), lane), at, greater);
+            }
+          }
+          const int i0 = wasm_i32x4_extract_lane(at, 0), i1 = wasm_i32x4_extract_lane(at, 1);
+          const int i2 = wasm_i32x4_extract_lane(at, 2), i3 = wasm_i32x4_extract_lane(at, 3);
+          if (i0 >= 0) dx[i0] += dyr[d];
+          if (i1 >= 0) dx[i1] += dyr[d + 1];
+          if (i2 >= 0) dx[i2] += dyr[d + 2];
+          if (i3 >= 0) dx[i3] += dyr[d + 3];
+        }
+        for (; d < c; d++) {
+          float best = -__builtin_inff();
+          int at = -1;
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              const int idx = ((b * in_h + h) * in_w + w) * c + d;
+              if (x[idx] > best) best = x[idx], at = idx;
+            }
+          }
+          if (at >= 0) dx[at] += dyr[d];
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Training batch norm (src/backend/batchnorm_kernels.ts), the JS kernels' float64 arithmetic in their order, so the
+ * results are the same to the bit: x viewed as [rows, c]; mean = sum x / rows, var = sum (x - mean)^2 / rows,
+ * y = x * (gamma / sqrt(var + eps)) + (beta - mean * scale) rounded to float32. s is scratch for 4c doubles, the
+ * first 2c zeroed by the caller (the accumulators).
+ */
+EXPORT(batch_norm_train_f32)
+void batch_norm_train_f32(const float *x, const float *gamma, const float *beta, double eps, float *y, float *mean_out,
+                          float *var_out, int rows, int c, double *s) {
+  double *mean = s, *var = s + c, *scale = s + 2 * c, *shift = s + 3 * c;
+  const double n = (double)rows;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * c;
+    for (int d = 0; d < c; d++) mean[d] += (double)xr[d];
+  }
+  for (int d = 0; d < c; d++) mean[d] /= n;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * c;
+    for (int d = 0; d < c; d++) {
+      const double e = (double)xr[d] - mean[d];
+      var[d] += e * e;
+    }
+  }
+  for (int d = 0; d < c; d++) {
+    var[d] /= n;
+    scale[d] = (double)gamma[d] / __builtin_sqrt(var[d] + eps);
+    shift[d] = (double)beta[d] - mean[d] * scale[d];
+    mean_out[d] = (float)mean[d];
+    var_out[d] = (float)var[d];
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * c;
+    float *yr = y + (long)r * c;
+    for (int d = 0; d < c; d++) yr[d] = (float)((double)xr[d] * scale[d] + shift[d]);
+  }
+}
+
+/*
+ * Its gradient, as the JS kernel: inv = 1/sqrt(var + eps); dbeta = sum dy; dgamma = (sum dy*x - mean*dbeta) * inv;
+ * dx = k*dy + a*x + b with k = gamma*inv, a = (-k*inv*dgamma)/rows, b = (-k*dbeta)/rows - a*mean, in float64.
+ * s is scratch for 6c doubles, [c, 3c) zeroed by the caller (the accumulators).
+ */
+EXPORT(batch_norm_train_grad_f32)
+void batch_norm_train_grad_f32(const float *dy, const float *x, const float *gamma, const float *mean, const float *var,
+                               double eps, float *dx, float *dgamma_out, float *dbeta_out, int rows, int c, double *s) {
+  double *inv = s, *dbeta = s + c, *dyx = s + 2 * c, *k = s + 3 * c, *a = s + 4 * c, *b = s + 5 * c;
+  const double n = (double)rows;
+  for (int d = 0; d < c; d++) {
+    inv[d] = 1.0 / __builtin_sqrt((double)var[d] + eps);
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *gr = dy + (long)r * c, *xr = x + (long)r * c;
+    for (int d = 0; d < c; d++) {
+      const double gv = (double)gr[d];
+      dbeta[d] += gv;
+      dyx[d] += gv * (double)xr[d];
+    }
+  }
+  for (int d = 0; d < c; d++) {
+    const double dgamma = (dyx[d] - (double)mean[d] * dbeta[d]) * inv[d];
+    k[d] = (double)gamma[d] * inv[d];
+    a[d] = (-k[d] * inv[d] * dgamma) / n;
+    b[d] = (-k[d] * dbeta[d]) / n - a[d] * (double)mean[d];
+    dgamma_out[d] = (float)dgamma;
+    dbeta_out[d] = (float)dbeta[d];
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *gr = dy + (long)r * c, *xr = x + (long)r * c;
+    float *o = dx + (long)r * c;
+    for (int d = 0; d < c; d++) o[d] = (float)(k[d] * (double)gr[d] + a[d] * (double)xr[d] + b[d]);
+  }
+}
+
+/* Four float32 comparison masks (all-ones lanes) -> 16 bytes of 0/1. */
+static inline v128_t mask_bytes(v128_t m0, v128_t m1, v128_t m2, v128_t m3) {
+  const v128_t h0 = wasm_i16x8_narrow_i32x4(m0, m1), h1 = wasm_i16x8_narrow_i32x4(m2, m3);
+  return wasm_v128_and(wasm_i8x16_narrow_i16x8(h0, h1), wasm_i8x16_splat(1));
+}
+
+#define COMPARE_KERNEL(name, vop, sop)                                                                  \
+  EXPORT(name##_f32) void name##_f32(const float *a, const float *b, unsigned char *y, int n, int scalar) { \
+    int i = 0;                                                                                          \
+    if (scalar) {                                                                                       \
+      const float s = b[0];                                                                             \
+      const v128_t vs = wasm_f32x4_splat(s);                                                            \
+      for (; i + 16 <= n; i += 16)                                                                      \
+        wasm_v128_store(y + i, mask_bytes(vop(wasm_v128_load(a + i), vs), vop(wasm_v128_load(a + i + 4), vs), \
+                                          vop(wasm_v128_load(a + i + 8), vs), vop(wasm_v128_load(a + i + 12), vs))); \
+      for (; i < n; i++) y[i] = a[i] sop s;                                                             \
+    } else {                                                                                            \
+      for (; i + 16 <= n; i += 16)                                                                      \
+        wasm_v128_store(y + i, mask_bytes(vop(wasm_v128_load(a + i), wasm_v128_load(b + i)),            \
+                                          vop(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)),    \
+                                          vop(wasm_v128_load(a + i + 8), wasm_v128_load(b + i + 8)),    \
+                                          vop(wasm_v128_load(a + i + 12), wasm_v128_load(b + i + 12)))); \
+      for (; i < n; i++) y[i] = a[i] sop b[i];                                                          \
+    }                                                                                                   \
+  }
+
+/* y = a op b (or op the single value b[0]) as 0/1 bytes, IEEE comparisons (false with NaN; -0 == +0). */
+COMPARE_KERNEL(greater, wasm_f32x4_gt, >)
+COMPARE_KERNEL(greater_equal, wasm_f32x4_ge, >=)
+COMPARE_KERNEL(less, wasm_f32x4_lt, <)
+COMPARE_KERNEL(less_equal, wasm_f32x4_le, <=)
+COMPARE_KERNEL(equal, wasm_f32x4_eq, ==)
+COMPARE_KERNEL(not_equal, wasm_f32x4_ne, !=)
+
+/* y = (a != 0) & (b != 0) for bool bytes (b the same length). */
+EXPORT(logical_and_u8) void logical_and_u8(const unsigned char *a, const unsigned char *b, unsigned char *y, int n) {
+  const v128_t zero = wasm_i8x16_splat(0), one = wasm_i8x16_splat(1);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const v128_t ma = wasm_i8x16_ne(wasm_v128_load(a + i), zero), mb = wasm_i8x16_ne(wasm_v128_load(b + i), zero);
+    wasm_v128_store(y + i, wasm_v128_and(wasm_v128_and(ma, mb), one));
+  }
+  for (; i < n; i++) y[i] = (a[i] != 0) & (b[i] != 0);
+}
+
+/* 1 if any of x[0..n) is NaN or +-Inf (x - x is NaN exactly there), else 0: the training step's finite check. */
+EXPORT(any_non_finite_f32) int any_non_finite_f32(const float *x, int n) {
+  v128_t bad = wasm_i32x4_splat(0);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_v128_load(x + i);
+    const v128_t d = wasm_f32x4_sub(v, v);
+    bad = wasm_v128_or(bad, wasm_f32x4_ne(d, d));
+  }
+  int any = wasm_v128_any_true(bad);
+  for (; i < n; i++) {
+    const float d = x[i] - x[i];
+    any |= d != d;
+  }
+  return any;
+}

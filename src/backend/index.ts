@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
 import { registerAdamKernel } from './adam_kernel.js';
 import { registerBatchNormKernels } from './batchnorm_kernels.js';
+import { registerNonFiniteFlagsKernel } from './finite_kernel.js';
 import { registerCpuKernels } from './cpu_kernels.js';
 import { registerNativeKernels } from './native_kernels.js';
 import { registerReflectPadKernels } from './reflect_pad.js';
@@ -62,6 +63,7 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
   registerAdamKernel();
+  registerNonFiniteFlagsKernel();
   registerBatchNormKernels('wasm');
   registerReflectPadKernels('wasm');
   const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };

@@ -37,6 +37,19 @@ interface SimdExports extends BinaryExports {
   col2im_t_f32(G: number, geometry: number, dx: number, scratch: number): void;
   adam_f32(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, n: number,
     b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number): void;
+  greater_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  greater_equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  less_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  less_equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  not_equal_f32(a: number, b: number, y: number, n: number, scalar: number): void;
+  any_non_finite_f32(x: number, n: number): number;
+  logical_and_u8(a: number, b: number, y: number, n: number): void;
+  max_pool_grad_f32(x: number, dy: number, dx: number, geometry: number): void;
+  batch_norm_train_f32(x: number, gamma: number, beta: number, eps: number, y: number, mean: number, variance: number,
+    rows: number, c: number, scratch: number): void;
+  batch_norm_train_grad_f32(dy: number, x: number, gamma: number, mean: number, variance: number, eps: number, dx: number,
+    dgamma: number, dbeta: number, rows: number, c: number, scratch: number): void;
 }
 
 /** native/wasm from src/backend (sources) or dist/src/backend (the published package). */

@@ -28,7 +28,7 @@ import {
   conv2dBackpropFilterGemm, conv2dBackpropFilterShifted, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm,
   type ConvGeometry,
 } from './wasm_conv_gemm.js';
-import { simdKernelReplacements } from './simd_kernels.js';
+import { offsetOf, simdKernelReplacements, simdKernels } from './simd_kernels.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -376,7 +376,8 @@ function resizeBilinearGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensor
 }
 
 /**
- * MaxPoolGrad as a JS argmax scatter: each dy value goes to the first maximum of its window in row-major
+ * MaxPoolGrad as an argmax scatter in the SIMD module (native/wasm/kernels.c; 4 channels at a time, the same adds
+ * in the same order as the JS loop it replaced): each dy value goes to the first maximum of its window in row-major
  * order, the tie rule of the cpu backend's maxPoolPositions (TF MaxPoolGrad).
  */
 function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
@@ -388,42 +389,14 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const [batch, inH, inW, channels] = input.shape as [number, number, number, number];
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
   const out = backend.makeOutput(input.shape, 'float32') as Info;
-  const dx = heap(backend, out);
-  dx.fill(0);
-  const xv = heap(backend, input);
-  const dyv = heap(backend, dy);
-  // Channels innermost: the running maximum of every channel of one window at once.
-  const best = new Float32Array(channels);
-  const bestIdx = new Int32Array(channels);
-  for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) {
-    const h0 = Math.max(0, r * sh - pt);
-    const h1 = Math.min(inH, r * sh - pt + kh);
-    for (let c = 0; c < ow; c++) {
-      const w0 = Math.max(0, c * sw - pl);
-      const w1 = Math.min(inW, c * sw - pl + kw);
-      best.fill(-Infinity);
-      bestIdx.fill(-1);
-      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) {
-        const base = ((b * inH + h) * inW + w) * channels;
-        for (let d = 0; d < channels; d++) {
-          const v = xv[base + d]!;
-          if (v > best[d]!) {
-            best[d] = v;
-            bestIdx[d] = base + d;
-          }
-        }
-      }
-      const dyBase = ((b * oh + r) * ow + c) * channels;
-      for (let d = 0; d < channels; d++) {
-        const idx = bestIdx[d]!;
-        if (idx >= 0) dx[idx] += dyv[dyBase + d]!;
-      }
-    }
-  }
+  heap(backend, out).fill(0);
+  if (channels === 0) return out;
+  const geometry = backend.makeOutput([12], 'int32') as Info;
+  (backend.typedArrayFromHeap(geometry) as Int32Array).set([batch, inH, inW, channels, info.outHeight, info.outWidth,
+    info.strideHeight, info.strideWidth, info.filterHeight, info.filterWidth, info.padInfo.top, info.padInfo.left]);
+  simdKernels(backend).max_pool_grad_f32(offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, out), offsetOf(backend, geometry));
+  backend.disposeData(geometry.dataId);
   return out;
 }
 

@@ -4,11 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Names of the tensors holding any NaN or +-Inf (x * 0 is NaN exactly there; one sync for all tensors). */
+import { nonFiniteFlags } from '../backend/finite_kernel.js';
+
+/** Names of the tensors holding any NaN or +-Inf (one sync for all tensors). */
 export function nonFiniteNames(tensors: Record<string, tf.Tensor>): string[] {
   const names = Object.keys(tensors);
   if (names.length === 0) return [];
-  const flags = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.mul(tensors[n]!, 0)))).dataSync());
+  const flagTensor = nonFiniteFlags(names.map((n) => tensors[n]!));
+  const flags = flagTensor.dataSync();
+  flagTensor.dispose();
   return names.filter((_, i) => !Number.isFinite(flags[i]!));
 }
 

@@ -113,6 +113,24 @@ describe('broadcasting binary ops on wasm', () => {
     });
   });
 
+  it('float32 comparisons and logical and in the SIMD module (16 per step and a tail; NaN, signed zeros, ties) match cpu', async () => {
+    const n = 16 * 37 + 11;
+    const rng = new Rng(n);
+    const special = [NaN, 0, -0, 0.5, 1, -1, Infinity, -Infinity];
+    const av = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? special[i % special.length]! : Math.round(rng.uniform(-2, 2) * 2) / 2));
+    const bv = Float32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? special[(i + 3) % special.length]! : Math.round(rng.uniform(-2, 2) * 2) / 2));
+    await compare(() => {
+      const a = tf.tensor2d(av, [n, 1]);
+      const b = tf.tensor2d(bv, [n, 1]);
+      const ops = [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual];
+      const zero = tf.scalar(-0);
+      return [
+        ...ops.flatMap((op) => [op(a, b), op(a, 0.5), op(0.5, a), op(a, zero), op(a, NaN)]),
+        tf.logicalAnd(tf.greater(a, 0), tf.lessEqual(b, 1)), tf.logicalAnd(tf.lessEqual(a, b), tf.notEqual(a, a)),
+      ];
+    });
+  });
+
   it('comparisons and logical ops broadcast on int32 and bool', async () => {
     await compare(() => {
       const a = randomTensor([2, 3, 1], 3, 'int32');

@@ -13,6 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { adamUpdate, adamUpdateOps, ADAM_UPDATE, type AdamCoefficients } from '../../src/backend/adam_kernel.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/backend/batchnorm_kernels.js';
+import { nonFiniteFlags, NON_FINITE_FLAGS } from '../../src/backend/finite_kernel.js';
 import { initBackend } from '../../src/backend/index.js';
 import { stockWasmKernel } from '../../src/backend/wasm_kernels.js';
 import { Rng } from '../../src/util/random.js';
@@ -131,6 +133,96 @@ describe('fused Adam update (wasm)', () => {
     const p = Array.from(fused[0]!.dataSync());
     tf.dispose([...fused, ...ops]);
     expect(p.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('training batch norm in the SIMD module (wasm) equals the JS loops (cpu) bit for bit', () => {
+  // Odd channel counts leave a scalar tail after the 2-wide float64 SIMD loops.
+  for (const shape of [[2, 9, 11, 67], [4, 8, 28, 64], [1, 3, 5, 1]] as [number, number, number, number][]) {
+    it(`[${shape}]: y, batch mean and variance, dx, dgamma, dbeta`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const c = shape[3];
+      const rng = new Rng(n);
+      const xv = Float32Array.from(values(n, 3), (v, i) => v * (1 + (i % c)) + 2);
+      const gv = Float32Array.from({ length: c }, () => rng.uniform(0.5, 1.5));
+      const bv = Float32Array.from({ length: c }, () => rng.uniform(-0.5, 0.5));
+      const fn = (): tf.Tensor[] => {
+        const [x, gamma, beta, dy] = [tf.tensor4d(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), tf.tensor4d(values(n, 4), shape)];
+        const attrs = { eps: 1e-5 } as unknown as tf.NamedAttrMap;
+        const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs) as tf.Tensor[];
+        const grads = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, gamma, mean: mean!, variance: variance! }, attrs) as tf.Tensor[];
+        return [y!, mean!, variance!, ...grads];
+      };
+      const want = await on('cpu', fn);
+      const got = await on('wasm', fn);
+      ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((what, k) => expect(got[k], what).toEqual(want[k]));
+    });
+  }
+});
+
+/** MaxPoolGrad as the argmax scatter it must equal: the first maximum of each window in row-major order, windows in output order. */
+function maxPoolGradReference(x: Float32Array, dy: Float32Array, shape: number[], k: number, s: number, pad: number): Float32Array {
+  const [batch, h, w, c] = shape as [number, number, number, number];
+  const oh = Math.floor((h + 2 * pad - k) / s) + 1;
+  const ow = Math.floor((w + 2 * pad - k) / s) + 1;
+  const dx = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) for (let d = 0; d < c; d++) {
+    let best = -Infinity;
+    let at = -1;
+    for (let i = Math.max(0, r * s - pad); i < Math.min(h, r * s - pad + k); i++) {
+      for (let j = Math.max(0, q * s - pad); j < Math.min(w, q * s - pad + k); j++) {
+        const idx = ((b * h + i) * w + j) * c + d;
+        if (x[idx]! > best) [best, at] = [x[idx]!, idx];
+      }
+    }
+    if (at >= 0) dx[at] += dy[((b * oh + r) * ow + q) * c + d]!;
+  }
+  return dx;
+}
+
+describe('MaxPoolGrad in the SIMD module (wasm)', () => {
+  for (const [shape, k, s, pad] of [[[2, 9, 12, 67], 3, 2, 1], [[1, 8, 9, 3], 2, 2, 0], [[1, 6, 7, 2], 3, 1, 1]] as [number[], number, number, number][]) {
+    it(`${shape.join('x')} k${k} s${s} pad ${pad}: the argmax scatter's sums bit for bit (ties, overlapping windows)`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const rng = new Rng(n);
+      const xv = Float32Array.from({ length: n }, () => Math.round(rng.uniform(0, 4)));
+      await initBackend('wasm');
+      const x = tf.tensor4d(xv, shape as [number, number, number, number]);
+      const y = tf.maxPool(x, k, s, pad, 'floor');
+      const dyv = values(y.size, 5);
+      const dy = tf.tensor(dyv, y.shape);
+      const got = tf.engine().runKernel(tf.MaxPoolGrad, { dy, input: x, output: y }, { filterSize: k, strides: s, pad, dimRoundingMode: 'floor' }) as tf.Tensor;
+      const want = maxPoolGradReference(xv, dyv, shape, k, s, pad);
+      expect(bits(got)).toEqual(Array.from(new Int32Array(want.buffer)));
+      tf.dispose([x, y, dy, got]);
+    });
+  }
+});
+
+describe('the finite check in the SIMD module (wasm)', () => {
+  it('flags exactly the tensors that sum(x * 0) flags on cpu (NaN, +-Inf in the SIMD body or the tail; huge, zero, empty)', async () => {
+    const arrays = [
+      values(1031, 6),
+      Float32Array.from(values(1031, 7), (v, i) => (i === 517 ? Infinity : v)),
+      Float32Array.from(values(1031, 8), (v, i) => (i === 1030 ? NaN : v)),
+      Float32Array.from(values(9, 9), (v, i) => (i === 0 ? -Infinity : v)),
+      Float32Array.from({ length: 13 }, (_, i) => (i % 2 ? 3.4e38 : -3.4e38)),
+      new Float32Array(5),
+      new Float32Array(0),
+      Float32Array.from([NaN]),
+    ];
+    const flagsOn = async (backend: 'cpu' | 'wasm'): Promise<boolean[]> => {
+      await initBackend(backend);
+      const ts = arrays.map((a) => tf.tensor1d(a));
+      const f = nonFiniteFlags(ts);
+      const out = Array.from(f.dataSync(), (v) => Number.isFinite(v));
+      tf.dispose([...ts, f]);
+      return out;
+    };
+    const want = await flagsOn('cpu');
+    expect(want).toEqual([true, false, false, false, true, true, true, false]);
+    expect(tf.getKernel(NON_FINITE_FLAGS, 'wasm')).toBeDefined();
+    expect(await flagsOn('wasm')).toEqual(want);
   });
 });
 
