@@ -9,14 +9,13 @@
  *   mean = sum x / N,  var = sum (x - mean)^2 / N (biased),  xhat = (x - mean) / sqrt(var + eps),  y = gamma*xhat + beta
  *   dbeta = sum dy,  dgamma = sum dy*xhat,  dx = gamma / sqrt(var + eps) * (dy - dbeta/N - xhat*dgamma/N)
  * Sums are accumulated in float64. Inputs are NHWC (channels last), any rank >= 1.
- * On wasm the same float64 arithmetic in the same order runs in the project's SIMD module (native/wasm/kernels.c,
- * bit-identical to the JS loops here, which the cpu backend keeps): ~3x faster than the JS loops.
+ * On wasm the same float64 arithmetic in the same order runs in the project's SIMD module (batchnorm_wasm.ts,
+ * bit-identical to the JS loops here, which the cpu backend keeps): ~3x faster than the JS loops. This file stays free
+ * of Node-only imports: the models (and so the browser entry) import its kernel names.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './kernel_memory.js';
-import { offsetOf, simdKernels } from './simd_kernels.js';
-import type { KernelArgs, WasmBackend } from './wasm_util.js';
 
 /** Kernel names (registered by initBackend for 'wasm' and 'cpu', for 'tensorflow' by native_kernels.ts; other backends
  *  compose the same maths from tf ops). */
@@ -96,7 +95,7 @@ export function batchNormTrainBackward(
   return { dgamma, dbeta };
 }
 
-function checkInputs(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): void {
+export function checkInputs(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): void {
   const channels = x.shape[x.shape.length - 1];
   if (x.dtype !== 'float32' || gamma.shape.length !== 1 || gamma.shape[0] !== channels) {
     throw new Error(`${kernel}: expected float32 x [..., C] and gamma [C], got x ${x.dtype} [${x.shape}] and gamma [${gamma.shape}]`);
@@ -129,52 +128,8 @@ function gradKernel(mem: KernelMemory, { inputs, attrs }: { inputs: tf.NamedTens
   return [dx, dgamma, dbeta];
 }
 
-/** A float64 scratch of `doubles` values on the wasm heap with its first `zeroed` values set to 0 (dispose it). */
-function wasmScratch(backend: WasmBackend, doubles: number, zeroed: number): tf.TensorInfo {
-  const scratch = backend.makeOutput([2 * doubles], 'float32') as tf.TensorInfo;
-  (backend.typedArrayFromHeap(scratch) as Float32Array).fill(0, 0, 2 * zeroed);
-  return scratch;
-}
-
-function forwardKernelWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
-  checkInputs(x, gamma, BATCH_NORM_TRAIN);
-  const c = gamma.shape[0]!;
-  const y = backend.makeOutput([...x.shape], 'float32') as tf.TensorInfo;
-  const mean = backend.makeOutput([c], 'float32') as tf.TensorInfo;
-  const variance = backend.makeOutput([c], 'float32') as tf.TensorInfo;
-  const scratch = wasmScratch(backend, 4 * c, 2 * c);
-  const o = (t: tf.TensorInfo): number => offsetOf(backend, t);
-  simdKernels(backend).batch_norm_train_f32(o(x), o(gamma), o(beta), (attrs as unknown as { eps: number }).eps, o(y), o(mean), o(variance),
-    c > 0 ? tf.util.sizeFromShape(x.shape) / c : 0, c, o(scratch));
-  backend.disposeData(scratch.dataId);
-  return [y, mean, variance];
-}
-
-function gradKernelWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const { dy, x, gamma, mean, variance } = inputs as Record<string, tf.TensorInfo>;
-  checkInputs(x!, gamma!, BATCH_NORM_TRAIN_GRAD);
-  const c = gamma!.shape[0]!;
-  const dx = backend.makeOutput([...x!.shape], 'float32') as tf.TensorInfo;
-  const dgamma = backend.makeOutput([c], 'float32') as tf.TensorInfo;
-  const dbeta = backend.makeOutput([c], 'float32') as tf.TensorInfo;
-  // [inv | dbeta, dyx (accumulators, zeroed) | k, a, b]
-  const scratch = wasmScratch(backend, 6 * c, 3 * c);
-  const o = (t: tf.TensorInfo): number => offsetOf(backend, t);
-  simdKernels(backend).batch_norm_train_grad_f32(o(dy!), o(x!), o(gamma!), o(mean!), o(variance!), (attrs as unknown as { eps: number }).eps,
-    o(dx), o(dgamma), o(dbeta), c > 0 ? tf.util.sizeFromShape(x!.shape) / c : 0, c, o(scratch));
-  backend.disposeData(scratch.dataId);
-  return [dx, dgamma, dbeta];
-}
-
-/** Registers both kernels for 'wasm' (the SIMD module) or 'cpu' (the JS loops) (idempotent). */
+/** Registers both kernels for 'cpu' (the JS loops; wasm registers the SIMD module's: batchnorm_wasm.ts) (idempotent). */
 export function registerBatchNormKernels(backendName: JsKernelBackend): void {
-  if (backendName === 'wasm') {
-    for (const [kernelName, kernelFunc] of [[BATCH_NORM_TRAIN, forwardKernelWasm], [BATCH_NORM_TRAIN_GRAD, gradKernelWasm]] as const) {
-      if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-    }
-    return;
-  }
   registerJsKernel(BATCH_NORM_TRAIN, backendName, forwardKernel);
   registerJsKernel(BATCH_NORM_TRAIN_GRAD, backendName, gradKernel);
 }

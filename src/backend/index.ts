@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradientsRegistered } from './gradients.js';
 import { registerAdamKernel } from './adam_kernel.js';
 import { registerBatchNormKernels } from './batchnorm_kernels.js';
+import { registerBatchNormWasmKernels } from './batchnorm_wasm.js';
 import { registerNonFiniteFlagsKernel } from './finite_kernel.js';
 import { registerCpuKernels } from './cpu_kernels.js';
 import { registerNativeKernels } from './native_kernels.js';
@@ -64,7 +65,7 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
   registerWasmKernels();
   registerAdamKernel();
   registerNonFiniteFlagsKernel();
-  registerBatchNormKernels('wasm');
+  registerBatchNormWasmKernels();
   registerReflectPadKernels('wasm');
   const notes: Record<string, string> = { 'tfjs-backend-wasm': wasm.version_wasm };
   // The wasm module is instantiated once per process: the first successful load fixes the build and threads.
