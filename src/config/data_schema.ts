@@ -8,6 +8,13 @@ import type { DatasetDescriptor } from '../data/descriptor.js';
 import { DATASETS } from '../data/registry.js';
 import { positiveInt, probability } from './schema_numbers.js';
 
+/** A crop window's side as a fraction of the source image (same aspect), drawn uniformly in [min_scale, max_scale]. */
+function cropScales(minDefault: number) {
+  return { min_scale: z.number().gt(0).max(1).default(minDefault), max_scale: z.number().gt(0).max(1).default(1) };
+}
+const scalesOrdered = (w: { min_scale: number; max_scale: number }): boolean => w.min_scale <= w.max_scale;
+const SCALES_UNORDERED = { message: 'must be <= max_scale', path: ['min_scale'] };
+
 export const augmentSchema = z
   .object({
     flip: z
@@ -27,13 +34,9 @@ export const augmentSchema = z
       .strict()
       .prefault({}),
     crop: z
-      .object({
-        probability: probability.default(0),
-        /** Crop window side as a fraction of the source image (same aspect), drawn uniformly in [min_scale, max_scale]. */
-        min_scale: z.number().gt(0).max(1).default(0.75),
-        max_scale: z.number().gt(0).max(1).default(1),
-      })
+      .object({ probability: probability.default(0), ...cropScales(0.75) })
       .strict()
+      .refine(scalesOrdered, SCALES_UNORDERED)
       .prefault({}),
     /**
      * Supervised RGB-D augmentation (replaces flip/crop/colour when not none): fastdepth = fast-depth's train transform
@@ -45,7 +48,10 @@ export const augmentSchema = z
         mode: z.enum(['none', 'fastdepth', 'mai_crop']).default('none'),
         fastdepth: z
           .object({
-            scale: z.tuple([z.number().positive(), z.number().positive()]).default([1, 1.5]),
+            scale: z
+              .tuple([z.number().positive(), z.number().positive()])
+              .refine(([lo, hi]) => lo <= hi, 'must be [lo, hi] with lo <= hi')
+              .default([1, 1.5]),
             rotation_degrees: z.number().min(0).max(45).default(5),
             flip_probability: probability.default(0.5),
             jitter: z.number().min(0).max(1).default(0.4),
@@ -53,13 +59,9 @@ export const augmentSchema = z
           .strict()
           .prefault({}),
         mai_crop: z
-          .object({
-            probability: probability.default(1),
-            min_scale: z.number().gt(0).max(1).default(0.5),
-            max_scale: z.number().gt(0).max(1).default(1),
-            flip_probability: probability.default(0.5),
-          })
+          .object({ probability: probability.default(1), ...cropScales(0.5), flip_probability: probability.default(0.5) })
           .strict()
+          .refine(scalesOrdered, SCALES_UNORDERED)
           .prefault({}),
       })
       .strict()

@@ -50,8 +50,6 @@ export function augmentFromConfig(a: AugmentSettings): AugmentConfig {
 /** The RGB-D augmentation of a config (also gives validation/test their deterministic transform). */
 export function rgbdAugmentFromConfig(a: AugmentSettings): RgbdAugmentConfig {
   const { fastdepth: f, mai_crop: m } = a.rgbd;
-  if (!(f.scale[0] <= f.scale[1])) throw new Error(`data.augment.rgbd.fastdepth.scale must be [lo, hi] with lo <= hi, got [${f.scale.join(', ')}]`);
-  if (!(m.min_scale <= m.max_scale)) throw new Error(`data.augment.rgbd.mai_crop: min_scale ${m.min_scale} > max_scale ${m.max_scale}`);
   return {
     mode: a.rgbd.mode,
     fastdepth: { scale: f.scale, rotationDegrees: f.rotation_degrees, centreCrop: FASTDEPTH_CENTRE_CROP, flipProbability: f.flip_probability, jitter: f.jitter },

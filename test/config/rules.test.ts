@@ -34,6 +34,13 @@ describe('cross-field config rules, checked when the config loads, at the offend
     expect(loadError('optim:\n  micro_batches: 3\n')).toMatch(/key 'optim\.micro_batches' \(.*c\.yaml:3\): must divide data\.batch_size \(4\)/);
   });
 
+  it('crop windows and the fast-depth scale range are ordered', () => {
+    expect(loadError('data:\n  augment:\n    crop: { min_scale: 0.9, max_scale: 0.8 }\n')).toMatch(/key 'data\.augment\.crop\.min_scale' \(.*c\.yaml:4\): must be <= max_scale/);
+    expect(loadError('data:\n  augment:\n    rgbd:\n      mai_crop: { min_scale: 0.7, max_scale: 0.6 }\n')).toMatch(/key 'data\.augment\.rgbd\.mai_crop\.min_scale' \(.*c\.yaml:5\): must be <= max_scale/);
+    expect(loadError('data:\n  augment:\n    rgbd:\n      fastdepth: { scale: [1.5, 1] }\n')).toMatch(/key 'data\.augment\.rgbd\.fastdepth\.scale' \(.*c\.yaml:5\): must be \[lo, hi\] with lo <= hi/);
+    expect(loadError('data:\n  augment:\n    crop: { min_scale: 0.8, max_scale: 0.8 }\n')).toBe('');
+  });
+
   it('hint KD needs a checkpoint teacher; the input size is a multiple of 32', () => {
     expect(loadError('distill:\n  kind: hint\n  teacher: { source: maps, path: m }\n')).toMatch(/key 'distill\.teacher' \(.*c\.yaml:4\): hint KD needs teacher\.source checkpoint/);
     expect(loadError('data:\n  height: 100\n')).toMatch(/key 'data\.height' \(.*c\.yaml:3\): must be a multiple of 32/);
