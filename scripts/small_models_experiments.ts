@@ -2,10 +2,12 @@
  * The small-models study of docs/experiments.md ("Small models: FastDepth and MAI 2021 students, hint KD"): on the synthetic
  * indoor NYU world (fast-depth .h5 layout) and the synthetic outdoor MAI world (RGB + depth PNG in mm), a supervised ResNet18
  * teacher, the FastDepth and MAI 2021 students alone, and the same students with hint-feature KD from the teacher of the
- * same seed; every arm x seed is one `stereodepth train` run of a recipe in configs/synthetic/small_models/.
+ * same seed, with plain per-scale MSE hints (`hint`) and with per-scale normalized hints (`hint_norm`); every arm x seed is
+ * one `stereodepth train` run of a recipe in configs/synthetic/small_models/.
  *
  *   npx tsx scripts/small_models_experiments.ts [--backend tensorflow] [--jobs 1] [--seeds 0,1,2] [--worlds nyu,mai]
  *       [--out runs/small-models] [--students fastdepth,mai2021] [--resnet-students] [--teacher-seeds all] [--report-only]
+ *       [--arms alone,hint,hint_norm]
  *
  * By default one teacher per world (the first seed) teaches the students of every seed; `--teacher-seeds all` trains a teacher
  * per seed and pairs each student seed with its own. `--report-only` trains nothing and tabulates the finished runs. Finished runs (test_metrics.json present) are skipped, so the script resumes. `--resnet-students` replaces both student
@@ -39,6 +41,7 @@ const out = arg('out', 'runs/small-models');
 const resnetStudents = process.argv.includes('--resnet-students');
 const reportOnly = process.argv.includes('--report-only');
 const teacherSeeds = arg('teacher-seeds', 'first') === 'all' ? seeds : seeds.slice(0, 1);
+const arms = arg('arms', 'alone,hint,hint_norm').split(',');
 
 interface Run {
   world: string;
@@ -58,9 +61,11 @@ function plan(): Run[] {
     for (const student of students) {
       const studentSets = resnetStudents ? ['model.name=monodepth2_resnet18', 'model.num_ch_dec=[4, 8, 16, 32, 64]'] : [];
       for (const seed of seeds) {
-        runs.push({ world, arm: student, seed, recipe: `${world}_${student}`, sets: studentSets });
+        if (arms.includes('alone')) runs.push({ world, arm: student, seed, recipe: `${world}_${student}`, sets: studentSets });
         const teacher = runDir(world, 'teacher', teacherSeeds.includes(seed) ? seed : teacherSeeds[0]!);
-        runs.push({ world, arm: `${student}_hint`, seed, recipe: `${world}_${student}_hint`, sets: [...studentSets, `distill.teacher.path=${teacher}`], after: teacher });
+        for (const kd of ['hint', 'hint_norm'].filter((a) => arms.includes(a))) {
+          runs.push({ world, arm: `${student}_${kd}`, seed, recipe: `${world}_${student}_${kd}`, sets: [...studentSets, `distill.teacher.path=${teacher}`], after: teacher });
+        }
       }
     }
   }

@@ -53,6 +53,8 @@ const hintSchema = z
     teacher: teacherSchema.refine((t) => t.source === 'checkpoint', { message: 'hint KD needs teacher.source checkpoint (its decoder features)' }),
     /** Weight of the hint loss at decoder scales 0..3. */
     weights: z.array(z.number().min(0)).length(4).default([1, 1, 1, 1]),
+    /** `none`: FitNets' plain per-scale MSE; `teacher`: each scale's MSE over its teacher features' mean square (losses/hint.ts). */
+    normalize: z.enum(['none', 'teacher']).default('none'),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { depthFromDisparity, netOutputOfLoss, type NetOutput } from '../models/output_convention.js';
 import { alignScaleShift, distDepthLoss, sobelEdgeMagnitude, type DistDepthLossOptions } from './distill.js';
-import { hintLoss, type HintAdapters } from './hint.js';
+import { hintLoss, type HintAdapters, type HintNormalization } from './hint.js';
 import type { LossResult } from './monodepth2.js';
 import type { ObjectiveSettings } from './objective.js';
 
@@ -49,10 +49,10 @@ export function distDepthObjective(selfSupervised: LossResult, teacherDepth: tf.
   }
 }
 
-/** Hint-KD objective: L_ss + Σ_r w_r mean(‖A_r(F_S^r) − F_T^r‖²) over the decoder scales both nets have. */
-export function hintObjective(selfSupervised: LossResult, adapters: HintAdapters, studentFeatures: tf.Tensor4D[], teacherFeatures: tf.Tensor4D[], weights: number[]): LossResult {
+/** Hint-KD objective: L_ss + Σ_r w_r mean(‖A_r(F_S^r) − F_T^r‖²) (optionally per-scale normalized) over the decoder scales both nets have. */
+export function hintObjective(selfSupervised: LossResult, adapters: HintAdapters, studentFeatures: tf.Tensor4D[], teacherFeatures: tf.Tensor4D[], weights: number[], normalization: HintNormalization = 'none'): LossResult {
   const n = Math.min(studentFeatures.length, teacherFeatures.length, adapters.kernels.length);
-  return addTerm(selfSupervised, hintLoss(adapters, studentFeatures.slice(0, n), teacherFeatures.slice(0, n), weights), 'hint');
+  return addTerm(selfSupervised, hintLoss(adapters, studentFeatures.slice(0, n), teacherFeatures.slice(0, n), weights, normalization), 'hint');
 }
 
 /**

@@ -47,10 +47,18 @@ export class HintAdapters {
 }
 
 /**
- * Σ_r w_r · mean((A_r(F_S^r) − F_T^r)²); teacher features are resized (torch bilinear, align_corners=False) to the student's
- * spatial size when they differ. weights default to 1 per scale.
+ * How each scale's squared error is scaled: `none` is FitNets' plain MSE; `teacher` divides it by the mean square of that
+ * scale's teacher features in the batch (a relative error, ~1 for an adapter that outputs zeros), so scales whose features
+ * are large (a ResNet decoder's coarse scales: per-scale MSEs of 30-80 against ~1 at full resolution) do not drown the fine
+ * ones, and one weight means the same at every scale.
  */
-export function hintLoss(adapters: HintAdapters, student: tf.Tensor4D[], teacher: tf.Tensor4D[], weights?: number[]): LossResult {
+export type HintNormalization = 'none' | 'teacher';
+
+/**
+ * Σ_r w_r · mean((A_r(F_S^r) − F_T^r)²) [/ mean((F_T^r)²) when normalized by the teacher]; teacher features are resized
+ * (torch bilinear, align_corners=False) to the student's spatial size when they differ. weights default to 1 per scale.
+ */
+export function hintLoss(adapters: HintAdapters, student: tf.Tensor4D[], teacher: tf.Tensor4D[], weights?: number[], normalization: HintNormalization = 'none'): LossResult {
   if (student.length !== teacher.length) throw new Error(`hintLoss: ${student.length} student vs ${teacher.length} teacher feature scales`);
   const parts: Record<string, tf.Scalar> = {};
   const total = tf.tidy(() => {
@@ -58,7 +66,9 @@ export function hintLoss(adapters: HintAdapters, student: tf.Tensor4D[], teacher
     student.forEach((fs, r) => {
       const [, h, w] = fs.shape;
       const ft = teacher[r].shape[1] === h && teacher[r].shape[2] === w ? teacher[r] : resizeBilinearTorch(teacher[r], h, w);
-      const mse = tf.mean(tf.square(tf.sub(adapters.apply(r, fs), ft))) as tf.Scalar;
+      const squaredError = tf.mean(tf.square(tf.sub(adapters.apply(r, fs), ft))) as tf.Scalar;
+      // The teacher is frozen, so its energy is a constant of the student's gradient; the epsilon only guards all-zero maps.
+      const mse = normalization === 'teacher' ? (tf.div(squaredError, tf.add(tf.mean(tf.square(ft)), 1e-12)) as tf.Scalar) : squaredError;
       parts[`hint/${r}`] = tf.keep(mse);
       sum = tf.add(sum, tf.mul(mse, weights?.[r] ?? 1));
     });

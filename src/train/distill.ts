@@ -89,7 +89,7 @@ export class Distillation {
     if (this.config.kind === 'distdepth') {
       return distDepthObjective(selfSupervised, slice(signal.depth!), student.disparities[0]!, this.objective, distDepthOptions(this.config));
     }
-    return hintObjective(selfSupervised, this.adapters!, student.features, signal.features!.map(slice), this.config.weights);
+    return hintObjective(selfSupervised, this.adapters!, student.features, signal.features!.map(slice), this.config.weights, this.config.normalize);
   }
 
   /** TensorBoard maps of the first sample (DistDepth: teacher, aligned teacher, student, both edge maps), [H,W,1] each. */

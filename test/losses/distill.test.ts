@@ -119,4 +119,25 @@ describe('hint KD', () => {
     expect(Object.keys(grads.grads).length).toBe(2);
     adapters.dispose();
   });
+
+  it("normalize 'teacher' divides each scale's MSE by its teacher features' mean square, so a scale's size does not set its weight", () => {
+    const adapters = new HintAdapters([2, 2], [3, 3], new Rng(7), 'hint_normalize_test');
+    const fs = tf.randomUniform([1, 4, 4, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const ft = tf.randomUniform([1, 4, 4, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const plain = hintLoss(adapters, [fs], [ft]).parts['hint/0'].dataSync()[0];
+    const energy = tf.mean(tf.square(ft)).dataSync()[0];
+    expect(hintLoss(adapters, [fs], [ft], [1], 'teacher').parts['hint/0'].dataSync()[0]).toBeCloseTo(plain / energy, 5);
+    // Scale 1 = scale 0 with teacher and adapter both 10x larger: plain MSE grows 100x, the normalized term does not.
+    const scaled = new HintAdapters([2, 2], [3, 3], new Rng(7), 'hint_normalize_scaled');
+    scaled.kernels[1].assign(tf.mul(scaled.kernels[0], 10) as tf.Tensor4D);
+    const bigTeacher = tf.mul(ft, 10) as tf.Tensor4D;
+    const plainScaled = hintLoss(scaled, [fs, fs], [ft, bigTeacher]);
+    expect(plainScaled.parts['hint/1'].dataSync()[0]).toBeCloseTo(100 * plain, 2);
+    const r = hintLoss(scaled, [fs, fs], [ft, bigTeacher], [1, 1], 'teacher');
+    expect(r.parts['hint/0'].dataSync()[0]).toBeCloseTo(plain / energy, 5);
+    expect(r.parts['hint/1'].dataSync()[0]).toBeCloseTo(plain / energy, 5);
+    expect(hintLoss(adapters, [fs], [adapters.apply(0, fs)], [1], 'teacher').total.dataSync()[0]).toBeCloseTo(0, 6);
+    adapters.dispose();
+    scaled.dispose();
+  });
 });
