@@ -1,8 +1,8 @@
 /**
- * A kernel profile of one config's training step on wasm that a loaded machine distorts less than `bench --profile`'s
+ * A kernel profile of one config's training step (wasm by default) that a loaded machine distorts less than `bench --profile`'s
  * mean: each kernel call (matched by its position in the step, which runs the same kernels every time) gets its
  * MINIMUM time over R profiled steps, so a call that lost the CPU in one step is timed from another.
- * Usage: npx tsx scripts/profile_step_min.ts [config.yaml] [R=8]   (2 warm-up steps; prints per-kernel sums and the
+ * Usage: npx tsx scripts/profile_step_min.ts [config.yaml] [R=8] [backend=wasm]   (2 warm-up steps; prints per-kernel sums and the
  * 40 slowest non-conv calls with their input shapes)
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,7 +17,8 @@ import { optimiseOn, stepperOf } from '../src/train/trainer.js';
 async function main() {
   const path = process.argv[2] ?? 'configs/synthetic/quickstart.yaml';
   const R = Number(process.argv[3] ?? 8);
-  await initBackend('wasm', { threads: 2 });
+  const backend = process.argv[4] ?? 'wasm';
+  await initBackend(backend as 'wasm', { threads: 2 });
   const { config } = loadConfig(path, []);
   const runDir = mkdtempSync(join(tmpdir(), 'sd-profile-'));
   const parts = await buildTraining({ ...config, run_dir: runDir, data: { ...config.data, val: null, test: null } }, { log: () => undefined });

@@ -102,40 +102,48 @@ export function monodepth2Loss(inputs: Monodepth2LossInputs, options: Partial<Mo
   if (sources.length === 0) throw new Error('monodepth2Loss: need at least one source frame');
   const maps: Record<string, tf.Tensor> = {};
   const parts: Record<string, tf.Scalar> = {};
+  const n = disparities.length;
   const total = tf.tidy(() => {
+    // Every scale's disparity is upsampled to H x W, so the scales are warped and compared as ONE batch of n*B images
+    // (scale-major): a quarter of the kernel calls of a loop over scales, each on data the backend can split across
+    // threads. Per-pixel arithmetic is unchanged; the per-scale means are taken over each scale's own block.
     const K = scaleIntrinsics(inputs.normalisedK, w, h);
-    const Kt = batchMat4(K, b);
-    const invKt = batchMat4(invertMat4(K), b);
-    const Ts = sources.map((s) => batchMat4(s.T, b));
-    const identity = o.automask ? sources.map((s) => photometricError(s.image, target, { noSsim: o.noSsim })) : [];
+    const Kt = batchMat4(K, n * b);
+    const invKt = batchMat4(invertMat4(K), n * b);
+    const Ts = sources.map((s) => repeatScales(batchMat4(s.T, b), n));
+    const identity = o.automask ? sources.map((s) => repeatScales(photometricError(s.image, target, { noSsim: o.noSsim }), n)) : [];
+    const up = tf.concat(disparities.map((d) => (d.shape[1] === h && d.shape[2] === w ? d : resizeBilinearTorch(d, h, w))), 0);
+    const depth = tf.mul(dispToDepth(up, o.minDepth, o.maxDepth).depth, o.depthScale) as tf.Tensor4D;
+    const targets = repeatScales(target, n);
+    const reprojection = sources.map((s, i) => {
+      const { warped } = warpByDepth(repeatScales(s.image, n), depth, Kt, invKt, Ts[i], {
+        alignCorners: o.alignCorners,
+        padding: 'border',
+        imageGradient: false, // sources are inputs
+        horizontalFastPath: o.horizontalFastPath && o.alignCorners && !(s.T instanceof tf.Tensor) && isPureXTranslation(s.T),
+      });
+      return photometricError(warped, targets, { noSsim: o.noSsim });
+    });
+    // The tie-break noise is drawn for the n*B stack in one go: the same numbers, in the same order, as scale by scale.
+    const sel = minReprojection(reprojection, identity, { avgReprojection: o.avgReprojection, automask: o.automask, tieBreakRng: o.tieBreakRng });
+    const reprojectionLosses = tf.unstack(tf.mean(tf.reshape(sel.perPixel, [n, -1]), 1));
     let sum: tf.Tensor = tf.scalar(0);
     disparities.forEach((disp, scale) => {
-      const perScale = tf.tidy(() => {
-        const up = disp.shape[1] === h && disp.shape[2] === w ? disp : resizeBilinearTorch(disp, h, w);
-        const depth = tf.mul(dispToDepth(up, o.minDepth, o.maxDepth).depth, o.depthScale) as tf.Tensor4D;
-        const reprojection = sources.map((s, i) => {
-          const { warped } = warpByDepth(s.image, depth, Kt, invKt, Ts[i], {
-            alignCorners: o.alignCorners,
-            padding: 'border',
-            imageGradient: false, // sources are inputs
-            horizontalFastPath: o.horizontalFastPath && o.alignCorners && !(s.T instanceof tf.Tensor) && isPureXTranslation(s.T),
-          });
-          return photometricError(warped, target, { noSsim: o.noSsim });
-        });
-        const sel = minReprojection(reprojection, identity, { avgReprojection: o.avgReprojection, automask: o.automask, tieBreakRng: o.tieBreakRng });
-        const reprojectionLoss = tf.mean(sel.perPixel);
-        const smooth = smoothnessLoss(disp, inputs.targetPyramid[scale], { normalize: true });
-        const loss = tf.add(reprojectionLoss, tf.mul(smooth, o.smoothnessWeight / 2 ** scale));
-        parts[`reprojection/${scale}`] = tf.keep(reprojectionLoss) as tf.Scalar;
-        parts[`smoothness/${scale}`] = tf.keep(smooth);
-        if (o.returnMaps && sel.identitySelection) maps[`identitySelection/${scale}`] = tf.keep(sel.identitySelection);
-        return loss;
-      });
-      parts[`loss/${scale}`] = tf.keep(perScale) as tf.Scalar;
+      const reprojectionLoss = reprojectionLosses[scale] as tf.Scalar;
+      const smooth = smoothnessLoss(disp, inputs.targetPyramid[scale], { normalize: true });
+      const perScale = tf.add(reprojectionLoss, tf.mul(smooth, o.smoothnessWeight / 2 ** scale)) as tf.Scalar;
+      parts[`reprojection/${scale}`] = tf.keep(reprojectionLoss);
+      parts[`smoothness/${scale}`] = tf.keep(smooth);
+      parts[`loss/${scale}`] = tf.keep(perScale);
+      if (o.returnMaps && sel.identitySelection) maps[`identitySelection/${scale}`] = tf.keep(tf.slice(sel.identitySelection, [scale * b, 0, 0, 0], [b, -1, -1, -1]));
       sum = tf.add(sum, perScale);
     });
-    return tf.div(sum, disparities.length) as tf.Scalar;
+    return tf.div(sum, n) as tf.Scalar;
   });
   return o.returnMaps ? { total, parts, maps } : { total, parts };
 }
 
+/** [B,...] -> [n*B,...]: n copies along the batch, one per scale. */
+function repeatScales<T extends tf.Tensor>(t: T, n: number): T {
+  return (n === 1 ? t : tf.tile(t, [n, ...new Array<number>(t.rank - 1).fill(1)])) as T;
+}
