@@ -110,8 +110,9 @@ export function minWithArgmin(stack: tf.Tensor): { min: tf.Tensor; index: tf.Ten
   const k = stack.shape[stack.rank - 1];
   const index = tf.tidy(() => tf.argMin(stack, -1));
   const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    // equal(range, argmin) rather than tf.oneHot: the wasm OneHot kernel returned all zeros here (tfjs 4.22).
-    const oneHot = tf.tidy(() => tf.cast(tf.equal(tf.expandDims(tf.argMin(x, -1), -1), tf.range(0, k, 1, 'int32')), 'float32'));
+    // equal(range, argmin) rather than tf.oneHot: the wasm OneHot kernel returned all zeros here (tfjs 4.22). `index` is
+    // the argmin of this same x, computed once for both uses.
+    const oneHot = tf.tidy(() => tf.cast(tf.equal(tf.expandDims(index, -1), tf.range(0, k, 1, 'int32')), 'float32'));
     save([oneHot]);
     const value = tf.tidy(() => tf.sum(tf.mul(x, oneHot), -1, true));
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
