@@ -4,7 +4,7 @@
  * when absent.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureGradientsRegistered } from './gradients.js';
+import { ensureGradientsRegistered, registerGradientOverrides } from './gradients.js';
 import { registerAdamKernel } from './adam_kernel.js';
 import { registerBatchNormKernels } from './batchnorm_kernels.js';
 import { registerBatchNormWasmKernels } from './batchnorm_wasm.js';
@@ -131,6 +131,7 @@ export async function initBackend(requested: BackendName = 'auto', options: Back
     try {
       const loaded = await LOADERS[name](options);
       await tf.ready();
+      registerGradientOverrides();
       return {
         requested,
         active: tf.getBackend(),
