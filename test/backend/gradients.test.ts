@@ -26,7 +26,7 @@ describe('Mean gradient override', () => {
           const out = tf.mean(x, axis, keepDims);
           const dy = tf.tensor(Float32Array.from({ length: out.size }, () => rng.normal() * 3), out.shape);
           const got = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, axis, keepDims), dy)))(x);
-          const axes = tf.util.parseAxisParam(axis ?? null, shape);
+          const axes = tf.util.parseAxisParam(axis ?? shape.map((_, i) => i), shape);
           const expandedShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
           const n = axes.reduce((a, i) => a * shape[i]!, 1);
           const core = tf.div(tf.mul(tf.reshape(dy, expandedShape), tf.ones(shape, 'float32')), n);

@@ -106,16 +106,18 @@ describe.skipIf(!hasNative)('tensorflow ReLU gradient (ReluGrad; skipped without
   });
 });
 
-describe.skipIf(!hasNative)('tensorflow Step (Greater + SelectV2; skipped without tfjs-node)', () => {
-  it('equals the cpu kernel for positives, zeros, negatives, NaN and infinities, any alpha, float32 and int32', async () => {
+describe.skipIf(!hasNative)('tensorflow Step (Sign + Relu; skipped without tfjs-node)', () => {
+  it('equals the cpu kernel for positives, zeros, negatives, NaN and infinities, for any alpha', async () => {
     await initBackend('tensorflow');
     expect(tf.getKernel('Step', 'tensorflow')?.kernelFunc.name).toBe('stepNative');
     const values = [2.5, 0, -0, -1e-30, 1e-30, -3, Infinity, -Infinity, NaN, 7];
-    for (const alpha of [0, -1, 0.25]) {
-      const [native, cpu] = await onTensorflowAndCpu(() => [tf.step(tf.tensor1d(values), alpha), tf.cast(tf.step(tf.tensor1d([3, 0, -2], 'int32'), alpha), 'float32')]);
+    for (const alpha of [0, -1, 0.25, 1]) {
+      const [native, cpu] = await onTensorflowAndCpu(() => [tf.step(tf.tensor1d(values), alpha)]);
       expect(Array.from(native[0]!)).toEqual(Array.from(cpu[0]!));
-      expect(Array.from(native[1]!)).toEqual(Array.from(cpu[1]!));
     }
+    // int32 (tfjs-node's own kernel failed on it).
+    const [nativeInt, cpuInt] = await onTensorflowAndCpu(() => [tf.cast(tf.step(tf.tensor1d([3, 0, -2], 'int32'), -1), 'float32')]);
+    expect(Array.from(nativeInt[0]!)).toEqual(Array.from(cpuInt[0]!));
     // Abs's gradient (its user in training) on a [2,5,7,3] map.
     const rng = new Rng(5);
     const xv = Float32Array.from({ length: 210 }, () => rng.normal());
