@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { gridSample, sampleRowsAtPixels } from './sampler.js';
+import { gridSamplePlanes, sampleRowsAtPixels } from './sampler.js';
 
 /**
  * monodepth2 `layers.disp_to_depth`: the network's sigmoid output is mapped to a disparity in [1/maxDepth, 1/minDepth]
@@ -98,20 +98,33 @@ export function backprojectDepth(depth: tf.Tensor4D, invK: tf.Tensor3D): tf.Tens
 }
 
 /**
+ * Where `points` land in the source camera, in pixels: (P @ points)[:2] / ((P @ points)[2] + eps) with P = (K @ T)[:3], as
+ * x and y planes [B,H,W]. points: [B,4,H*W]; K, T: [B,4,4].
+ */
+function projectToPixels(points: tf.Tensor3D, K: tf.Tensor3D, T: tf.Tensor3D, height: number, width: number, eps: number): [tf.Tensor3D, tf.Tensor3D] {
+  const b = points.shape[0];
+  const P = tf.slice(tf.matMul(K, T), [0, 0, 0], [b, 3, 4]);
+  const cam = tf.matMul(P, points); // [B,3,HW]
+  const xy = tf.div(tf.slice(cam, [0, 0, 0], [b, 2, -1]), tf.add(tf.slice(cam, [0, 2, 0], [b, 1, -1]), eps));
+  const plane = (i: number): tf.Tensor3D => tf.reshape(tf.slice(xy, [0, i, 0], [b, 1, -1]), [b, height, width]);
+  return [plane(0), plane(1)];
+}
+
+/** A pixel coordinate normalised for grid_sample as monodepth2 writes it: (p / (size-1) - 0.5) * 2. */
+function normaliseForGrid(p: tf.Tensor3D, size: number): tf.Tensor3D {
+  // torch divides in place; p / (size-1) in float32 equals p * (1/(size-1)) only up to 1 ulp, so divide explicitly.
+  return tf.mul(tf.sub(tf.div(p, size - 1), 0.5), 2);
+}
+
+/**
  * monodepth2 `Project3D`: P = (K @ T)[:3]; pixel = (P @ points)[:2] / ((P @ points)[2] + eps), eps = 1e-7; then normalised
  * for grid_sample as (x / (W-1) - 0.5) * 2, (y / (H-1) - 0.5) * 2 (the align_corners=True normalisation, as written).
  * Returns the grid [B,H,W,2] (last dim = x, y). points: [B,4,H*W]; K, T: [B,4,4].
  */
 export function project3d(points: tf.Tensor3D, K: tf.Tensor3D, T: tf.Tensor3D, height: number, width: number, eps = 1e-7): tf.Tensor4D {
-  const b = points.shape[0];
   return tf.tidy(() => {
-    const P = tf.slice(tf.matMul(K, T), [0, 0, 0], [b, 3, 4]);
-    const cam = tf.matMul(P, points); // [B,3,HW]
-    const xy = tf.div(tf.slice(cam, [0, 0, 0], [b, 2, -1]), tf.add(tf.slice(cam, [0, 2, 0], [b, 1, -1]), eps));
-    const pix = tf.transpose(tf.reshape(xy, [b, 2, height, width]), [0, 2, 3, 1]);
-    // torch divides in place; x / (W-1) in float32 equals x * (1/(W-1)) only up to 1 ulp, so divide explicitly.
-    const norm = tf.div(pix, tf.tensor1d([width - 1, height - 1]));
-    return tf.mul(tf.sub(norm, 0.5), 2) as tf.Tensor4D;
+    const [x, y] = projectToPixels(points, K, T, height, width, eps);
+    return tf.stack([normaliseForGrid(x, width), normaliseForGrid(y, height)], 3) as tf.Tensor4D;
   });
 }
 
@@ -153,19 +166,21 @@ export function warpByDepth(
   invK: tf.Tensor3D,
   T: tf.Tensor3D,
   options: { alignCorners: boolean; padding?: 'border' | 'zeros'; horizontalFastPath?: boolean; imageGradient?: boolean },
-): { warped: tf.Tensor4D; grid: tf.Tensor4D } {
+): { warped: tf.Tensor4D } {
   const [, h, w] = depth.shape;
   return tf.tidy(() => {
-    const points = backprojectDepth(depth, invK);
-    const grid = project3d(points, K, T, h, w);
+    // The grid's x and y stay separate planes (project3d's grid, without stacking it only for the sampler to split it:
+    // on tensorflow the [B,H,W,2] transpose and the broadcast division cost ~10 ms per step at 96x320).
+    const [px, py] = projectToPixels(backprojectDepth(depth, invK), K, T, h, w, 1e-7);
+    const gx = normaliseForGrid(px, w);
     const padding = options.padding ?? 'border';
     if (options.horizontalFastPath) {
       if (!options.alignCorners || padding !== 'border') throw new Error('warpByDepth: horizontalFastPath requires alignCorners true and padding border');
-      const gx = tf.squeeze(tf.slice(grid, [0, 0, 0, 0], [-1, -1, -1, 1]), [3]);
       const xSrc = tf.mul(tf.add(gx, 1), (w - 1) / 2) as tf.Tensor3D;
-      return { warped: sampleRowsAtPixels(source, xSrc, 'edge', options.imageGradient ?? true), grid };
+      return { warped: sampleRowsAtPixels(source, xSrc, 'edge', options.imageGradient ?? true) };
     }
-    return { warped: gridSample(source, grid, { alignCorners: options.alignCorners, padding, imageGradient: options.imageGradient ?? true }), grid };
+    const gy = normaliseForGrid(py, h);
+    return { warped: gridSamplePlanes(source, gx, gy, { alignCorners: options.alignCorners, padding, imageGradient: options.imageGradient ?? true }) };
   });
 }
 

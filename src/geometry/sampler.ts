@@ -236,18 +236,28 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
  * Differentiable w.r.t. grid and image.
  */
 export function gridSample(image: tf.Tensor4D, grid: tf.Tensor4D, options: GridSampleOptions): tf.Tensor4D {
-  assertRank4(image, 'gridSample image');
   assertRank4(grid, 'gridSample grid');
-  const [n, h, w, c] = image.shape;
-  if (grid.shape[0] !== n || grid.shape[3] !== 2) {
-    throw new Error(`gridSample: grid must be [${n},Ho,Wo,2] (last dim = normalised x, y), got [${grid.shape.join(',')}]`);
+  if (grid.shape[0] !== image.shape[0] || grid.shape[3] !== 2) {
+    throw new Error(`gridSample: grid must be [${image.shape[0]},Ho,Wo,2] (last dim = normalised x, y), got [${grid.shape.join(',')}]`);
   }
   return tf.tidy(() => {
-    const [gx, gy] = tf.split(grid, 2, 3).map((t) => tf.squeeze(t, [3]));
+    const [gx, gy] = tf.split(grid, 2, 3).map((t) => tf.squeeze(t, [3]) as tf.Tensor3D);
+    return gridSamplePlanes(image, gx!, gy!, options);
+  });
+}
+
+/** gridSample with the grid's normalised x and y given as separate planes [N,Ho,Wo] (the warp builds them apart). */
+export function gridSamplePlanes(image: tf.Tensor4D, gx: tf.Tensor3D, gy: tf.Tensor3D, options: GridSampleOptions): tf.Tensor4D {
+  assertRank4(image, 'gridSample image');
+  const [n, h, w, c] = image.shape;
+  if (gx.shape[0] !== n || gx.shape.join() !== gy.shape.join()) {
+    throw new Error(`gridSample: grid x [${gx.shape}] and y [${gy.shape}] must be equal [${n},Ho,Wo]`);
+  }
+  return tf.tidy(() => {
     const x = options.alignCorners ? tf.mul(tf.add(gx, 1), (w - 1) / 2) : tf.div(tf.sub(tf.mul(tf.add(gx, 1), w), 1), 2);
     const y = options.alignCorners ? tf.mul(tf.add(gy, 1), (h - 1) / 2) : tf.div(tf.sub(tf.mul(tf.add(gy, 1), h), 1), 2);
     const out = samplePixelCoords(image, x, y, options.padding === 'border' ? 'edge' : 'zeros', options.imageGradient ?? true);
-    return tf.reshape(out, [n, grid.shape[1], grid.shape[2], c]) as tf.Tensor4D;
+    return tf.reshape(out, [n, gx.shape[1], gx.shape[2], c]) as tf.Tensor4D;
   });
 }
 
