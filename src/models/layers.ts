@@ -170,9 +170,12 @@ export function elu(x: tf.Tensor4D): tf.Tensor4D {
   return tf.elu(x);
 }
 
-/** Nearest x2 upsample (torch F.interpolate(scale_factor=2, mode='nearest')) by reshape + broadcast, not
- *  tf.image.resizeNearestNeighbor: the cpu backend's gradient of that op is wrong. Gradient = sum over each 2x2 block. */
+/** Nearest x2 upsample (torch F.interpolate(scale_factor=2, mode='nearest')); gradient = sum over each 2x2 block. On
+ *  tensorflow one ResizeNearestNeighbor (TensorFlow's op and its gradient are right for x2: source = floor(dst / 2)),
+ *  ~5 fewer kernels and two fewer full-size copies each way; elsewhere reshape + concat, not tf.image.resizeNearestNeighbor:
+ *  the cpu backend's gradient of that op is wrong. */
 export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
+  if (tf.getBackend() === 'tensorflow') return tf.image.resizeNearestNeighbor(x, [2 * x.shape[1], 2 * x.shape[2]], false, false);
   return tf.tidy(() => {
     // Rank-4 concats only: tfjs has no gradient for Tile/broadcastTo above rank 4.
     const [b, h, w, c] = x.shape;

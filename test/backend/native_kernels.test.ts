@@ -125,3 +125,23 @@ describe.skipIf(!hasNative)('tensorflow Step (Sign + Relu; skipped without tfjs-
     expect(Array.from(native[0]!)).toEqual(Array.from(cpu[0]!));
   });
 });
+
+describe.skipIf(!hasNative)('tensorflow nearest x2 upsampling (ResizeNearestNeighbor; skipped without tfjs-node)', () => {
+  it('equals the cpu reshape + concat composition: values and gradient, odd sizes', async () => {
+    const { upsampleNearest2x } = await import('../../src/models/layers.js');
+    const rng = new Rng(9);
+    const shape: [number, number, number, number] = [2, 3, 5, 4];
+    const xv = Float32Array.from({ length: 120 }, () => rng.normal());
+    const wv = Float32Array.from({ length: 480 }, () => rng.normal());
+    const [native, cpu] = await onTensorflowAndCpu(() => {
+      const x = tf.tensor4d(xv, shape);
+      const w = tf.tensor4d(wv, [2, 6, 10, 4]);
+      return [upsampleNearest2x(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2x(t as tf.Tensor4D), w)))(x)];
+    });
+    expect(Array.from(native[0]!)).toEqual(Array.from(cpu[0]!));
+    expect(relErr(native[1]!, cpu[1]!)).toBeLessThanOrEqual(1e-6);
+    await initBackend('tensorflow');
+    const profile = await tf.profile(() => upsampleNearest2x(tf.zeros(shape) as tf.Tensor4D));
+    expect(profile.kernelNames).toEqual(['ResizeNearestNeighbor']);
+  });
+});
