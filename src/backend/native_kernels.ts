@@ -45,6 +45,8 @@ interface NativeBackend {
     TF_FLOAT: number; TF_INT32: number;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
+  write(values: Float32Array, shape: number[], dtype: 'float32'): object;
+  disposeData(dataId: object): void;
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
 }
 
@@ -160,6 +162,22 @@ function scratchVariables(b: NativeBackend): tf.Tensor[] {
   return handles;
 }
 
+/**
+ * ResourceApplyAdam's six scalar inputs, written once per set of values (once per step: every variable of a step shares
+ * them) as backend data outside the engine's tensor count, rather than six new tensors per variable.
+ */
+const adamScalarCache = new WeakMap<object, { key: string; infos: tf.TensorInfo[] }>();
+
+function adamScalars(b: NativeBackend, values: number[]): tf.TensorInfo[] {
+  const key = values.join();
+  const cached = adamScalarCache.get(b);
+  if (cached?.key === key) return cached.infos;
+  if (cached) for (const info of cached.infos) b.disposeData(info.dataId);
+  const infos = values.map((v) => ({ dataId: b.write(Float32Array.of(v), [], 'float32'), shape: [], dtype: 'float32' as const }));
+  adamScalarCache.set(b, { key, infos });
+  return infos;
+}
+
 function adamUpdateNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { param, m, v, grad } = inputs as Record<'param' | 'm' | 'v' | 'grad', tf.TensorInfo>;
   for (const t of [m, v, grad]) {
@@ -174,13 +192,12 @@ function adamUpdateNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
   const dtype = { name: 'dtype', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
   const assignAttrs = [dtype, { name: 'validate_shape', type: binding.TF_ATTR_BOOL, value: false }];
   [param, m, v].forEach((t, i) => b.executeMultipleOutputs('AssignVariableOp', assignAttrs, [handles[i]!, t], 0));
-  const scalars = [0, 0, c.stepSize * c.sqrtBiasCorrection2, c.beta1, c.beta2, c.epsilon * c.sqrtBiasCorrection2].map((x) => tf.scalar(x));
+  const scalars = adamScalars(b, [0, 0, c.stepSize * c.sqrtBiasCorrection2, c.beta1, c.beta2, c.epsilon * c.sqrtBiasCorrection2]);
   b.executeMultipleOutputs('ResourceApplyAdam', [
     { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
     { name: 'use_locking', type: binding.TF_ATTR_BOOL, value: false },
     { name: 'use_nesterov', type: binding.TF_ATTR_BOOL, value: false },
   ], [...handles, ...scalars, grad], 0);
-  tf.dispose(scalars);
   // Each read shares the variable's buffer; the next update's assignments replace the buffers, never write into them.
   return handles.map((h) => b.executeSingleOutput('ReadVariableOp', [dtype], [h]));
 }
@@ -226,6 +243,24 @@ function stepNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * Reshape to the same shape and Cast to the same dtype share the input's buffer (as tfjs-node's Identity does) instead of
+ * running a TensorFlow op; other calls go to tfjs-node's kernel. tfjs-core's gradients reshape every Add / Sub / Multiply /
+ * RealDiv gradient to its input's shape and cast float32 gradients to float32: ~300 such calls per ResNet18 step, each an
+ * op call (and, for Reshape, an uploaded shape tensor).
+ */
+function unlessNoOp(stock: tf.KernelFunc, isNoOp: (x: tf.TensorInfo, attrs: tf.NamedAttrMap) => boolean): (args: KernelArgs) => tf.TensorInfo {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (!isNoOp(x, args.attrs ?? {})) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+const sameShape = (x: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean =>
+  tf.util.arraysEqual(x.shape, tf.util.inferFromImplicitShape(attrs.shape as number[], tf.util.sizeFromShape(x.shape)));
+const sameDtype = (x: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean => x.dtype === attrs.dtype;
+
 /** tfjs-node kernels replaced by the project's: they compute something else than tfjs-core's contract, or the same needlessly slowly. */
 const REPLACED_KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
   ['ResizeBilinearGrad', resizeBilinearGradNative],
@@ -236,7 +271,11 @@ let replaced = false;
 /** Registers the tensorflow-backend kernels (idempotent); called when tfjs-node has loaded. */
 export function registerNativeKernels(): void {
   if (!replaced) {
-    for (const [kernelName, kernelFunc] of REPLACED_KERNELS) {
+    const noOpShortcuts: [string, (args: KernelArgs) => tf.TensorInfo][] = [
+      ['Reshape', unlessNoOp(tf.getKernel('Reshape', 'tensorflow')!.kernelFunc, sameShape)],
+      ['Cast', unlessNoOp(tf.getKernel('Cast', 'tensorflow')!.kernelFunc, sameDtype)],
+    ];
+    for (const [kernelName, kernelFunc] of [...REPLACED_KERNELS, ...noOpShortcuts]) {
       if (tf.getKernel(kernelName, 'tensorflow')) tf.unregisterKernel(kernelName, 'tensorflow');
       tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
     }

@@ -145,3 +145,27 @@ describe.skipIf(!hasNative)('tensorflow nearest x2 upsampling (ResizeNearestNeig
     expect(profile.kernelNames).toEqual(['ResizeNearestNeighbor']);
   });
 });
+
+describe.skipIf(!hasNative)('tensorflow no-op Reshape and Cast share the buffer (skipped without tfjs-node)', () => {
+  it('same-shape reshape and same-dtype cast reuse the data, outlive their input and free it once; real ones still run', async () => {
+    await initBackend('tensorflow');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 2, 3]);
+    const same = tf.reshape(x, [1, -1, 3]);
+    const cast = tf.cast(x, 'float32');
+    const flat = tf.reshape(x, [6]);
+    const ints = tf.cast(x, 'int32');
+    expect(same.dataId).toBe(x.dataId);
+    expect(cast.dataId).toBe(x.dataId);
+    expect(flat.dataId).not.toBe(x.dataId);
+    expect(ints.dataId).not.toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(same.shape).toEqual([1, 2, 3]);
+    expect(Array.from(cast.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(flat.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ints.dtype).toBe('int32');
+    tf.dispose([same, cast, flat, ints]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
