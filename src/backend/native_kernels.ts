@@ -32,6 +32,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batchnorm_kernels.js';
+import { NON_FINITE_FLAGS } from './finite_kernel.js';
 import { MEAN_POOL3_GRAD } from './mean_pool.js';
 import { REFLECT_PAD, REFLECT_PAD_GRAD } from './reflect_pad.js';
 import { RELU_GRAD } from './relu.js';
@@ -261,6 +262,32 @@ const sameShape = (x: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean =>
   tf.util.arraysEqual(x.shape, tf.util.inferFromImplicitShape(attrs.shape as number[], tf.util.sizeFromShape(x.shape)));
 const sameDtype = (x: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean => x.dtype === attrs.dtype;
 
+/**
+ * The finite check's flags (finite_kernel.ts) as Sum(Mul(x, 0)) over all axes per tensor and one Pack, with the zero and
+ * the reduction axes written once: the composition elsewhere uploads a scalar and an axes tensor per variable and runs
+ * its ~180 kernels through the engine. NaN where a tensor holds a NaN or an infinity, 0 elsewhere, as the composition.
+ */
+function nonFiniteFlagsNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const b = backend as NativeBackend;
+  const { binding } = b;
+  const T = { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
+  const tensors = Object.keys(inputs).sort((x, y) => Number(x) - Number(y)).map((k) => inputs[k] as tf.TensorInfo);
+  const zero = tf.scalar(0);
+  const axes = new Map<number, tf.Tensor>();
+  const flags = tensors.map((t) => {
+    if (t.dtype !== 'float32') throw new Error(`${NON_FINITE_FLAGS} (tensorflow): float32 tensors only, got ${t.dtype}`);
+    const rank = t.shape.length;
+    if (!axes.has(rank)) axes.set(rank, tf.tensor1d(Array.from({ length: rank }, (_, i) => i), 'int32'));
+    const zeroed = b.executeSingleOutput('Mul', [T], [t, zero]);
+    const flag = b.executeSingleOutput('Sum', [T, { name: 'Tidx', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 }, { name: 'keep_dims', type: binding.TF_ATTR_BOOL, value: false }], [zeroed, axes.get(rank)!]);
+    zeroed.dispose();
+    return flag;
+  });
+  const out = b.executeSingleOutput('Pack', [T, { name: 'N', type: binding.TF_ATTR_INT, value: flags.length }, { name: 'axis', type: binding.TF_ATTR_INT, value: 0 }], flags);
+  tf.dispose([zero, ...axes.values(), ...flags]);
+  return out;
+}
+
 /** tfjs-node kernels replaced by the project's: they compute something else than tfjs-core's contract, or the same needlessly slowly. */
 const REPLACED_KERNELS: [string, (args: KernelArgs) => tf.TensorInfo][] = [
   ['ResizeBilinearGrad', resizeBilinearGradNative],
@@ -287,6 +314,7 @@ export function registerNativeKernels(): void {
     [ADAM_UPDATE, adamUpdateNative],
     [MEAN_POOL3_GRAD, meanPool3GradNative],
     [RELU_GRAD, reluGradNative],
+    [NON_FINITE_FLAGS, nonFiniteFlagsNative],
     [REFLECT_PAD, (args) => mirrorPad('MirrorPad', args)],
     [REFLECT_PAD_GRAD, (args) => mirrorPad('MirrorPadGrad', args)],
   ];

@@ -169,3 +169,24 @@ describe.skipIf(!hasNative)('tensorflow no-op Reshape and Cast share the buffer 
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe.skipIf(!hasNative)('tensorflow non-finite flags (skipped without tfjs-node)', () => {
+  it('flags NaN and infinities per tensor like the cpu composition, for ranks 0-4 and empty tensors', async () => {
+    const { NON_FINITE_FLAGS, nonFiniteFlags } = await import('../../src/backend/finite_kernel.js');
+    await initBackend('tensorflow');
+    expect(tf.getKernel(NON_FINITE_FLAGS, 'tensorflow')?.kernelFunc.name).toBe('nonFiniteFlagsNative');
+    const make = (): tf.Tensor[] => [
+      tf.tensor4d([1, 2, 3, 4], [1, 1, 2, 2]),
+      tf.tensor2d([1, NaN, 3, 4], [2, 2]),
+      tf.scalar(Infinity),
+      tf.tensor1d([-Infinity, 0]),
+      tf.scalar(-2.5),
+      tf.tensor1d([]),
+      tf.tensor3d([3e38, 3e38, 3e38, 3e38], [1, 2, 2]),
+    ];
+    const [native, cpu] = await onTensorflowAndCpu(() => [nonFiniteFlags(make())]);
+    // The contract is NaN or not (a finite flag may be -0 where the composition gives +0).
+    expect(Array.from(native[0]!).map(Number.isNaN)).toEqual(Array.from(cpu[0]!).map(Number.isNaN));
+    expect(Array.from(native[0]!).map(Number.isNaN)).toEqual([false, true, true, true, false, false, false]);
+  });
+});
