@@ -3,7 +3,7 @@
  * mean: each kernel call (matched by its position in the step, which runs the same kernels every time) gets its
  * MINIMUM time over R profiled steps, so a call that lost the CPU in one step is timed from another.
  * Usage: npx tsx scripts/profile_step_min.ts [config.yaml] [R=8] [backend=wasm]   (2 warm-up steps; prints per-kernel sums and the
- * 40 slowest non-conv calls with their input shapes)
+ * 40 slowest non-conv calls with their input shapes; PROFILE_TOP=N lists N kernels instead of 45)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,7 +38,7 @@ async function main() {
   names.forEach((n, i) => { const e = by.get(n) ?? { ms: 0, calls: 0 }; e.ms += mins![i]!; e.calls++; by.set(n, e); });
   const total = [...by.values()].reduce((a, e) => a + e.ms, 0);
   console.log(`sum of per-call min kernel times: ${total.toFixed(1)} ms over ${names.length} kernels (${R} profiled steps)`);
-  for (const [n, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 45)) console.log(`  ${n.padEnd(34)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
+  for (const [n, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.PROFILE_TOP ?? 45))) console.log(`  ${n.padEnd(34)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
   const calls = names.map((n, i) => ({ n, ms: mins![i]!, s: shapes[i] })).filter((c) => !c.n.startsWith('Conv2D')).sort((a, b) => b.ms - a.ms).slice(0, 40);
   for (const c of calls) console.log(`    ${c.n.padEnd(30)} ${c.ms.toFixed(2)} ms ${c.s}`);
   shutdownBackend();
