@@ -24,43 +24,24 @@ interface Case {
   build: (store: ParamStore, rng: Rng, channels: number) => { run: (x: tf.Tensor4D) => tf.Tensor; vars: tf.Variable[] };
 }
 
+/** A k x k depthwise conv case with the given stride and padding. */
+function depthwiseCase(name: string, k: number, stride: number, pad: number, inputHW?: [number, number]): Case {
+  return {
+    name,
+    inputHW,
+    build: (store, rng, c) => {
+      const p = createDepthwiseConv(store, 'dw', c, k, rng);
+      return { run: (x) => depthwiseConv2d(x, p, stride, pad), vars: [p.kernel] };
+    },
+  };
+}
+
 const CASES: Case[] = [
-  {
-    name: 'depthwise 3x3 stride 1 pad 1',
-    build: (store, rng, c) => {
-      const p = createDepthwiseConv(store, 'dw', c, 3, rng);
-      return { run: (x) => depthwiseConv2d(x, p, 1, 1), vars: [p.kernel] };
-    },
-  },
-  {
-    name: 'depthwise 5x5 stride 2 pad 2 (odd sizes)',
-    build: (store, rng, c) => {
-      const p = createDepthwiseConv(store, 'dw', c, 5, rng);
-      return { run: (x) => depthwiseConv2d(x, p, 2, 2), vars: [p.kernel] };
-    },
-  },
-  {
-    name: 'depthwise 3x3 stride 2 pad 1 (odd sizes)',
-    build: (store, rng, c) => {
-      const p = createDepthwiseConv(store, 'dw', c, 3, rng);
-      return { run: (x) => depthwiseConv2d(x, p, 2, 1), vars: [p.kernel] };
-    },
-  },
-  {
-    name: 'depthwise 3x3 stride 2 pad 1 (even sizes: the last row and column are read by one tap only)',
-    inputHW: [8, 10],
-    build: (store, rng, c) => {
-      const p = createDepthwiseConv(store, 'dw', c, 3, rng);
-      return { run: (x) => depthwiseConv2d(x, p, 2, 1), vars: [p.kernel] };
-    },
-  },
-  {
-    name: 'depthwise 5x5 stride 1 pad 2 (bneck 5x5, NNConv5)',
-    build: (store, rng, c) => {
-      const p = createDepthwiseConv(store, 'dw', c, 5, rng);
-      return { run: (x) => depthwiseConv2d(x, p, 1, 2), vars: [p.kernel] };
-    },
-  },
+  depthwiseCase('depthwise 3x3 stride 1 pad 1', 3, 1, 1),
+  depthwiseCase('depthwise 5x5 stride 2 pad 2 (odd sizes)', 5, 2, 2),
+  depthwiseCase('depthwise 3x3 stride 2 pad 1 (odd sizes)', 3, 2, 1),
+  depthwiseCase('depthwise 3x3 stride 2 pad 1 (even sizes: the last row and column are read by one tap only)', 3, 2, 1, [8, 10]),
+  depthwiseCase('depthwise 5x5 stride 1 pad 2 (bneck 5x5, NNConv5)', 5, 1, 2),
   { name: 'hard-swish (kinks at -3 and 3 inside the range)', build: () => ({ run: (x) => hardSwish(tf.mul(x, 5)), vars: [] }) },
   { name: 'hard-sigmoid', build: () => ({ run: (x) => hardSigmoid(tf.mul(x, 5)), vars: [] }) },
   {
