@@ -12,8 +12,13 @@ import type { KernelArgs } from './wasm_util.js';
 
 export const NON_FINITE_FLAGS = 'StereodepthNonFiniteFlags';
 
+/** The kernel's inputs in flag order (nonFiniteFlags passes them keyed '0', '1', ...). */
+export function flaggedTensors(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
+  return Object.keys(inputs).sort((a, b) => Number(a) - Number(b)).map((k) => inputs[k] as tf.TensorInfo);
+}
+
 function nonFiniteFlagsWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
-  const tensors = Object.keys(inputs).sort((a, b) => Number(a) - Number(b)).map((k) => inputs[k] as tf.TensorInfo);
+  const tensors = flaggedTensors(inputs);
   const out = backend.makeOutput([tensors.length], 'float32') as tf.TensorInfo;
   const k = simdKernels(backend);
   const flags = tensors.map((t) => {

@@ -32,7 +32,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batchnorm_kernels.js';
-import { NON_FINITE_FLAGS } from './finite_kernel.js';
+import { flaggedTensors, NON_FINITE_FLAGS } from './finite_kernel.js';
 import { MEAN_POOL3_GRAD } from './mean_pool.js';
 import { REFLECT_PAD, REFLECT_PAD_GRAD } from './reflect_pad.js';
 import { RELU_GRAD } from './relu.js';
@@ -271,7 +271,7 @@ function nonFiniteFlagsNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const b = backend as NativeBackend;
   const { binding } = b;
   const T = { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
-  const tensors = Object.keys(inputs).sort((x, y) => Number(x) - Number(y)).map((k) => inputs[k] as tf.TensorInfo);
+  const tensors = flaggedTensors(inputs);
   const zero = tf.scalar(0);
   const axes = new Map<number, tf.Tensor>();
   const flags = tensors.map((t) => {
