@@ -97,6 +97,9 @@ export function backprojectDepth(depth: tf.Tensor4D, invK: tf.Tensor3D): tf.Tens
   });
 }
 
+/** monodepth2 Project3D's eps, added to the projected depth before dividing. */
+const PROJECT3D_EPS = 1e-7;
+
 /**
  * Where `points` land in the source camera, in pixels: (P @ points)[:2] / ((P @ points)[2] + eps) with P = (K @ T)[:3], as
  * x and y planes [B,H,W]. points: [B,4,H*W]; K, T: [B,4,4].
@@ -121,7 +124,7 @@ function normaliseForGrid(p: tf.Tensor3D, size: number): tf.Tensor3D {
  * for grid_sample as (x / (W-1) - 0.5) * 2, (y / (H-1) - 0.5) * 2 (the align_corners=True normalisation, as written).
  * Returns the grid [B,H,W,2] (last dim = x, y). points: [B,4,H*W]; K, T: [B,4,4].
  */
-export function project3d(points: tf.Tensor3D, K: tf.Tensor3D, T: tf.Tensor3D, height: number, width: number, eps = 1e-7): tf.Tensor4D {
+export function project3d(points: tf.Tensor3D, K: tf.Tensor3D, T: tf.Tensor3D, height: number, width: number, eps = PROJECT3D_EPS): tf.Tensor4D {
   return tf.tidy(() => {
     const [x, y] = projectToPixels(points, K, T, height, width, eps);
     return tf.stack([normaliseForGrid(x, width), normaliseForGrid(y, height)], 3) as tf.Tensor4D;
@@ -171,7 +174,7 @@ export function warpByDepth(
   return tf.tidy(() => {
     // The grid's x and y stay separate planes (project3d's grid, without stacking it only for the sampler to split it:
     // on tensorflow the [B,H,W,2] transpose and the broadcast division cost ~10 ms per step at 96x320).
-    const [px, py] = projectToPixels(backprojectDepth(depth, invK), K, T, h, w, 1e-7);
+    const [px, py] = projectToPixels(backprojectDepth(depth, invK), K, T, h, w, PROJECT3D_EPS);
     const gx = normaliseForGrid(px, w);
     const padding = options.padding ?? 'border';
     if (options.horizontalFastPath) {
