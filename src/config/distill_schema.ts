@@ -55,6 +55,12 @@ const hintSchema = z
     weights: z.array(z.number().min(0)).length(4).default([1, 1, 1, 1]),
     /** `none`: FitNets' plain per-scale MSE; `teacher`: each scale's MSE over its teacher features' mean square (losses/hint.ts). */
     normalize: z.enum(['none', 'teacher']).default('none'),
+    /**
+     * `constant`: the weights hold for the whole run (FitNets' single-stage hint loss); `cosine`: every weight decays from its
+     * value to 0 over train.steps on the learning rate's cosine, so the hints shape the features early and the task loss
+     * alone finishes the run (FitNets' hint stage followed by the task stage, without the hard switch).
+     */
+    schedule: z.enum(['constant', 'cosine']).default('constant'),
   })
   .strict();
 

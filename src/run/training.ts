@@ -67,7 +67,7 @@ export async function distillationFromConfig(config: RunConfig, student: DepthNe
       throw new Error(`distill hint: the student has ${s.length} decoder feature scales, the teacher ${t.length}`);
     }
     adapters = new HintAdapters(s, t, new Rng(`${config.seed}:hint_adapters`));
-    log(`distill hint: 1x1 adapters ${s.map((c, r) => `${c}->${t[r]}`).join(', ')}, weights ${d.weights.join(', ')}`);
+    log(`distill hint: 1x1 adapters ${s.map((c, r) => `${c}->${t[r]}`).join(', ')}, weights ${d.weights.join(', ')}${d.schedule === 'cosine' ? ' decaying to 0 on a cosine' : ''}`);
   }
   return new Distillation(d, objectiveFromConfig(config.loss), teacher, adapters);
 }

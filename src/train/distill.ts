@@ -16,6 +16,7 @@ import type { HintAdapters } from '../losses/hint.js';
 import type { LossResult } from '../losses/monodepth2.js';
 import type { ObjectiveSettings } from '../losses/objective.js';
 import type { DepthNet, DepthOutput } from '../models/types.js';
+import { learningRateAt } from './schedule.js';
 
 /** Teacher outputs for one batch, computed outside the gradient tape. */
 export interface TeacherSignal {
@@ -27,6 +28,16 @@ export interface TeacherSignal {
 
 export function disposeSignal(s: TeacherSignal): void {
   tf.dispose([...(s.depth ? [s.depth] : []), ...(s.features ?? [])]);
+}
+
+/**
+ * The hint weights for 0-based step `step` of `totalSteps`: as configured (`constant`), or times the cosine factor
+ * (1 + cos(pi step / totalSteps)) / 2 of the learning-rate schedule (`cosine`: 1 at the first step, 0 at the end).
+ */
+export function hintWeightsAt(weights: number[], schedule: 'constant' | 'cosine', step: number, totalSteps: number): number[] {
+  if (schedule === 'constant') return weights;
+  const factor = learningRateAt(step, totalSteps, 1, { kind: 'cosine', minLr: 0 });
+  return weights.map((w) => w * factor);
 }
 
 const ALIGNMENT: Record<string, AlignmentMethod> = { lstsq_rows: 'lstsqRows', lstsq: 'lstsq', median_ratio: 'medianRatio', moments: 'moments' };
@@ -84,12 +95,16 @@ export class Distillation {
     return { depth };
   }
 
-  /** Self-supervised loss + the distillation term for one micro-batch; `slice` cuts a batch tensor to it. */
-  loss(selfSupervised: LossResult, student: DepthOutput, signal: TeacherSignal, slice: (t: tf.Tensor4D) => tf.Tensor4D): LossResult {
+  /**
+   * Self-supervised loss + the distillation term for one micro-batch of 0-based step `step` of the run's `totalSteps` (what a
+   * hint weight schedule decays over); `slice` cuts a batch tensor to the micro-batch.
+   */
+  loss(selfSupervised: LossResult, student: DepthOutput, signal: TeacherSignal, slice: (t: tf.Tensor4D) => tf.Tensor4D, step: number, totalSteps: number): LossResult {
     if (this.config.kind === 'distdepth') {
       return distDepthObjective(selfSupervised, slice(signal.depth!), student.disparities[0]!, this.objective, distDepthOptions(this.config));
     }
-    return hintObjective(selfSupervised, this.adapters!, student.features, signal.features!.map(slice), this.config.weights, this.config.normalize);
+    const weights = hintWeightsAt(this.config.weights, this.config.schedule, step, totalSteps);
+    return hintObjective(selfSupervised, this.adapters!, student.features, signal.features!.map(slice), weights, this.config.normalize);
   }
 
   /** TensorBoard maps of the first sample (DistDepth: teacher, aligned teacher, student, both edge maps), [H,W,1] each. */

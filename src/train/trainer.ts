@@ -124,6 +124,8 @@ export interface Stepper {
   loader: Loader;
   variables: Record<string, tf.Variable>;
   optimizer: Adam;
+  /** The run's length: train.steps, or its epochs in batches. */
+  totalSteps: number;
 }
 
 /** The loader, trainable variables and Adam of `parts`: `train` steps with these, and `stereodepth bench` times them. */
@@ -143,17 +145,17 @@ export function stepperOf(parts: TrainingParts): Stepper {
   });
   // Adapters train with the student but are saved apart (adapters.sdt): allVariables() is the deployable model only.
   const variables = { ...net.trainableVariables(), ...(poseNet?.trainableVariables() ?? {}), ...(distillation?.variables() ?? {}) };
-  return { parts, loader, variables, optimizer: new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 }) };
+  const totalSteps = config.train.steps ?? config.train.epochs * loader.batchesPerEpoch;
+  return { parts, loader, variables, optimizer: new Adam({ beta1: config.optim.beta1, beta2: config.optim.beta2 }), totalSteps };
 }
 
 /** The loader, optimiser, logger and counters of a run (restored from `resumeFrom` when resuming). */
 function startSession(parts: TrainingParts, options: TrainOptions, log: (l: string) => void): Session {
   const { config, net, poseNet, distillation, resumeFrom } = parts;
-  const { loader, variables, optimizer } = stepperOf(parts);
+  const { loader, variables, optimizer, totalSteps } = stepperOf(parts);
   const s: Session = {
-    parts, loader, optimizer, variables, log,
+    parts, loader, optimizer, variables, log, totalSteps,
     allVariables: () => ({ ...net.allVariables(), ...(poseNet?.allVariables() ?? {}) }),
-    totalSteps: config.train.steps ?? config.train.epochs * loader.batchesPerEpoch,
     schedule: scheduleOf(config, loader.batchesPerEpoch),
     runLog: null as unknown as RunLogger,
     bar: null as unknown as ProgressBar,
@@ -196,7 +198,7 @@ export function optimiseOn(s: Stepper, batch: Batch, lr: number, step: number): 
         const out = net.apply(sl(batch.leftInput), { training: true });
         if (distillation?.config.kind !== 'hint') for (const f of out.features) f.dispose();
         const base = baseLoss(config, objective, batch, out.disparities, poseNet, start, size);
-        return distillation ? distillation.loss(base, out, signal, sl) : base;
+        return distillation ? distillation.loss(base, out, signal, sl, step - 1, s.totalSteps) : base;
       },
       batch.size,
       lr,

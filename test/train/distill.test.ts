@@ -16,6 +16,7 @@ import { generateWorld } from '../../src/data/synthetic/writer.js';
 import { readTeacherMap, teacherMapKey } from '../../src/data/teacher_maps.js';
 import { writeTeacherMapFiles, writeTeacherMaps } from '../../src/infer/teacher_cache.js';
 import { loadTensors } from '../../src/models/tensor_file.js';
+import { hintWeightsAt } from '../../src/train/distill.js';
 import { readScalarLog } from '../../src/train/logging.js';
 import { netFromCheckpoint } from '../../src/run/build.js';
 import { runTraining } from '../../src/run/training.js';
@@ -49,6 +50,8 @@ function roomsConfig(runDir: string, sets: string[] = []): RunConfig {
   ]).config;
 }
 
+/** Σ_r w_r · hint/r of a logged step: what the hint term totals at weights w. */
+const weightedHint = (parts: Record<string, number>, w: number[]): number => w.reduce((sum, wr, r) => sum + wr * parts[`loss_parts/hint/${r}`]!, 0);
 const lastParts = (runDir: string): Record<string, number> => readScalarLog(runDir).filter((r) => r.split === 'train').at(-1)!.values;
 
 describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 }, () => {
@@ -103,6 +106,7 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     await runTraining(roomsConfig(run, sets), { log: quiet, progressStream: devNull });
     const parts = lastParts(run);
     for (const r of [0, 1, 2, 3]) expect(parts[`loss_parts/hint/${r}`]).toBeGreaterThan(0);
+    expect(parts['loss_parts/hint/total']).toBeCloseTo(weightedHint(parts, [1, 0.5, 0.5, 0.5]), 4);
     const ckpt = join(run, 'checkpoints', 'step_000002');
     const model = await loadTensors(join(ckpt, 'model.sdt'));
     const adapters = await loadTensors(join(ckpt, 'adapters.sdt'));
@@ -119,4 +123,27 @@ describe('distillation in the trainer (tiny rooms, wasm)', { timeout: 600_000 },
     const loss = (dir: string) => readScalarLog(dir).filter((r) => r.split === 'train' && r.step === 2).at(-1)!.values.loss;
     expect(loss(resumed)).toBe(loss(run));
   }, 600_000);
+
+  it('hint KD with schedule cosine: the weights decay on the run\'s steps (x1 at step 1, x0.5 at step 2 of 2), also after a resume', async () => {
+    const sets = [`distill={kind: hint, teacher: {source: checkpoint, path: ${teacherRun}}, weights: [1, 0.5, 0.5, 0.5], schedule: cosine}`, 'train.checkpoint_every=1', 'train.image_every=0'];
+    const run = join(root, 'hint_cosine');
+    await runTraining(roomsConfig(run, sets), { log: quiet, progressStream: devNull, stopAfter: 1 });
+    await runTraining(roomsConfig(run, sets), { log: quiet, progressStream: devNull, resume: true });
+    const train = readScalarLog(run).filter((r) => r.split === 'train');
+    const at = (step: number) => train.filter((r) => r.step === step).at(-1)!.values;
+    expect(at(1)['loss_parts/hint/total']).toBeCloseTo(weightedHint(at(1), [1, 0.5, 0.5, 0.5]), 4);
+    expect(at(2)['loss_parts/hint/total']).toBeCloseTo(weightedHint(at(2), [0.5, 0.25, 0.25, 0.25]), 4);
+    expect(at(2)['loss_parts/hint/total']).toBeGreaterThan(0);
+  }, 600_000);
+});
+
+describe('hintWeightsAt', () => {
+  it('constant keeps the weights; cosine scales them by the cosine learning-rate factor, 1 -> 0 over the run', () => {
+    const w = [0.01, 0.02, 0.03, 0.04];
+    expect(hintWeightsAt(w, 'constant', 77, 100)).toEqual(w);
+    expect(hintWeightsAt(w, 'cosine', 0, 100)).toEqual(w);
+    hintWeightsAt(w, 'cosine', 50, 100).forEach((x, r) => expect(x).toBeCloseTo(w[r]! / 2, 12));
+    hintWeightsAt(w, 'cosine', 25, 100).forEach((x, r) => expect(x).toBeCloseTo((w[r]! * (1 + Math.SQRT1_2)) / 2, 12));
+    hintWeightsAt(w, 'cosine', 100, 100).forEach((x) => expect(x).toBeCloseTo(0, 12));
+  });
 });
