@@ -2,13 +2,14 @@
  * The small-models study of docs/experiments.md ("Small models: FastDepth and MAI 2021 students, hint KD"): on the synthetic
  * indoor NYU world (fast-depth .h5 layout) and the synthetic outdoor MAI world (RGB + depth PNG in mm), a supervised ResNet18
  * teacher, the FastDepth and MAI 2021 students alone, and the same students with hint-feature KD from the teacher of the
- * same seed, with plain per-scale MSE hints (`hint`: weights 0.01; `hint_w003`: 0.003) and with per-scale normalized hints
- * (`hint_norm`); an arm `hint*` trains the recipe <world>_<student>_<arm>.yaml; every arm x seed is
+ * same seed, with plain per-scale MSE hints (`hint`: weights 0.01; `hint_w003`: 0.003), with hint weights decaying from 0.01
+ * to 0 on a cosine over the run (`hint_cosine`) and, on request, with per-scale normalized hints (`hint_norm`); an arm
+ * `hint*` trains the recipe <world>_<student>_<arm>.yaml; every arm x seed is
  * one `stereodepth train` run of a recipe in configs/synthetic/small_models/.
  *
  *   npx tsx scripts/small_models_experiments.ts [--backend tensorflow] [--jobs 1] [--seeds 0,1,2] [--worlds nyu,mai]
  *       [--out runs/small-models] [--students fastdepth,mai2021] [--resnet-students] [--teacher-seeds all] [--report-only]
- *       [--arms alone,hint,hint_norm,hint_w003]
+ *       [--arms alone,hint,hint_w003,hint_cosine] (add hint_norm for the normalized arm)
  *
  * By default one teacher per world (the first seed) teaches the students of every seed; `--teacher-seeds all` trains a teacher
  * per seed and pairs each student seed with its own. `--report-only` trains nothing and tabulates the finished runs. Finished runs (test_metrics.json present) are skipped, so the script resumes. `--resnet-students` replaces both student
@@ -42,7 +43,7 @@ const out = arg('out', 'runs/small-models');
 const resnetStudents = process.argv.includes('--resnet-students');
 const reportOnly = process.argv.includes('--report-only');
 const teacherSeeds = arg('teacher-seeds', 'first') === 'all' ? seeds : seeds.slice(0, 1);
-const arms = arg('arms', 'alone,hint,hint_norm,hint_w003').split(',');
+const arms = arg('arms', 'alone,hint,hint_w003,hint_cosine').split(',');
 
 interface Run {
   world: string;
