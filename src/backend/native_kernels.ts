@@ -25,6 +25,9 @@
  * lr = stepSize * sqrt(1 - beta2^t) and epsilon * sqrt(1 - beta2^t) it is torch's update, rounded in another order.
  * (TensorFlow also forms 1 - beta2 in float32, so v comes out ~1.3e-5 relatively smaller than torch's: within 1e-4.)
  *
+ * Bilinear sampling at per-pixel coordinates (native_bilinear.ts): CropAndResize with 1x1 crops and its gradients instead
+ * of the sampler's ~130 composed kernels.
+ *
  * tfjs-node is an optional dependency, so nothing here imports it: the kernels reach the binding through the backend
  * object tfjs hands to every kernel.
  */
@@ -32,26 +35,27 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batchnorm_kernels.js';
+import { BILINEAR_KERNELS } from './native_bilinear.js';
 import { flaggedTensors, NON_FINITE_FLAGS } from './finite_kernel.js';
 import { MEAN_POOL3_GRAD } from './mean_pool.js';
 import { REFLECT_PAD, REFLECT_PAD_GRAD } from './reflect_pad.js';
 import { RELU_GRAD } from './relu.js';
 
-interface OpAttr { name: string; type: number; value: unknown }
+export interface OpAttr { name: string; type: number; value: unknown }
 
 /** The parts of tfjs-node's NodeJSKernelBackend these kernels use. */
-interface NativeBackend {
+export interface NativeBackend {
   binding: {
     TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number; TF_ATTR_INT: number;
     TF_FLOAT: number; TF_INT32: number;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
-  write(values: Float32Array, shape: number[], dtype: 'float32'): object;
+  write(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): object;
   disposeData(dataId: object): void;
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
 }
 
-interface KernelArgs { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }
+export interface KernelArgs { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }
 
 /** Attributes shared by FusedBatchNormV3 and its gradient in training mode (float32, NHWC). */
 function batchNormAttrs(b: NativeBackend, eps: number): OpAttr[] {
@@ -317,6 +321,7 @@ export function registerNativeKernels(): void {
     [NON_FINITE_FLAGS, nonFiniteFlagsNative],
     [REFLECT_PAD, (args) => mirrorPad('MirrorPad', args)],
     [REFLECT_PAD_GRAD, (args) => mirrorPad('MirrorPadGrad', args)],
+    ...BILINEAR_KERNELS,
   ];
   for (const [kernelName, kernelFunc] of kernels) {
     if (!tf.getKernel(kernelName, 'tensorflow')) tf.registerKernel({ kernelName, backendName: 'tensorflow', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
