@@ -7,7 +7,8 @@
  * FusedBatchNormGradV3 (is_training, NHWC) do the same maths in one op each, with the contract of
  * src/backend/batchnorm_kernels.ts (outputs y, batch mean, biased batch variance; gradient dx, dgamma, dbeta). The
  * results round differently from the composition (TensorFlow's own float32 reductions), within the tolerances of
- * test/backend/batchnorm.test.ts.
+ * test/backend/batchnorm.test.ts. FusedBatchNormV3's exponential_avg_factor also updates the running statistics in the
+ * same op (BATCH_NORM_TRAIN_RUNNING) instead of 7 small tfjs kernels per layer (~140 per ResNet18 step).
  *
  * Reflection padding: tfjs-core's MirrorPad gradient is wrong, so elsewhere the pad is slices + concats (~8 kernels
  * forward, and a full-size PadV2 per slice plus their sums backward); TensorFlow's MirrorPad and MirrorPadGrad (mode
@@ -34,7 +35,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batchnorm_kernels.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, BATCH_NORM_TRAIN_RUNNING } from './batchnorm_kernels.js';
 import { BILINEAR_KERNELS } from './native_bilinear.js';
 import { flaggedTensors, NON_FINITE_FLAGS } from './finite_kernel.js';
 import { MEAN_POOL3_GRAD } from './mean_pool.js';
@@ -75,20 +76,38 @@ function checkRank4(x: tf.TensorInfo, gamma: tf.TensorInfo, kernel: string): voi
   }
 }
 
-/** FusedBatchNormV3 in training: outputs y, batch mean, Bessel-corrected variance, then reserve 1-3 (mean, biased variance, unused). */
+/**
+ * FusedBatchNormV3 in training. Outputs y, then the running mean and variance blended by exponential_avg_factor f:
+ * (1-f) * running + f * batch, the batch variance Bessel-corrected (n/(n-1), n > 1: torch's convention for the running
+ * variance), then reserve 1-3 (batch mean, biased batch variance, unused).
+ */
+function fusedBatchNormTrain(b: NativeBackend, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, eps: number, running: [tf.TensorInfo, tf.TensorInfo] | null, factor: number): tf.Tensor[] {
+  // Empty running statistics with f = 1: the op only reports the batch's own.
+  const empty = running ? null : tf.tensor1d([], 'float32');
+  const outs = b.executeMultipleOutputs('FusedBatchNormV3', [...batchNormAttrs(b, eps), { name: 'exponential_avg_factor', type: b.binding.TF_ATTR_FLOAT, value: factor }],
+    [x, gamma, beta, ...(running ?? [empty!, empty!])], 6);
+  empty?.dispose();
+  return outs;
+}
+
+/** [y, batch mean, biased batch variance]. */
 function batchNormTrainNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, beta } = inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
   checkRank4(x, gamma, BATCH_NORM_TRAIN);
-  const b = backend as NativeBackend;
   const eps = (attrs as unknown as { eps: number }).eps;
-  // Empty running statistics: with exponential_avg_factor 1 the op only reports the batch's own.
-  const empty = tf.tensor1d([], 'float32');
-  const outs = b.executeMultipleOutputs('FusedBatchNormV3', [...batchNormAttrs(b, eps), { name: 'exponential_avg_factor', type: b.binding.TF_ATTR_FLOAT, value: 1 }],
-    [x, gamma, beta, empty, empty], 6);
-  empty.dispose();
-  const [y, , unbiased, mean, variance, reserve] = outs;
-  tf.dispose([outs[1]!, unbiased!, reserve!]);
+  const [y, blendedMean, blendedVariance, mean, variance, reserve] = fusedBatchNormTrain(backend as NativeBackend, x, gamma, beta, eps, null, 1);
+  tf.dispose([blendedMean!, blendedVariance!, reserve!]);
   return [y!, mean!, variance!];
+}
+
+/** [y, batch mean, biased batch variance, new running mean, new running variance] (BATCH_NORM_TRAIN_RUNNING). */
+function batchNormTrainRunningNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { x, gamma, beta, runningMean, runningVar } = inputs as Record<'x' | 'gamma' | 'beta' | 'runningMean' | 'runningVar', tf.TensorInfo>;
+  checkRank4(x, gamma, BATCH_NORM_TRAIN_RUNNING);
+  const { eps, momentum } = attrs as unknown as { eps: number; momentum: number };
+  const [y, newMean, newVariance, mean, variance, reserve] = fusedBatchNormTrain(backend as NativeBackend, x, gamma, beta, eps, [runningMean, runningVar], momentum);
+  reserve!.dispose();
+  return [y!, mean!, variance!, newMean!, newVariance!];
 }
 
 /** FusedBatchNormGradV3 in training: inputs dy, x, gamma, mean, biased variance (reserve 1 and 2 of the forward), reserve 3. */
@@ -315,6 +334,7 @@ export function registerNativeKernels(): void {
   const kernels: [string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]][] = [
     [BATCH_NORM_TRAIN, batchNormTrainNative],
     [BATCH_NORM_TRAIN_GRAD, batchNormTrainGradNative],
+    [BATCH_NORM_TRAIN_RUNNING, batchNormTrainRunningNative],
     [ADAM_UPDATE, adamUpdateNative],
     [MEAN_POOL3_GRAD, meanPool3GradNative],
     [RELU_GRAD, reluGradNative],
