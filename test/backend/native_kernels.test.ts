@@ -10,6 +10,7 @@ import { Rng } from '../../src/util/random.js';
 import { onTensorflowAndCpu, testBackends } from '../helpers/backends.js';
 import { relErr } from '../helpers/compare.js';
 import { gridSample, sampleRowsAtPixels } from '../../src/geometry/sampler.js';
+import { minReprojection, type MinReprojectionOptions } from '../../src/losses/photometric.js';
 
 /**
  * The tensorflow backend's native kernels (src/backend/native_kernels.ts: MirrorPad / MirrorPadGrad, ResourceApplyAdam,
@@ -245,4 +246,35 @@ describe.skipIf(!hasNative)('tensorflow bilinear sampling (CropAndResize and its
     expect(profile.kernelNames).not.toContain('GatherNd');
     tf.dispose([image, x]);
   });
+});
+
+describe.skipIf(!hasNative)('tensorflow min reprojection over separate planes (skipped without tfjs-node)', () => {
+  const shape: [number, number, number, number] = [2, 5, 6, 1];
+  const rng = new Rng(23);
+  // Values on a coarse grid, so that many pixels tie (the first minimal map must win, as torch.min's argmin).
+  const mapValues = () => Float32Array.from({ length: 60 }, () => Math.round(rng.uniform(0, 4)) / 4);
+  const cases: [string, number, number, Partial<MinReprojectionOptions>][] = [
+    ['one identity and one reprojection (stereo)', 1, 1, {}],
+    ['two identities and two reprojections (mono)', 2, 2, {}],
+    ['two identities and two reprojections, seeded tie-break noise', 2, 2, { tieBreakRng: new Rng(3) }],
+    ['no auto-mask', 2, 3, { automask: false }],
+  ];
+  for (const [name, nIdentity, nReprojection, options] of cases) {
+    it(`${name}: per-pixel minimum, auto-mask and gradients equal cpu's`, async () => {
+      const idValues = Array.from({ length: nIdentity }, mapValues);
+      const repValues = Array.from({ length: nReprojection }, mapValues);
+      const dyValues = Float32Array.from({ length: 60 }, () => rng.normal());
+      const [native, cpu] = await onTensorflowAndCpu(() => {
+        // A fresh generator per call: both backends (and both calls) draw the same noise.
+        const opts = () => ({ ...options, tieBreakRng: options.tieBreakRng ? new Rng(3) : null });
+        const ids = idValues.map((v) => tf.tensor4d(v, shape));
+        const reps = repValues.map((v) => tf.tensor4d(v, shape));
+        const dy = tf.tensor4d(dyValues, shape);
+        const { perPixel, identitySelection } = minReprojection(reps, ids, opts());
+        const grads = tf.grads((...r: tf.Tensor[]) => tf.sum(tf.mul(minReprojection(r as tf.Tensor4D[], ids, opts()).perPixel, dy)))(reps);
+        return [perPixel, identitySelection ?? tf.zeros([1]), ...grads];
+      });
+      native.forEach((values, k) => expect(Array.from(values), `output ${k}`).toEqual(Array.from(cpu[k]!)));
+    });
+  }
 });
