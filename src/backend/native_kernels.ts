@@ -14,8 +14,9 @@
  * forward, and a full-size PadV2 per slice plus their sums backward); TensorFlow's MirrorPad and MirrorPadGrad (mode
  * REFLECT) are one op each and exact (a copy forward, a fold backward).
  *
- * 3x3 mean pooling's gradient (mean_pool.ts): TensorFlow's AvgPoolGrad is ~7x slower than the forward pool; the same
- * adjoint is a depthwise convolution of dy with a 1/9 filter and explicit padding 2 (rounded in another order).
+ * 3x3 mean pooling (mean_pool.ts): TensorFlow's AvgPoolGrad is ~7x slower than the forward pool; the same adjoint is a
+ * depthwise convolution of dy with a 1/9 filter and explicit padding 2 (rounded in another order). The forward pool is
+ * the same filter without padding: ~30% faster than AvgPool on 3 channels (2.1 against 2.9 ms for [16,98,322,3]).
  *
  * ReLU's gradient (relu.ts): TensorFlow's ReluGrad, one op instead of tfjs-core's Cast, Step and Multiply.
  *
@@ -38,7 +39,7 @@ import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, BATCH_NORM_TRAIN_RUNNING } from './batchnorm_kernels.js';
 import { BILINEAR_KERNELS } from './native_bilinear.js';
 import { flaggedTensors, NON_FINITE_FLAGS } from './finite_kernel.js';
-import { MEAN_POOL3_GRAD } from './mean_pool.js';
+import { MEAN_POOL3, MEAN_POOL3_GRAD } from './mean_pool.js';
 import { REFLECT_PAD, REFLECT_PAD_GRAD } from './reflect_pad.js';
 import { RELU_GRAD } from './relu.js';
 
@@ -140,23 +141,21 @@ function mirrorPad(op: 'MirrorPad' | 'MirrorPadGrad', { inputs, backend, attrs }
   return out;
 }
 
-/** dx [B,H+2,W+2,C] of a 3x3 stride-1 valid mean pool from dy [B,H,W,C]: depthwise box filter of dy padded by 2. */
-function meanPool3GradNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
-  const { dy } = inputs as { dy: tf.TensorInfo };
-  if (dy.dtype !== 'float32' || dy.shape.length !== 4) throw new Error(`${MEAN_POOL3_GRAD} (tensorflow): expected float32 dy [N,H,W,C], got ${dy.dtype} [${dy.shape}]`);
-  const b = backend as NativeBackend;
+/** The 3x3 mean of every window of x [N,H,W,C] zero-padded by `pad`: a depthwise convolution with a 1/9 filter. */
+function boxMean3(b: NativeBackend, x: tf.TensorInfo, pad: number, kernel: string): tf.Tensor {
+  if (x.dtype !== 'float32' || x.shape.length !== 4) throw new Error(`${kernel} (tensorflow): expected float32 [N,H,W,C], got ${x.dtype} [${x.shape}]`);
   const { binding } = b;
-  const filter = tf.fill([3, 3, dy.shape[3]!, 1], 1 / 9);
-  const dx = b.executeSingleOutput('DepthwiseConv2dNative', [
+  const filter = tf.fill([3, 3, x.shape[3]!, 1], 1 / 9);
+  const out = b.executeSingleOutput('DepthwiseConv2dNative', [
     { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
     { name: 'strides', type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
     { name: 'padding', type: binding.TF_ATTR_STRING, value: 'EXPLICIT' },
-    { name: 'explicit_paddings', type: binding.TF_ATTR_INT, value: [0, 0, 2, 2, 2, 2, 0, 0] },
+    { name: 'explicit_paddings', type: binding.TF_ATTR_INT, value: [0, 0, pad, pad, pad, pad, 0, 0] },
     { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
     { name: 'dilations', type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
-  ], [dy, filter]);
+  ], [x, filter]);
   filter.dispose();
-  return dx;
+  return out;
 }
 
 /** ReluGrad(dy, y): dy where y > 0, else 0. */
@@ -336,7 +335,9 @@ export function registerNativeKernels(): void {
     [BATCH_NORM_TRAIN_GRAD, batchNormTrainGradNative],
     [BATCH_NORM_TRAIN_RUNNING, batchNormTrainRunningNative],
     [ADAM_UPDATE, adamUpdateNative],
-    [MEAN_POOL3_GRAD, meanPool3GradNative],
+    // The pool [B,H,W,C] -> [B,H-2,W-2,C]; its gradient dx [B,H+2,W+2,C] from dy [B,H,W,C] is dy padded by 2 and filtered.
+    [MEAN_POOL3, ({ inputs, backend }) => boxMean3(backend as NativeBackend, inputs.x as tf.TensorInfo, 0, MEAN_POOL3)],
+    [MEAN_POOL3_GRAD, ({ inputs, backend }) => boxMean3(backend as NativeBackend, inputs.dy as tf.TensorInfo, 2, MEAN_POOL3_GRAD)],
     [RELU_GRAD, reluGradNative],
     [NON_FINITE_FLAGS, nonFiniteFlagsNative],
     [REFLECT_PAD, (args) => mirrorPad('MirrorPad', args)],

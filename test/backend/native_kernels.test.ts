@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { ADAM_UPDATE } from '../../src/backend/adam_kernel.js';
 import { BILINEAR_SAMPLE, BILINEAR_SAMPLE_GRAD } from '../../src/backend/bilinear_sample.js';
-import { MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
+import { MEAN_POOL3, MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
 import { REFLECT_PAD, reflectPad } from '../../src/backend/reflect_pad.js';
 import { RELU_GRAD, relu } from '../../src/backend/relu.js';
 import { Rng } from '../../src/util/random.js';
@@ -72,11 +72,12 @@ describe.skipIf(!hasNative)('tensorflow Adam update (ResourceApplyAdam; skipped 
   });
 });
 
-describe.skipIf(!hasNative)('tensorflow 3x3 mean-pool gradient (depthwise box filter; skipped without tfjs-node)', () => {
+describe.skipIf(!hasNative)('tensorflow 3x3 mean pool and its gradient (depthwise box filters; skipped without tfjs-node)', () => {
   for (const shape of [[2, 7, 9, 3], [4, 12, 40, 3], [1, 5, 5, 15]] as [number, number, number, number][]) {
     it(`[${shape}]: meanPool3x3 values and gradient match cpu's avgPool and AvgPoolGrad`, async () => {
       await initBackend('tensorflow');
       expect(tf.getKernel(MEAN_POOL3_GRAD, 'tensorflow')).toBeDefined();
+      expect(tf.getKernel(MEAN_POOL3, 'tensorflow')).toBeDefined();
       const rng = new Rng(shape[1] * 100 + shape[3]);
       const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
       const out: [number, number, number, number] = [shape[0], shape[1] - 2, shape[2] - 2, shape[3]];
