@@ -71,47 +71,46 @@ function pointBoxes(b: NativeBackend, x: tf.TensorInfo, y: tf.TensorInfo, h: num
   return boxes;
 }
 
+/** What both kernels start from: checked shapes, the TensorFlow ops, the points' boxes (owned) and box indices (cached). */
+function pointSetup(b: NativeBackend, image: tf.TensorInfo, x: tf.TensorInfo, y: tf.TensorInfo, kernel: string) {
+  checkInputs(image, x, y, kernel);
+  const [n, h, w, c] = image.shape as [number, number, number, number];
+  const [, ho, wo] = x.shape as [number, number, number];
+  return { o: ops(b), n, h, w, c, ho, wo, boxes: pointBoxes(b, x, y, h, w), ids: boxIndices(b, n, ho * wo) };
+}
+
 function bilinearSampleNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { image, x, y } = inputs as Record<'image' | 'x' | 'y', tf.TensorInfo>;
-  checkInputs(image, x, y, BILINEAR_SAMPLE);
   const b = backend as NativeBackend;
-  const o = ops(b);
-  const [n, h, w, c] = image.shape as number[];
-  const [, ho, wo] = x.shape as number[];
-  const boxes = pointBoxes(b, x, y, h!, w!);
+  const { o, n, c, ho, wo, boxes, ids } = pointSetup(b, image, x, y, BILINEAR_SAMPLE);
   const cropSize = tf.tensor1d([1, 1], 'int32');
   const crops = b.executeSingleOutput('CropAndResize', [o.T, o.method, { name: 'extrapolation_value', type: b.binding.TF_ATTR_FLOAT, value: 0 }],
-    [image, boxes, boxIndices(b, n!, ho! * wo!), cropSize]);
-  const out = o.reshape(crops, [n!, ho!, wo!, c!]);
+    [image, boxes, ids, cropSize]);
+  const out = o.reshape(crops, [n, ho, wo, c]);
   tf.dispose([boxes, cropSize, crops]);
   return out;
 }
 
 function bilinearSampleGradNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { dy, image, x, y } = inputs as Record<'dy' | 'image' | 'x' | 'y', tf.TensorInfo>;
-  checkInputs(image, x, y, BILINEAR_SAMPLE_GRAD);
   const b = backend as NativeBackend;
-  const o = ops(b);
-  const [n, h, w, c] = image.shape as number[];
-  const [, ho, wo] = x.shape as number[];
-  const boxes = pointBoxes(b, x, y, h!, w!);
-  const ids = boxIndices(b, n!, ho! * wo!);
-  const grads = o.reshape(dy, [-1, 1, 1, c!]);
+  const { o, n, h, w, c, ho, wo, boxes, ids } = pointSetup(b, image, x, y, BILINEAR_SAMPLE_GRAD);
+  const grads = o.reshape(dy, [-1, 1, 1, c]);
   const perBox = b.executeSingleOutput('CropAndResizeGradBoxes', [o.T, o.method], [grads, image, boxes, ids]);
-  const perPoint = o.reshape(perBox, [n!, ho!, wo!, 4]);
+  const perPoint = o.reshape(perBox, [n, ho, wo, 4]);
   const planes = o.transpose(perPoint, [3, 0, 1, 2]);
   const [gy1, gx1, gy2, gx2] = b.executeMultipleOutputs('Unpack', [o.T, { name: 'num', type: b.binding.TF_ATTR_INT, value: 4 }, { name: 'axis', type: b.binding.TF_ATTR_INT, value: 0 }], [planes], 4);
   const sumY = b.executeSingleOutput('AddV2', [o.T], [gy1!, gy2!]);
   const sumX = b.executeSingleOutput('AddV2', [o.T], [gx1!, gx2!]);
-  const dx = o.scale(sumX, 1 / (w! - 1));
-  const dyCoord = o.scale(sumY, 1 / (h! - 1));
+  const dx = o.scale(sumX, 1 / (w - 1));
+  const dyCoord = o.scale(sumY, 1 / (h - 1));
   let dImage: tf.Tensor;
   if ((attrs as unknown as { imageGradient: boolean }).imageGradient) {
-    const size = tf.tensor1d([n!, h!, w!, c!], 'int32');
+    const size = tf.tensor1d([n, h, w, c], 'int32');
     dImage = b.executeSingleOutput('CropAndResizeGradImage', [o.T, o.method], [grads, boxes, ids, size]);
     size.dispose();
   } else {
-    dImage = tf.zeros([n!, h!, w!, c!]);
+    dImage = tf.zeros([n, h, w, c]);
   }
   tf.dispose([boxes, grads, perBox, perPoint, planes, gy1!, gx1!, gy2!, gx2!, sumY, sumX]);
   return [dImage, dx, dyCoord];
