@@ -50,7 +50,7 @@ export interface OpAttr { name: string; type: number; value: unknown }
 export interface NativeBackend {
   binding: {
     TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number; TF_ATTR_INT: number;
-    TF_FLOAT: number; TF_INT32: number;
+    TF_FLOAT: number; TF_INT32: number; TF_BOOL: number;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
   write(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): object;
@@ -319,28 +319,36 @@ const sameShape = (x: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean =>
 const sameDtype = (x: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean => x.dtype === attrs.dtype;
 
 /**
- * The finite check's flags (finite_kernel.ts) as Sum(Mul(x, 0)) over all axes per tensor and one Pack, with the zero and
- * the reduction axes written once: the composition elsewhere uploads a scalar and an axes tensor per variable and runs
- * its ~180 kernels through the engine. NaN where a tensor holds a NaN or an infinity, 0 elsewhere, as the composition.
+ * The finite check's flags (finite_kernel.ts) as All(IsFinite(x)) over all axes per tensor, packed, then
+ * sqrt(cast(all) - 1): 0 where a tensor is finite, NaN where it holds a NaN or an infinity, as the composition. The
+ * reduction axes are written once per rank: the composition elsewhere uploads a scalar and an axes tensor per variable
+ * and runs its ~180 kernels through the engine. IsFinite + All take half the time of Sum(Mul(x, 0)), which writes a
+ * float32 copy of every variable (0.38 against 0.70 ms for 2.4 M values).
  */
 function nonFiniteFlagsNative({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const b = backend as NativeBackend;
   const { binding } = b;
   const T = { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
+  const reduceAttrs = [{ name: 'Tidx', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 }, { name: 'keep_dims', type: binding.TF_ATTR_BOOL, value: false }];
   const tensors = flaggedTensors(inputs);
-  const zero = tf.scalar(0);
   const axes = new Map<number, tf.Tensor>();
   const flags = tensors.map((t) => {
     if (t.dtype !== 'float32') throw new Error(`${NON_FINITE_FLAGS} (tensorflow): float32 tensors only, got ${t.dtype}`);
     const rank = t.shape.length;
     if (!axes.has(rank)) axes.set(rank, tf.tensor1d(Array.from({ length: rank }, (_, i) => i), 'int32'));
-    const zeroed = b.executeSingleOutput('Mul', [T], [t, zero]);
-    const flag = b.executeSingleOutput('Sum', [T, { name: 'Tidx', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 }, { name: 'keep_dims', type: binding.TF_ATTR_BOOL, value: false }], [zeroed, axes.get(rank)!]);
-    zeroed.dispose();
-    return flag;
+    const finite = b.executeSingleOutput('IsFinite', [T], [t]);
+    const all = b.executeSingleOutput('All', reduceAttrs, [finite, axes.get(rank)!]);
+    finite.dispose();
+    return all;
   });
-  const out = b.executeSingleOutput('Pack', [T, { name: 'N', type: binding.TF_ATTR_INT, value: flags.length }, { name: 'axis', type: binding.TF_ATTR_INT, value: 0 }], flags);
-  tf.dispose([zero, ...axes.values(), ...flags]);
+  const packed = b.executeSingleOutput('Pack', [{ name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_BOOL },
+    { name: 'N', type: binding.TF_ATTR_INT, value: flags.length }, { name: 'axis', type: binding.TF_ATTR_INT, value: 0 }], flags);
+  const ones = b.executeSingleOutput('Cast', [{ name: 'SrcT', type: binding.TF_ATTR_TYPE, value: binding.TF_BOOL }, { name: 'DstT', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+    { name: 'Truncate', type: binding.TF_ATTR_BOOL, value: false }], [packed]);
+  const one = tf.scalar(1);
+  const minusOnes = b.executeSingleOutput('Sub', [T], [ones, one]);
+  const out = b.executeSingleOutput('Sqrt', [T], [minusOnes]);
+  tf.dispose([...axes.values(), ...flags, packed, ones, one, minusOnes]);
   return out;
 }
 
