@@ -12,8 +12,7 @@
  *
  * Reflection padding: tfjs-core's MirrorPad gradient is wrong, so elsewhere the pad is slices + concats (~8 kernels
  * forward, and a full-size PadV2 per slice plus their sums backward); TensorFlow's MirrorPad and MirrorPadGrad (mode
- * REFLECT) are one op each and exact (a copy forward, a fold backward); a pad by one is faster as two concats of
- * slices, natively in one kernel.
+ * REFLECT) are one op each and exact (a copy forward, a fold backward).
  *
  * 3x3 mean pooling (mean_pool.ts): TensorFlow's AvgPoolGrad is ~7x slower than the forward pool; the same adjoint is a
  * depthwise convolution of dy with a 1/9 filter and explicit padding 2 (rounded in another order). The forward pool is
@@ -126,45 +125,12 @@ function batchNormTrainGradNative({ inputs, backend, attrs }: KernelArgs): tf.Te
   return [dx!, dgamma!, dbeta!];
 }
 
-/**
- * Reflection padding by one: the rows 1 and H-2 concatenated around x, then the columns 1 and W-2 around that, each
- * piece a contiguous copy (H, W >= 2). TensorFlow's MirrorPad takes ~1.6x as long (3.4 against 2.1 ms for
- * [4,48,160,96], 2.0 against 1.2 ms for [4,96,320,16], under load); MirrorPadGrad stays (a concat-based fold was slower).
- */
-function reflectPadOne(b: NativeBackend, x: tf.TensorInfo): tf.Tensor {
-  const [n, h, w, c] = x.shape as number[];
-  const { binding } = b;
-  const T = { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
-  const int32 = (name: string) => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 });
-  const slice = (t: tf.TensorInfo, begin: number[], size: number[]): tf.Tensor => {
-    const [bt, st] = [tf.tensor1d(begin, 'int32'), tf.tensor1d(size, 'int32')];
-    const out = b.executeSingleOutput('Slice', [T, int32('Index')], [t, bt, st]);
-    tf.dispose([bt, st]);
-    return out;
-  };
-  const concat = (pieces: tf.TensorInfo[], axis: number): tf.Tensor => {
-    const a = tf.scalar(axis, 'int32');
-    const out = b.executeSingleOutput('ConcatV2', [T, { name: 'N', type: binding.TF_ATTR_INT, value: pieces.length }, int32('Tidx')], [...pieces, a]);
-    a.dispose();
-    return out;
-  };
-  const top = slice(x, [0, 1, 0, 0], [n!, 1, w!, c!]);
-  const bottom = slice(x, [0, h! - 2, 0, 0], [n!, 1, w!, c!]);
-  const rows = concat([top, x, bottom], 1);
-  const left = slice(rows, [0, 0, 1, 0], [n!, h! + 2, 1, c!]);
-  const right = slice(rows, [0, 0, w! - 2, 0], [n!, h! + 2, 1, c!]);
-  const out = concat([left, rows, right], 2);
-  tf.dispose([top, bottom, rows, left, right]);
-  return out;
-}
-
 /** MirrorPad / MirrorPadGrad (REFLECT) of H and W by attrs.pad: `x` is the input (forward) or dy (gradient). */
 function mirrorPad(op: 'MirrorPad' | 'MirrorPadGrad', { inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const x = (op === 'MirrorPad' ? inputs.x : inputs.dy) as tf.TensorInfo;
   const p = (attrs as unknown as { pad: number }).pad;
   if (x.dtype !== 'float32' || x.shape.length !== 4) throw new Error(`${op} (tensorflow): expected float32 [N,H,W,C], got ${x.dtype} [${x.shape}]`);
   const b = backend as NativeBackend;
-  if (op === 'MirrorPad' && p === 1 && x.shape[1]! >= 2 && x.shape[2]! >= 2) return reflectPadOne(b, x);
   const paddings = tf.tensor2d([0, 0, p, p, p, p, 0, 0], [4, 2], 'int32');
   const out = b.executeSingleOutput(op, [
     { name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT },
