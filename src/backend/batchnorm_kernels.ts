@@ -21,6 +21,12 @@ import { registerJsKernel, type JsKernelBackend, type KernelMemory } from './ker
  *  compose the same maths from tf ops). */
 export const BATCH_NORM_TRAIN = 'StereodepthBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'StereodepthBatchNormTrainGrad';
+/**
+ * BATCH_NORM_TRAIN that also updates the running statistics (tensorflow only, native_kernels.ts): inputs x, gamma, beta,
+ * runningMean, runningVar; attrs eps, momentum m -> [y, batch mean, biased batch variance, (1-m) * runningMean + m * mean,
+ * (1-m) * runningVar + m * n/(n-1) * variance] (n = positions per channel; the factor is 1 when n = 1).
+ */
+export const BATCH_NORM_TRAIN_RUNNING = 'StereodepthBatchNormTrainRunning';
 
 /** Per-channel mean and biased variance of x viewed as [N, C] (two passes). */
 export function channelMoments(x: Float32Array, channels: number): { mean: Float64Array; variance: Float64Array } {

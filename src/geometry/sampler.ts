@@ -8,8 +8,12 @@
  * tfjs calls a customGrad's gradient for every input, so the scatter-add would run whenever a gradient flows through the
  * sampler; pass `imageGradient = false` when the sampled tensor is an input (photometric warps) — the gradient w.r.t. it is
  * then zeros and no UnsortedSegmentSum (missing on stock wasm) is needed.
+ * Edge-clamped sampling (grid_sample 'border', the 1-D 'edge' mode) runs as one kernel each way where the backend has
+ * BILINEAR_SAMPLE (tensorflow: src/backend/bilinear_sample.ts); other backends and modes run the composition.
  */
 import * as tf from '@tensorflow/tfjs-core';
+
+import { BILINEAR_SAMPLE, BILINEAR_SAMPLE_GRAD } from '../backend/bilinear_sample.js';
 
 /** How samples outside the image are treated by the 1-D monodepth sampler. */
 export type HorizontalSamplerMode = 'border' | 'edge';
@@ -108,6 +112,54 @@ export function bilinearSampler1dH(image: tf.Tensor4D, offset: tf.Tensor4D, mode
 type ClampRule = 'zeroRing' | 'edge' | 'zeros';
 
 /**
+ * 1 where clamping v to [lo, hi] passes the gradient, else 0: torch clip_coordinates_set_grad is 0 at the limits
+ * themselves (strict), TF clip_by_value (monodepth v1, the zero ring) passes at the limits (inclusive).
+ */
+function clampPass(v: tf.Tensor, lo: number, hi: number, rule: ClampRule): tf.Tensor {
+  return tf.cast(rule === 'zeroRing' ? tf.logicalAnd(tf.greaterEqual(v, lo), tf.lessEqual(v, hi)) : tf.logicalAnd(tf.greater(v, lo), tf.less(v, hi)), 'float32');
+}
+
+/** The row index of every output pixel [N,H,Wo] (the 1-D samplers' integer rows). */
+function rowGrid(n: number, h: number, wo: number): tf.Tensor {
+  return tf.tile(tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1]), [n, 1, wo]);
+}
+
+/**
+ * The 'edge' sampler where the backend has BILINEAR_SAMPLE (tensorflow; src/backend/bilinear_sample.ts): coordinates
+ * clamped into the image, one sampling kernel forward and one backward instead of ~130 composed kernels, with the clamp's
+ * pass-through masks of the composed path. `ySrc === null` samples the integer rows.
+ */
+function sampleEdgeNative(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | null, imageGradient: boolean): tf.Tensor {
+  const [n, h, w] = image.shape as number[];
+  const wo = xSrc.shape[2]!;
+  const run = (img: tf.Tensor, x: tf.Tensor, y: tf.Tensor | null, save: tf.GradSaveFunc) => {
+    const [xc, yc, ...passes] = tf.tidy(() => [
+      tf.clipByValue(x, 0, w! - 1),
+      y === null ? rowGrid(n!, h!, wo) : tf.clipByValue(y, 0, h! - 1),
+      clampPass(x, 0, w! - 1, 'edge'),
+      ...(y === null ? [] : [clampPass(y, 0, h! - 1, 'edge')]),
+    ]);
+    save([img, xc!, yc!, ...passes]);
+    return {
+      value: tf.engine().runKernel(BILINEAR_SAMPLE, { image: img, x: xc!, y: yc! }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sImage, sx, sy, xPass, yPass] = saved;
+          const attrs = { imageGradient } as unknown as tf.NamedAttrMap;
+          const [dImage, dx, dyCoord] = tf.engine().runKernel(BILINEAR_SAMPLE_GRAD, { dy, image: sImage!, x: sx!, y: sy! }, attrs) as tf.Tensor[];
+          return yPass ? [dImage!, tf.mul(dx!, xPass!), tf.mul(dyCoord!, yPass)] : [dImage!, tf.mul(dx!, xPass!)];
+        }),
+    };
+  };
+  if (ySrc === null) {
+    const f = tf.customGrad(((img: tf.Tensor, x: tf.Tensor, save: tf.GradSaveFunc) => run(img, x, null, save)) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(image, xSrc);
+  }
+  const f = tf.customGrad(((img: tf.Tensor, x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => run(img, x, y, save)) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(image, xSrc, ySrc);
+}
+
+/**
  * Core bilinear sampler at pixel coordinates. `ySrc === null` means integer rows (the output row = the input row; the
  * output grid must then have the image's height). `coordScale` converts d/d(pixel x) into d/d(caller's x parameter)
  * and is applied by callers; here gradients are w.r.t. the raw pixel coordinates passed in.
@@ -115,6 +167,9 @@ type ClampRule = 'zeroRing' | 'edge' | 'zeros';
 function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | null, rule: ClampRule, imageGradient: boolean): tf.Tensor {
   const [n, h, w, c] = image.shape;
   const [, ho, wo] = xSrc.shape;
+  if (rule === 'edge' && h! >= 2 && w! >= 2 && image.dtype === 'float32' && tf.getKernel(BILINEAR_SAMPLE, tf.getBackend())) {
+    return sampleEdgeNative(image, xSrc, ySrc, imageGradient);
+  }
   const build = (x: tf.Tensor, y: tf.Tensor | null) => {
     // Clamp the coordinate; record where the clamp is active (zero gradient there, as in torch / TF clip_by_value).
     const lo = rule === 'zeroRing' ? -1 : 0;
@@ -122,10 +177,7 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
     const hiY = rule === 'zeroRing' ? h : h - 1;
     const clampX = rule !== 'zeros';
     const xc = clampX ? tf.clipByValue(x, lo, hiX) : x;
-    // Gradient pass-through of the clamp: torch clip_coordinates_set_grad is 0 at the limits themselves (strict), TF
-    // clip_by_value (monodepth v1) passes at the limits (inclusive).
-    const inside = (v: tf.Tensor, l: number, u: number) =>
-      tf.cast(rule === 'zeroRing' ? tf.logicalAnd(tf.greaterEqual(v, l), tf.lessEqual(v, u)) : tf.logicalAnd(tf.greater(v, l), tf.less(v, u)), 'float32');
+    const inside = (v: tf.Tensor, l: number, u: number) => clampPass(v, l, u, rule);
     const xPass = clampX ? inside(x, lo, hiX) : tf.onesLike(x);
     const x0 = tf.floor(xc);
     const wx1 = tf.sub(xc, x0);
@@ -133,7 +185,7 @@ function samplePixelCoords(image: tf.Tensor, xSrc: tf.Tensor, ySrc: tf.Tensor | 
     const x1 = tf.add(x0, 1);
     const nIdx = batchIndexGrid(n, ho, wo);
     if (y === null) {
-      const yRow = tf.tile(tf.reshape(tf.range(0, h, 1, 'float32'), [1, h, 1]), [n, 1, wo]);
+      const yRow = rowGrid(n!, h!, wo!);
       const a = tapIndex(nIdx, yRow, x0, h, w);
       const b = tapIndex(nIdx, yRow, x1, h, w);
       const taps: Taps[] = [

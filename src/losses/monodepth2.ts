@@ -143,7 +143,11 @@ export function monodepth2Loss(inputs: Monodepth2LossInputs, options: Partial<Mo
   return o.returnMaps ? { total, parts, maps } : { total, parts };
 }
 
-/** [B,...] -> [n*B,...]: n copies along the batch, one per scale. */
+/**
+ * [B,...] -> [n*B,...]: n copies along the batch, one per scale. A concat of n copies rather than tf.tile: the same
+ * values (and the same gradient sums, copy by copy in order), but TensorFlow's Tile copies a [4,96,320,3] image ~2.5 ms
+ * slower (wasm: no slower).
+ */
 function repeatScales<T extends tf.Tensor>(t: T, n: number): T {
-  return (n === 1 ? t : tf.tile(t, [n, ...new Array<number>(t.rank - 1).fill(1)])) as T;
+  return (n === 1 ? t : tf.concat(new Array<T>(n).fill(t), 0)) as T;
 }

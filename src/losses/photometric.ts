@@ -120,6 +120,37 @@ export function minWithArgmin(stack: tf.Tensor): { min: tf.Tensor; index: tf.Ten
   return { min: f(stack), index };
 }
 
+/**
+ * minWithArgmin of the planes' concatenation along the last axis, with the planes ([..., 1] each) kept apart: the minimum
+ * by tf.minimum, the first minimal plane by strict comparisons (a later plane wins only where it is smaller than all
+ * before it), so the gradient goes to the first minimal plane as torch.min's. The index is float32. For the tensorflow
+ * backend, which runs the concat along the last axis, ArgMin and the Equal against a range at 2-4 ms each for
+ * [16,96,320,2] against ~0.2 ms for an element-wise op on a plane.
+ */
+function minOfPlanes(planes: tf.Tensor[]): { min: tf.Tensor; index: tf.Tensor } {
+  const index = tf.tidy(() => {
+    let best = planes[0]!;
+    let idx: tf.Tensor | null = null;
+    planes.slice(1).forEach((p, j) => {
+      const better = tf.step(tf.sub(best, p)); // 1 where p < best
+      idx = idx === null ? better : tf.add(idx, tf.mul(better, tf.sub(j + 1, idx)));
+      best = tf.minimum(best, p);
+    });
+    return idx!;
+  });
+  const f = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const xs = args as tf.Tensor[];
+    save([index]);
+    return {
+      value: xs.slice(1).reduce((m, p) => tf.minimum(m, p), xs[0]!),
+      // (index == i) as relu(1 - |index - i|): exactly 1 or 0 for the integer-valued index.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => xs.map((_, i) => tf.mul(dy, tf.relu(tf.sub(1, tf.abs(tf.sub(saved[0]!, i)))))),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return { min: f(...planes), index };
+}
+
 export interface MinReprojectionOptions {
   /** monodepth2 `--avg_reprojection`: average the sources instead of taking the minimum. */
   avgReprojection: boolean;
@@ -141,6 +172,7 @@ export function minReprojection(
 ): { perPixel: tf.Tensor4D; identitySelection: tf.Tensor4D | null } {
   const o: MinReprojectionOptions = { avgReprojection: false, automask: true, tieBreakRng: null, ...options };
   const out = tf.tidy(() => {
+    if (tf.getBackend() === 'tensorflow' && !o.avgReprojection) return minReprojectionPlanes(reprojection, identity, o);
     let rep = tf.concat(reprojection, -1);
     if (o.avgReprojection) rep = tf.mean(rep, -1, true);
     let channels = rep;
@@ -148,12 +180,7 @@ export function minReprojection(
     if (o.automask) {
       let id = tf.concat(identity, -1);
       if (o.avgReprojection) id = tf.mean(id, -1, true);
-      if (o.tieBreakRng) {
-        const rng = o.tieBreakRng;
-        const noise = new Float32Array(id.size);
-        for (let i = 0; i < noise.length; i++) noise[i] = rng.normal() * 1e-5;
-        id = tf.add(id, tf.tensor(noise, id.shape));
-      }
+      if (o.tieBreakRng) id = tf.add(id, tf.tensor(tieBreakNoise(o.tieBreakRng, id.size), id.shape));
       nIdentity = id.shape[3]!;
       channels = tf.concat([id, rep], -1);
     }
@@ -163,4 +190,27 @@ export function minReprojection(
     return o.automask ? { perPixel, identitySelection: tf.expandDims(tf.cast(tf.greaterEqual(index, nIdentity), 'float32'), -1) as tf.Tensor4D } : { perPixel };
   }) as { perPixel: tf.Tensor4D; identitySelection?: tf.Tensor4D };
   return { perPixel: out.perPixel, identitySelection: out.identitySelection ?? null };
+}
+
+/** The identity losses' tie-break noise N(0,1) * 1e-5, drawn in the order of their concatenation along the last axis. */
+function tieBreakNoise(rng: Rng, size: number): Float32Array {
+  const noise = new Float32Array(size);
+  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal() * 1e-5;
+  return noise;
+}
+
+/** minReprojection without avgReprojection on tensorflow: the maps stay planes (minOfPlanes); the same selection. */
+function minReprojectionPlanes(reprojection: tf.Tensor4D[], identity: tf.Tensor4D[], o: MinReprojectionOptions): { perPixel: tf.Tensor4D; identitySelection?: tf.Tensor4D } {
+  let id = o.automask ? identity : [];
+  if (o.automask && o.tieBreakRng && id.length > 0) {
+    // Plane j of the concatenation [..., k] gets the noise values j, j + k, j + 2k, ...
+    const k = id.length;
+    const noise = tieBreakNoise(o.tieBreakRng, id[0]!.size * k);
+    id = id.map((t, j) => tf.add(t, tf.tensor(noise.filter((_, i) => i % k === j), t.shape)) as tf.Tensor4D);
+  }
+  const planes = [...id, ...reprojection];
+  if (planes.length === 1) return { perPixel: tf.clone(planes[0]!) };
+  const { min, index } = minOfPlanes(planes);
+  if (!o.automask) return { perPixel: min as tf.Tensor4D };
+  return { perPixel: min as tf.Tensor4D, identitySelection: tf.step(tf.sub(index, id.length - 0.5)) as tf.Tensor4D };
 }

@@ -3,7 +3,7 @@
  * runs and differentiates on the wasm and cpu backends with the project's kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../backend/batchnorm_kernels.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, BATCH_NORM_TRAIN_RUNNING } from '../backend/batchnorm_kernels.js';
 import { reflectPad } from '../backend/reflect_pad.js';
 import { Rng } from '../util/random.js';
 
@@ -147,12 +147,27 @@ function updateRunningStats(p: BatchNormParams, mean: tf.Tensor, variance: tf.Te
   });
 }
 
+/** The fused forward [y, batch mean, biased batch variance], p's running statistics updated: by the same kernel where the
+ *  backend has BATCH_NORM_TRAIN_RUNNING (tensorflow), else from the batch statistics. */
+function batchNormForwardUpdating(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, p: BatchNormParams, attrs: tf.NamedAttrMap): tf.Tensor[] {
+  if (tf.getKernel(BATCH_NORM_TRAIN_RUNNING, tf.getBackend())) {
+    const [y, mean, variance, runningMean, runningVar] = tf.engine().runKernel(BATCH_NORM_TRAIN_RUNNING,
+      { x, gamma, beta, runningMean: p.runningMean, runningVar: p.runningVar }, attrs) as tf.Tensor[];
+    p.runningMean.assign(runningMean!);
+    p.runningVar.assign(runningVar!);
+    tf.dispose([runningMean!, runningVar!]);
+    return [y!, mean!, variance!];
+  }
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, attrs) as tf.Tensor[];
+  updateRunningStats(p, mean!, variance!, x.shape[0]! * x.shape[1]! * x.shape[2]!);
+  return [y!, mean!, variance!];
+}
+
 /** Training batch norm as one fused kernel with a fused gradient (x, gamma and beta); the running stats are updated. */
 function batchNormTrainFused(x: tf.Tensor4D, p: BatchNormParams): tf.Tensor4D {
-  const attrs = { eps: p.eps } as unknown as tf.NamedAttrMap;
+  const attrs = { eps: p.eps, momentum: p.momentum } as unknown as tf.NamedAttrMap;
   const fused = tf.customGrad(((xx: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xx, gamma, beta }, attrs) as tf.Tensor[];
-    updateRunningStats(p, mean!, variance!, xx.shape[0]! * xx.shape[1]! * xx.shape[2]!);
+    const [y, mean, variance] = batchNormForwardUpdating(xx, gamma, beta, p, attrs);
     save([xx, gamma, mean!, variance!]);
     return {
       value: y!,

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { BATCH_NORM_TRAIN } from '../../src/backend/batchnorm_kernels.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_RUNNING } from '../../src/backend/batchnorm_kernels.js';
 import { ParamStore, batchNorm, createBatchNorm } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
 import { onTensorflowAndCpu, testBackends } from '../helpers/backends.js';
@@ -72,7 +72,8 @@ describe.each(['cpu', 'wasm'] as const)('fused training batch norm on %s', (back
 
 // The tensorflow backend's kernels (src/backend/native_kernels.ts: FusedBatchNormV3 / FusedBatchNormGradV3) against cpu's.
 describe.skipIf(!testBackends().includes('tensorflow'))('training batch norm on tensorflow against cpu (skipped without tfjs-node)', () => {
-  const bnShapes: [number, number, number, number][] = [[2, 5, 7, 3], [4, 3, 2, 16], [1, 1, 3, 5], [4, 12, 40, 64]];
+  // [1,1,1,4]: one position per channel, where the running variance takes the batch variance (0) without n/(n-1).
+  const bnShapes: [number, number, number, number][] = [[2, 5, 7, 3], [4, 3, 2, 16], [1, 1, 3, 5], [4, 12, 40, 64], [1, 1, 1, 4]];
   for (const shape of bnShapes) {
     it(`training batch norm [${shape}]: y, dx, dgamma, dbeta and running statistics`, async () => {
       await initBackend('tensorflow');
@@ -96,5 +97,20 @@ describe.skipIf(!testBackends().includes('tensorflow'))('training batch norm on 
       });
     });
   }
+
+  it('the forward updates the running statistics inside its one kernel (FusedBatchNormV3 exponential_avg_factor)', async () => {
+    await initBackend('tensorflow');
+    expect(tf.getKernel(BATCH_NORM_TRAIN_RUNNING, 'tensorflow')).toBeDefined();
+    const store = new ParamStore();
+    const p = createBatchNorm(store, 'bn', 3);
+    const x = tf.randomNormal([2, 4, 5, 3]) as tf.Tensor4D;
+    const before = p.runningVar.dataSync().slice();
+    const profile = await tf.profile(() => batchNorm(x, p, true));
+    // ('' is the customGrad's scope.)
+    expect(profile.kernelNames.filter((k) => k !== '')).toEqual([BATCH_NORM_TRAIN_RUNNING]);
+    expect(Array.from(p.runningVar.dataSync())).not.toEqual(Array.from(before));
+    x.dispose();
+    store.dispose();
+  });
 
 });

@@ -2,16 +2,19 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
 import { ADAM_UPDATE } from '../../src/backend/adam_kernel.js';
-import { MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
+import { BILINEAR_SAMPLE, BILINEAR_SAMPLE_GRAD } from '../../src/backend/bilinear_sample.js';
+import { MEAN_POOL3, MEAN_POOL3_GRAD, meanPool3x3 } from '../../src/backend/mean_pool.js';
 import { REFLECT_PAD, reflectPad } from '../../src/backend/reflect_pad.js';
 import { RELU_GRAD, relu } from '../../src/backend/relu.js';
 import { Rng } from '../../src/util/random.js';
 import { onTensorflowAndCpu, testBackends } from '../helpers/backends.js';
 import { relErr } from '../helpers/compare.js';
+import { gridSample, sampleRowsAtPixels } from '../../src/geometry/sampler.js';
+import { minReprojection, type MinReprojectionOptions } from '../../src/losses/photometric.js';
 
 /**
  * The tensorflow backend's native kernels (src/backend/native_kernels.ts: MirrorPad / MirrorPadGrad, ResourceApplyAdam,
- * the mean-pool gradient, ReluGrad) against the cpu backend: values and gradients within 1e-4 relative error or tighter.
+ * the mean-pool gradient, ReluGrad, bilinear sampling by CropAndResize) against the cpu backend: values and gradients within 1e-4 relative error or tighter.
  * Batch norm's (FusedBatchNormV3 / FusedBatchNormGradV3) are checked in batchnorm.test.ts.
  */
 const hasNative = testBackends().includes('tensorflow');
@@ -69,11 +72,12 @@ describe.skipIf(!hasNative)('tensorflow Adam update (ResourceApplyAdam; skipped 
   });
 });
 
-describe.skipIf(!hasNative)('tensorflow 3x3 mean-pool gradient (depthwise box filter; skipped without tfjs-node)', () => {
+describe.skipIf(!hasNative)('tensorflow 3x3 mean pool and its gradient (depthwise box filters; skipped without tfjs-node)', () => {
   for (const shape of [[2, 7, 9, 3], [4, 12, 40, 3], [1, 5, 5, 15]] as [number, number, number, number][]) {
     it(`[${shape}]: meanPool3x3 values and gradient match cpu's avgPool and AvgPoolGrad`, async () => {
       await initBackend('tensorflow');
       expect(tf.getKernel(MEAN_POOL3_GRAD, 'tensorflow')).toBeDefined();
+      expect(tf.getKernel(MEAN_POOL3, 'tensorflow')).toBeDefined();
       const rng = new Rng(shape[1] * 100 + shape[3]);
       const xv = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
       const out: [number, number, number, number] = [shape[0], shape[1] - 2, shape[2] - 2, shape[3]];
@@ -189,4 +193,89 @@ describe.skipIf(!hasNative)('tensorflow non-finite flags (skipped without tfjs-n
     expect(Array.from(native[0]!).map(Number.isNaN)).toEqual(Array.from(cpu[0]!).map(Number.isNaN));
     expect(Array.from(native[0]!).map(Number.isNaN)).toEqual([false, true, true, true, false, false, false]);
   });
+});
+
+describe.skipIf(!hasNative)('tensorflow bilinear sampling (CropAndResize and its gradients; skipped without tfjs-node)', () => {
+  const shape: [number, number, number, number] = [2, 7, 11, 3];
+  const [n, h, w, c] = shape;
+  const rng = new Rng(17);
+  const imageValues = Float32Array.from({ length: n * h * w * c }, () => rng.uniform(0, 1));
+  const dyValues = Float32Array.from({ length: n * 6 * 9 * c }, () => rng.normal());
+  // Normalised coordinates reaching ~15% beyond the image on every side, so the border clamp and its zero gradient are
+  // exercised; random floats, so no coordinate is an exact integer (where TensorFlow's slope is 0, bilinear_sample.ts).
+  const gridValues = Float32Array.from({ length: n * 6 * 9 * 2 }, () => rng.uniform(-1.15, 1.15));
+  const rowDyValues = Float32Array.from({ length: n * h * w * c }, () => rng.normal());
+  const xValues = Float32Array.from({ length: n * h * w }, () => rng.uniform(-2, w + 1));
+
+  for (const alignCorners of [false, true]) {
+    for (const imageGradient of [false, true]) {
+      it(`gridSample border, alignCorners ${alignCorners}, imageGradient ${imageGradient}: values and gradients match cpu`, async () => {
+        await initBackend('tensorflow');
+        expect(tf.getKernel(BILINEAR_SAMPLE, 'tensorflow')).toBeDefined();
+        const [native, cpu] = await onTensorflowAndCpu(() => {
+          const image = tf.tensor4d(imageValues, shape);
+          const grid = tf.tensor4d(gridValues, [n, 6, 9, 2]);
+          const dy = tf.tensor4d(dyValues, [n, 6, 9, c]);
+          const options = { alignCorners, padding: 'border' as const, imageGradient };
+          const [dImage, dGrid] = tf.grads((im: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(gridSample(im as tf.Tensor4D, g as tf.Tensor4D, options), dy)))([image, grid]);
+          return [gridSample(image, grid, options), dGrid!, dImage!];
+        });
+        expect(relErr(native[0]!, cpu[0]!), 'values').toBeLessThanOrEqual(1e-4);
+        expect(relErr(native[1]!, cpu[1]!), 'grid gradient').toBeLessThanOrEqual(1e-4);
+        expect(relErr(native[2]!, cpu[2]!), 'image gradient').toBeLessThanOrEqual(1e-4);
+        // The clamp zeroes some grid gradients and the interior ones are not: the check above compared both kinds.
+        expect(native[1]!.some((v) => v === 0) && native[1]!.some((v) => v !== 0)).toBe(true);
+        if (!imageGradient) expect(native[2]!.every((v) => v === 0)).toBe(true);
+      });
+    }
+  }
+
+  it('1-D edge sampler (integer rows): values and gradients match cpu, in two kernels', async () => {
+    const [native, cpu] = await onTensorflowAndCpu(() => {
+      const image = tf.tensor4d(imageValues, shape);
+      const x = tf.tensor3d(xValues, [n, h, w]);
+      const dy = tf.tensor4d(rowDyValues, shape);
+      const [dImage, dx] = tf.grads((im: tf.Tensor, xs: tf.Tensor) => tf.sum(tf.mul(sampleRowsAtPixels(im as tf.Tensor4D, xs as tf.Tensor3D, 'edge'), dy)))([image, x]);
+      return [sampleRowsAtPixels(image, x, 'edge'), dx!, dImage!];
+    });
+    ['values', 'x gradient', 'image gradient'].forEach((what, k) => expect(relErr(native[k]!, cpu[k]!), what).toBeLessThanOrEqual(1e-4));
+    await initBackend('tensorflow');
+    const image = tf.tensor4d(imageValues, shape);
+    const x = tf.tensor3d(xValues, [n, h, w]);
+    const profile = await tf.profile(() => tf.grad((xs: tf.Tensor) => tf.sum(sampleRowsAtPixels(image, xs as tf.Tensor3D, 'edge', false)))(x));
+    expect(profile.kernelNames.filter((k) => k.startsWith('Stereodepth'))).toEqual([BILINEAR_SAMPLE, BILINEAR_SAMPLE_GRAD]);
+    expect(profile.kernelNames).not.toContain('GatherNd');
+    tf.dispose([image, x]);
+  });
+});
+
+describe.skipIf(!hasNative)('tensorflow min reprojection over separate planes (skipped without tfjs-node)', () => {
+  const shape: [number, number, number, number] = [2, 5, 6, 1];
+  const rng = new Rng(23);
+  // Values on a coarse grid, so that many pixels tie (the first minimal map must win, as torch.min's argmin).
+  const mapValues = () => Float32Array.from({ length: 60 }, () => Math.round(rng.uniform(0, 4)) / 4);
+  const cases: [string, number, number, Partial<MinReprojectionOptions>][] = [
+    ['one identity and one reprojection (stereo)', 1, 1, {}],
+    ['two identities and two reprojections (mono)', 2, 2, {}],
+    ['two identities and two reprojections, seeded tie-break noise', 2, 2, { tieBreakRng: new Rng(3) }],
+    ['no auto-mask', 2, 3, { automask: false }],
+  ];
+  for (const [name, nIdentity, nReprojection, options] of cases) {
+    it(`${name}: per-pixel minimum, auto-mask and gradients equal cpu's`, async () => {
+      const idValues = Array.from({ length: nIdentity }, mapValues);
+      const repValues = Array.from({ length: nReprojection }, mapValues);
+      const dyValues = Float32Array.from({ length: 60 }, () => rng.normal());
+      const [native, cpu] = await onTensorflowAndCpu(() => {
+        // A fresh generator per call: both backends (and both calls) draw the same noise.
+        const opts = () => ({ ...options, tieBreakRng: options.tieBreakRng ? new Rng(3) : null });
+        const ids = idValues.map((v) => tf.tensor4d(v, shape));
+        const reps = repValues.map((v) => tf.tensor4d(v, shape));
+        const dy = tf.tensor4d(dyValues, shape);
+        const { perPixel, identitySelection } = minReprojection(reps, ids, opts());
+        const grads = tf.grads((...r: tf.Tensor[]) => tf.sum(tf.mul(minReprojection(r as tf.Tensor4D[], ids, opts()).perPixel, dy)))(reps);
+        return [perPixel, identitySelection ?? tf.zeros([1]), ...grads];
+      });
+      native.forEach((values, k) => expect(Array.from(values), `output ${k}`).toEqual(Array.from(cpu[k]!)));
+    });
+  }
 });
