@@ -2,8 +2,8 @@
  * The training step's finite check (src/train/finite_guard.ts) as one kernel on wasm: one SIMD read of every tensor
  * (native/wasm/kernels.c) instead of a Multiply and a Sum pass per variable (~15 ms of the quickstart's step for the
  * 11 M gradient values). Its flags mean what the composition's mean: NaN where a tensor holds any NaN or +-Inf (there
- * sum(x * 0) is NaN), 0 elsewhere. The tensorflow backend runs the same Mul and Sum natively (native_kernels.ts); cpu runs
- * the composition.
+ * sum(x * 0) is NaN), 0 elsewhere. The tensorflow backend computes the same flags natively from All(IsFinite(x))
+ * (native_kernels.ts); cpu runs the composition.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

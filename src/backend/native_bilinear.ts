@@ -11,21 +11,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BILINEAR_SAMPLE, BILINEAR_SAMPLE_GRAD } from './bilinear_sample.js';
-import type { KernelArgs, NativeBackend, OpAttr } from './native_kernels.js';
+import { keptPerKey, type KernelArgs, type KeyedData, type NativeBackend, type OpAttr } from './native_backend.js';
 
 /** The image index of every sampled point (CropAndResize's box_ind), written once per (N, points per image). */
-const boxIndexCache = new WeakMap<object, { key: string; info: tf.TensorInfo }>();
+const boxIndexCache: KeyedData = new WeakMap();
 
 function boxIndices(b: NativeBackend, n: number, perImage: number): tf.TensorInfo {
-  const key = `${n}x${perImage}`;
-  const cached = boxIndexCache.get(b);
-  if (cached?.key === key) return cached.info;
-  if (cached) b.disposeData(cached.info.dataId);
-  const ids = new Int32Array(n * perImage);
-  for (let i = 0; i < n; i++) ids.fill(i, i * perImage, (i + 1) * perImage);
-  const info = { dataId: b.write(ids, [n * perImage], 'int32'), shape: [n * perImage], dtype: 'int32' as const };
-  boxIndexCache.set(b, { key, info });
-  return info;
+  return keptPerKey(boxIndexCache, b, `${n}x${perImage}`, () => {
+    const ids = new Int32Array(n * perImage);
+    for (let i = 0; i < n; i++) ids.fill(i, i * perImage, (i + 1) * perImage);
+    return [{ dataId: b.write(ids, [n * perImage], 'int32'), shape: [n * perImage], dtype: 'int32' as const }];
+  })[0]!;
 }
 
 function checkInputs(image: tf.TensorInfo, x: tf.TensorInfo, y: tf.TensorInfo, kernel: string): void {
@@ -60,8 +56,7 @@ function ops(b: NativeBackend) {
 }
 
 /** The points' boxes [P,4]: [y/(H-1), x/(W-1)] twice (normalised by multiplying with the reciprocals). */
-function pointBoxes(b: NativeBackend, x: tf.TensorInfo, y: tf.TensorInfo, h: number, w: number): tf.Tensor {
-  const o = ops(b);
+function pointBoxes(b: NativeBackend, o: ReturnType<typeof ops>, x: tf.TensorInfo, y: tf.TensorInfo, h: number, w: number): tf.Tensor {
   const ny = o.scale(y, 1 / (h - 1));
   const nx = o.scale(x, 1 / (w - 1));
   const planes = b.executeSingleOutput('Pack', [o.T, { name: 'N', type: b.binding.TF_ATTR_INT, value: 4 }, { name: 'axis', type: b.binding.TF_ATTR_INT, value: 0 }], [ny, nx, ny, nx]);
@@ -76,7 +71,8 @@ function pointSetup(b: NativeBackend, image: tf.TensorInfo, x: tf.TensorInfo, y:
   checkInputs(image, x, y, kernel);
   const [n, h, w, c] = image.shape as [number, number, number, number];
   const [, ho, wo] = x.shape as [number, number, number];
-  return { o: ops(b), n, h, w, c, ho, wo, boxes: pointBoxes(b, x, y, h, w), ids: boxIndices(b, n, ho * wo) };
+  const o = ops(b);
+  return { o, n, h, w, c, ho, wo, boxes: pointBoxes(b, o, x, y, h, w), ids: boxIndices(b, n, ho * wo) };
 }
 
 function bilinearSampleNative({ inputs, backend }: KernelArgs): tf.TensorInfo {

@@ -37,27 +37,12 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { ADAM_UPDATE, type AdamCoefficients } from './adam_kernel.js';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, BATCH_NORM_TRAIN_RUNNING } from './batchnorm_kernels.js';
+import { keptPerKey, type KernelArgs, type KeyedData, type NativeBackend, type OpAttr } from './native_backend.js';
 import { BILINEAR_KERNELS } from './native_bilinear.js';
 import { flaggedTensors, NON_FINITE_FLAGS } from './finite_kernel.js';
 import { MEAN_POOL3, MEAN_POOL3_GRAD } from './mean_pool.js';
 import { REFLECT_PAD, REFLECT_PAD_GRAD } from './reflect_pad.js';
 import { RELU_GRAD } from './relu.js';
-
-export interface OpAttr { name: string; type: number; value: unknown }
-
-/** The parts of tfjs-node's NodeJSKernelBackend these kernels use. */
-export interface NativeBackend {
-  binding: {
-    TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number; TF_ATTR_INT: number;
-    TF_FLOAT: number; TF_INT32: number; TF_BOOL: number;
-  };
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
-  write(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): object;
-  disposeData(dataId: object): void;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
-}
-
-export interface KernelArgs { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }
 
 /** Attributes shared by FusedBatchNormV3 and its gradient in training mode (float32, NHWC). */
 function batchNormAttrs(b: NativeBackend, eps: number): OpAttr[] {
@@ -189,16 +174,11 @@ function scratchVariables(b: NativeBackend): tf.Tensor[] {
  * ResourceApplyAdam's six scalar inputs, written once per set of values (once per step: every variable of a step shares
  * them) as backend data outside the engine's tensor count, rather than six new tensors per variable.
  */
-const adamScalarCache = new WeakMap<object, { key: string; infos: tf.TensorInfo[] }>();
+const adamScalarCache: KeyedData = new WeakMap();
 
 function adamScalars(b: NativeBackend, values: number[]): tf.TensorInfo[] {
-  const key = values.join();
-  const cached = adamScalarCache.get(b);
-  if (cached?.key === key) return cached.infos;
-  if (cached) for (const info of cached.infos) b.disposeData(info.dataId);
-  const infos = values.map((v) => ({ dataId: b.write(Float32Array.of(v), [], 'float32'), shape: [], dtype: 'float32' as const }));
-  adamScalarCache.set(b, { key, infos });
-  return infos;
+  return keptPerKey(adamScalarCache, b, values.join(), () =>
+    values.map((v) => ({ dataId: b.write(Float32Array.of(v), [], 'float32'), shape: [], dtype: 'float32' as const })));
 }
 
 function adamUpdateNative({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
