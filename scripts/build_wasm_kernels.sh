@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds native/wasm/kernels.c into the two committed modules the wasm backend loads (src/backend/simd_kernels.ts):
+# Builds native/wasm/*.c into the two committed modules the wasm backend loads (src/backend/simd_kernels.ts):
 #   kernels.wasm         for tfjs-wasm's single-thread build (plain imported memory)
 #   kernels_shared.wasm  for its threaded build (imported shared memory, 4 GiB maximum)
 # Needs Debian's clang and lld (apt-get install -y clang lld; clang 14 has the wasm32 target). The output is
@@ -16,13 +16,20 @@ mkdir -p "$OUT"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 # -ffp-contract=off: every product is rounded before it is added, as in the tfjs kernels these replace.
-CFLAGS=(--target=wasm32 -O3 -msimd128 -ffp-contract=off -nostdlib -fno-exceptions -ffile-prefix-map="$PWD"=.)
+# -fno-builtin: a zeroing or copying loop stays a loop (the module imports nothing but memory: no memset, no memcpy).
+CFLAGS=(--target=wasm32 -O3 -msimd128 -ffp-contract=off -nostdlib -fno-builtin -fno-exceptions -ffile-prefix-map="$PWD"=.)
 # No entry point, no start function, no data, no stack (checked below): the module only runs the kernels it exports.
 LDFLAGS=(--no-entry --import-memory --strip-all -z stack-size=0)
-"$CLANG" "${CFLAGS[@]}" -c native/wasm/kernels.c -o "$TMP/plain.o"
-"$WASM_LD" "${LDFLAGS[@]}" -o "$TMP/kernels.wasm" "$TMP/plain.o"
-"$CLANG" "${CFLAGS[@]}" -matomics -mbulk-memory -c native/wasm/kernels.c -o "$TMP/shared.o"
-"$WASM_LD" "${LDFLAGS[@]}" --shared-memory --max-memory=4294967296 -o "$TMP/kernels_shared.wasm" "$TMP/shared.o"
+SOURCES=(native/wasm/kernels.c native/wasm/conv_forward.c native/wasm/conv_filter_grad.c)
+PLAIN=() SHARED=()
+for src in "${SOURCES[@]}"; do
+  name="$(basename "$src" .c)"
+  "$CLANG" "${CFLAGS[@]}" -c "$src" -o "$TMP/$name.plain.o"
+  "$CLANG" "${CFLAGS[@]}" -matomics -mbulk-memory -c "$src" -o "$TMP/$name.shared.o"
+  PLAIN+=("$TMP/$name.plain.o") SHARED+=("$TMP/$name.shared.o")
+done
+"$WASM_LD" "${LDFLAGS[@]}" -o "$TMP/kernels.wasm" "${PLAIN[@]}"
+"$WASM_LD" "${LDFLAGS[@]}" --shared-memory --max-memory=4294967296 -o "$TMP/kernels_shared.wasm" "${SHARED[@]}"
 # The kernels write only their outputs: a stack or data segment would live in tfjs's heap and overwrite it.
 if command -v llvm-objdump >/dev/null; then
   for f in "$TMP/kernels.wasm" "$TMP/kernels_shared.wasm"; do

@@ -11,7 +11,7 @@
  */
 #include <wasm_simd128.h>
 
-#define EXPORT(name) __attribute__((export_name(#name)))
+#include "kernels.h"
 
 /* y = -x */
 EXPORT(neg_f32) void neg_f32(const float *x, float *y, int n) {
@@ -148,11 +148,6 @@ EXPORT(transpose_f32) void transpose_f32(const float *src, int rows, int cols, f
   }
 }
 
-/*
- * Convolution geometry (src/backend/wasm_conv_gemm.ts ConvGeometry), passed as an int32 array in the heap:
- * batch, inH, inW, ci, co, kh, kw, sh, sw, dh, dw, oh, ow, pt, pl.
- */
-enum { G_BATCH, G_INH, G_INW, G_CI, G_CO, G_KH, G_KW, G_SH, G_SW, G_DH, G_DW, G_OH, G_OW, G_PT, G_PL };
 
 /* For tap (i, j): the flat input offset (pixel * ci) each output position reads, or -1 in the padding. */
 static void tap_sources(const int *g, int i, int j, int *out) {
@@ -169,29 +164,8 @@ static void tap_sources(const int *g, int i, int j, int *out) {
   }
 }
 
-/* colsT [K, N]: colsT[(i*kw + j)*ci + c, n] = x at tap (i, j), channel c, for output position n (0 in the padding). */
-EXPORT(im2col_t_f32) void im2col_t_f32(const float *x, const int *g, float *cols_t, int *scratch) {
-  const int N = g[G_BATCH] * g[G_OH] * g[G_OW];
-  const int ci = g[G_CI];
-  for (int i = 0; i < g[G_KH]; i++) {
-    for (int j = 0; j < g[G_KW]; j++) {
-      tap_sources(g, i, j, scratch);
-      float *tap = cols_t + (long)(i * g[G_KW] + j) * ci * N;
-      for (int n = 0; n < N; n++) {
-        const int s = scratch[n];
-        if (s >= 0) {
-          const float *xs = x + s;
-          for (int c = 0; c < ci; c++) tap[(long)c * N + n] = xs[c];
-        } else {
-          for (int c = 0; c < ci; c++) tap[(long)c * N + n] = 0.0f;
-        }
-      }
-    }
-  }
-}
-
 /*
- * dx += col2im(G): every G[k, n] is added to the input value colsT[k, n] was read from (padding dropped). Taps are
+ * dx += col2im(G): every G[k, n] is added to the input value tap k reads for output position n (padding dropped). Taps are
  * added in (i, j) order; within a tap every output position reads a different pixel, so each dx value receives its
  * contributions in that order whatever the inner loops do.
  */

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { SimdHelper } from './simd_helper.js';
 import type { KernelArgs, WasmBackend } from './wasm_util.js';
 
 type BinaryName = 'add' | 'sub' | 'mul' | 'div';
@@ -33,8 +34,9 @@ interface SimdExports extends BinaryExports {
   clip_f32(x: number, y: number, n: number, lo: number, hi: number): void;
   avg_pool3x3_f32(x: number, y: number, batch: number, h: number, w: number, c: number): void;
   transpose_f32(src: number, rows: number, cols: number, dst: number): void;
-  im2col_t_f32(x: number, geometry: number, colsT: number, scratch: number): void;
   col2im_t_f32(G: number, geometry: number, dx: number, scratch: number): void;
+  conv_filter_grad_f32(x: number, dy: number, dw: number, geometry: number, k0: number, k1: number): void;
+  conv_forward_f32(x: number, w: number, y: number, geometry: number, r0: number, r1: number, scratch: number): void;
   adam_f32(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, n: number,
     b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number): void;
   greater_f32(a: number, b: number, y: number, n: number, scalar: number): void;
@@ -72,7 +74,12 @@ interface WebAssemblyApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-const instances = new WeakMap<HeapMemory, SimdExports>();
+interface BoundModule {
+  exports: SimdExports;
+  /** The second thread on a shared heap (threaded build), else null. */
+  helper: SimdHelper | null;
+}
+const instances = new WeakMap<HeapMemory, BoundModule>();
 
 /** tfjs-wasm's heap: the threaded build keeps it on the Emscripten module, the single-thread build exports it. */
 function heapMemory(backend: WasmBackend): HeapMemory {
@@ -81,17 +88,59 @@ function heapMemory(backend: WasmBackend): HeapMemory {
   return m;
 }
 
-/** The SIMD module bound to `backend`'s heap (instantiated once). */
-export function simdKernels(backend: WasmBackend): SimdExports {
+/** The SIMD module bound to `backend`'s heap (instantiated once, with its helper thread on a shared heap). */
+function boundModule(backend: WasmBackend): BoundModule {
   const memory = heapMemory(backend);
-  let k = instances.get(memory);
-  if (!k) {
+  let bound = instances.get(memory);
+  if (!bound) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const bytes = readFileSync(moduleFile(shared ? 'kernels_shared.wasm' : 'kernels.wasm'));
-    k = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as unknown as SimdExports;
-    instances.set(memory, k);
+    const exports = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as unknown as SimdExports;
+    const names = Object.keys(exports).filter((n) => typeof (exports as unknown as Record<string, unknown>)[n] === 'function');
+    bound = { exports, helper: shared ? new SimdHelper(memory, bytes, names) : null };
+    instances.set(memory, bound);
   }
-  return k;
+  return bound;
+}
+
+/** The SIMD module's kernels on `backend`'s heap. */
+export function simdKernels(backend: WasmBackend): SimdExports {
+  return boundModule(backend).exports;
+}
+
+/** The helper thread that runs a second share of a split kernel, or null on a heap that is not shared. */
+export function simdHelper(backend: WasmBackend): SimdHelper | null {
+  return boundModule(backend).helper;
+}
+
+let splitting = true;
+
+/** Whether large kernels split across the helper thread (on by default; off to compare against one thread in tests). */
+export function setSimdSplit(enabled: boolean): void {
+  splitting = enabled;
+}
+
+/**
+ * Runs the kernel `name` over the index range [0, total): with the helper thread and `split`, [0, h) here and
+ * [h, total) there (h a multiple of `align`); otherwise the whole range here. `argsAt(start, count)` gives the kernel's
+ * arguments for a sub-range; each output must depend on its own range's work only, so the split changes no result bit.
+ * (Element-wise kernels gain nothing from it: they are bound by memory bandwidth, which the two cores share.)
+ */
+export function runSplit(backend: WasmBackend, name: keyof SimdExports, total: number, argsAt: (start: number, count: number) => number[],
+  split: boolean, align = 1): void {
+  const fn = simdKernels(backend)[name] as unknown as (...args: number[]) => unknown;
+  const helper = simdHelper(backend);
+  const h = align * Math.round(total / (2 * align));
+  if (!helper || !split || !splitting || h <= 0 || h >= total) {
+    fn(...argsAt(0, total));
+    return;
+  }
+  helper.start(name, argsAt(h, total - h));
+  try {
+    fn(...argsAt(0, h));
+  } finally {
+    helper.join();
+  }
 }
 
 /** Heap byte offset of a tensor's data. */

@@ -16,18 +16,16 @@
  * Abs, Exp, Log, Min, ArgMin, Transpose, Slice, Pack, Tile, Cast: all present in tfjs-backend-wasm 4.22 or here.
  * ResizeBilinearGrad is replaced because the stock one ignores halfPixelCenters.
  *
- * Speed (a ResNet18 + monodepth2 step at 96x320 batch 4, 4.2 -> 2.6 s on 2 threads): Conv2D and both conv gradients
- * pick per layer between conv-based and matrix-product formulations (wasm_conv_gemm.ts); data movement, broadcasting,
+ * Speed: Conv2D and its filter gradient run the project's direct SIMD kernels on two threads (wasm_conv_direct.ts);
+ * the input gradient picks per layer between a convolution of dy and a matrix product (wasm_conv_gemm.ts); data movement, broadcasting,
  * reductions and batched matmuls that the stock kernels run per element are replaced in wasm_array_kernels.ts;
  * training batch norm and reflection padding are fused kernels (batchnorm_kernels.ts, reflect_pad.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { arrayKernelReplacements } from './wasm_array_kernels.js';
 import { resizeBilinearAdjoint } from './cpu_kernels.js';
-import {
-  conv2dBackpropFilterGemm, conv2dBackpropFilterShifted, conv2dBackpropInputGemm, conv2dGemm, convGeometry, preferGemm,
-  type ConvGeometry,
-} from './wasm_conv_gemm.js';
+import { conv2dBackpropInputGemm, convGeometry, type ConvGeometry } from './wasm_conv_gemm.js';
+import { conv2dBackpropFilterDirect, conv2dDirect } from './wasm_conv_direct.js';
 import { offsetOf, simdKernelReplacements, simdKernels } from './simd_kernels.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
 
@@ -41,19 +39,24 @@ interface Conv2DAttrs {
 }
 
 /**
- * Which formulation the conv kernels use: 'auto' picks per layer by `preferGemm`; the others force one (tests, benches):
- * 'conv' = stock forward, flipped-filter conv input grad, dilated-conv filter grad; 'gemm' = the im2col matrix products;
- * 'shifted' = the per-tap filter gradient where it applies (stride 1), 'auto' for the rest.
+ * How Conv2DBackpropInput is computed: 'auto' picks per layer (`inputGradByConv`); 'conv' forces the flipped-filter
+ * convolution (stride phases for stride > 1), 'gemm' the matrix product and col2im (tests, benches).
  */
-export type ConvFormulation = 'auto' | 'gemm' | 'conv' | 'shifted';
+export type ConvFormulation = 'auto' | 'gemm' | 'conv';
 let convFormulation: ConvFormulation = 'auto';
 
 export function setWasmConvFormulation(f: ConvFormulation): void {
   convFormulation = f;
 }
 
-function useGemm(preferred: boolean): boolean {
-  return convFormulation === 'gemm' || (convFormulation === 'auto' && preferred);
+/**
+ * The input gradient as a convolution of dy (which runs on the direct forward kernel) for stride-1 layers with enough
+ * output positions; the matrix product wins on the deep layers' few positions and on strided layers, whose phases are
+ * small convolutions (measured per layer of ResNet18 + monodepth2 at 96x320 batch 4, docs/experiments.md).
+ */
+function inputGradByConv(g: ConvGeometry): boolean {
+  if (convFormulation !== 'auto') return convFormulation === 'conv';
+  return g.sh === 1 && g.sw === 1 && g.batch * g.oh * g.ow >= 256;
 }
 
 function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
@@ -63,59 +66,32 @@ function conv2DInfo(xShape: readonly number[], filterShape: readonly number[], a
     strides, dilations ?? 1, pad, dimRoundingMode);
 }
 
-/** Conv2D: the GEMM formulation (wasm_conv_gemm.ts) for layers where repacking the filter would dominate, else stock. */
+/** Conv2D: the direct SIMD kernel (wasm_conv_direct.ts) for float32 NHWC, else stock. */
 function conv2D(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }, stock: tf.KernelFunc): Info {
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs as { x: Info; filter: Info };
   const format = (attrs as unknown as { dataFormat?: string }).dataFormat ?? 'NHWC';
   if (format !== 'NHWC' || x.dtype !== 'float32') return stock(args as never) as Info;
   const g = convGeometry(conv2DInfo(x.shape, filter.shape, attrs));
-  return useGemm(preferGemm(g).forward) ? conv2dGemm(x, filter, g, backend) : stock(args as never) as Info;
+  return conv2dDirect(x, filter, g, backend);
 }
 
-/**
- * dW[i,j,ci,co] = sum_{b,oh,ow} x[b, oh*s+i-pt, ow*s+j-pl, ci] * dy[b,oh,ow,co]  (TF Conv2DBackpropFilter).
- * Dilated-conv form: Conv2D(transpose(x,[3,1,2,0]), transpose(dy,[1,2,0,3])) with stride 1 and dilation s,
- * output [Ci,kh,kw,Co], then transposed to [kh,kw,Ci,Co].
- */
+/** dW[i,j,ci,co] = sum_{b,oh,ow} x[b, oh*s+i-pt, ow*s+j-pl, ci] * dy[b,oh,ow,co] (TF Conv2DBackpropFilter), direct. */
 function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filterShape as [number, number, number, number],
     strides, 1, pad, dimRoundingMode);
-  const g: ConvGeometry = convGeometry(info);
-  const unitStride = g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1;
-  const preferred = preferGemm(g);
-  if (unitStride && (convFormulation === 'shifted' || (convFormulation === 'auto' && preferred.filterGradShifted))) {
-    return conv2dBackpropFilterShifted(x, dy, g, backend);
-  }
-  if (useGemm(preferred.filterGrad)) return conv2dBackpropFilterGemm(x, dy, g, backend);
-  const [, inH, inW] = x.shape as number[];
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const pb = Math.max(0, kh + (outHeight - 1) * sh - pt - inH!);
-  const pr = Math.max(0, kw + (outWidth - 1) * sw - pl - inW!);
-  const xT = runWasm('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
-  const dyT = runWasm('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
-  const explicit: Pad4 = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
-  let conv = runWasm('Conv2D', backend, { x: xT, filter: dyT }, {
-    strides: [1, 1], dilations: [sh, sw], pad: explicit, dataFormat: 'NHWC', dimRoundingMode: undefined,
-  });
-  backend.disposeData(xT.dataId);
-  backend.disposeData(dyT.dataId);
-  if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
-    const sliced = runWasm('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0]!, kh, kw, conv.shape[3]!] });
-    backend.disposeData(conv.dataId);
-    conv = sliced;
-  }
-  const out = runWasm('Transpose', backend, { x: conv }, { perm: [1, 2, 0, 3] });
-  backend.disposeData(conv.dataId);
-  return out;
+  return conv2dBackpropFilterDirect(x, dy, convGeometry(info), backend);
 }
 
 let stockConv2DBackpropInput: tf.KernelFunc | undefined;
+
+/** One tap of a filter, [ci, co] at float offset `from` of `filter`, transposed to [co, ci] at offset `to` of `dst`. */
+function tapTransposed(filter: Info, from: number, ci: number, co: number, dst: Info, to: number, backend: WasmBackend): void {
+  simdKernels(backend).transpose_f32(offsetOf(backend, filter) + 4 * from, ci, co, offsetOf(backend, dst) + 4 * to);
+}
 
 /**
  * dx = Conv2D(dy_z, W~) with W~[i,j,co,ci] = W[kh-1-i, kw-1-j, ci, co] (TF Conv2DBackpropInput), where dy_z is dy
@@ -130,7 +106,7 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
     inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
     strides, 1, pad, dimRoundingMode);
   const g: ConvGeometry = convGeometry(info);
-  if (useGemm(preferGemm(g).inputGrad)) return conv2dBackpropInputGemm(dy, filter, g, backend);
+  if (!inputGradByConv(g)) return conv2dBackpropInputGemm(dy, filter, g, backend);
   const [batch, inH, inW, ci] = inputShape as [number, number, number, number];
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const zh = (oh - 1) * sh + 1;
@@ -146,14 +122,8 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Was
     if (phased) return phased;
   }
   const flipped = backend.makeOutput([kh, kw, co, ci], 'float32') as Info;
-  {
-    const w = heap(backend, filter);
-    const f = heap(backend, flipped);
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
-      const dst = (i * kw + j) * co * ci;
-      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) f[dst + o * ci + c] = w[src + c * co + o]!;
-    }
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    tapTransposed(filter, ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co, ci, co, flipped, (i * kw + j) * co * ci, backend);
   }
   let dyZ = dy;
   if (sh > 1 || sw > 1) {
@@ -209,16 +179,10 @@ function conv2DBackpropInputPhases(dy: Info, filter: Info, backend: WasmBackend,
     const ca = cols[rw]!;
     if (ra.taps === 0 || ca.taps === 0 || ra.count <= 0 || ca.count <= 0) continue;
     const sub = backend.makeOutput([ra.taps, ca.taps, g.co, g.ci], 'float32') as Info;
-    {
-      const w = heap(backend, filter);
-      const f = heap(backend, sub);
-      for (let a = 0; a < ra.taps; a++) for (let b = 0; b < ca.taps; b++) {
-        const i = rh + g.sh * (ra.taps - 1 - a);
-        const j = rw + g.sw * (ca.taps - 1 - b);
-        const src = (i * g.kw + j) * g.ci * g.co;
-        const dst = (a * ca.taps + b) * g.co * g.ci;
-        for (let c = 0; c < g.ci; c++) for (let o = 0; o < g.co; o++) f[dst + o * g.ci + c] = w[src + c * g.co + o]!;
-      }
+    for (let a = 0; a < ra.taps; a++) for (let b = 0; b < ca.taps; b++) {
+      const i = rh + g.sh * (ra.taps - 1 - a);
+      const j = rw + g.sw * (ca.taps - 1 - b);
+      tapTransposed(filter, (i * g.kw + j) * g.ci * g.co, g.ci, g.co, sub, (a * ca.taps + b) * g.co * g.ci, backend);
     }
     const explicit: Pad4 = [[0, 0], [ra.padBefore, ra.padAfter], [ca.padBefore, ca.padAfter], [0, 0]];
     const phase = runWasm('Conv2D', backend, { x: dy, filter: sub }, {

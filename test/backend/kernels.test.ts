@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
+import { setSimdSplit, simdHelper } from '../../src/backend/simd_kernels.js';
 import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm_kernels.js';
 import { maxPool3x3s2Torch } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
@@ -43,7 +44,7 @@ function explicit(t: number, b: number, l: number, r: number): ConvPad {
 // Each case runs under every formulation of src/backend/wasm_kernels.ts ('auto' picks per layer; 'conv' and 'gemm'
 // force the conv-based and the matrix-product kernels, 'shifted' the per-tap filter gradient for stride 1), always
 // against the cpu backend.
-describe.each(['auto', 'conv', 'gemm', 'shifted'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {
+describe.each(['auto', 'conv', 'gemm'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {
   const cases: [number, number, number, number, number, number, number, ConvPad][] = [
     // batch, H, W, Ci, Co, k, stride, pad
     [1, 5, 7, 3, 4, 3, 1, 'same'],
@@ -58,6 +59,8 @@ describe.each(['auto', 'conv', 'gemm', 'shifted'] as ConvFormulation[])('wasm co
     [2, 8, 6, 3, 6, 3, 2, explicit(1, 1, 1, 1)],
     [1, 7, 9, 4, 3, 3, 2, explicit(0, 2, 2, 1)],
     [2, 3, 5, 6, 4, 3, 1, explicit(1, 1, 1, 1)],
+    // one output channel (the direct forward's dot-product path), 4 + 2 input channels
+    [2, 9, 10, 6, 1, 3, 1, 'same'],
   ];
   beforeAll(() => setWasmConvFormulation(formulation));
   afterAll(() => setWasmConvFormulation('auto'));
@@ -84,6 +87,36 @@ describe.each(['auto', 'conv', 'gemm', 'shifted'] as ConvFormulation[])('wasm co
     const xv = randomArray(rng, 2 * 9 * 8 * 3);
     const wv = randomArray(rng, 3 * 3 * 3 * 4);
     await compare(() => [tf.conv2d(tf.tensor4d(xv, [2, 9, 8, 3]), tf.tensor4d(wv, [3, 3, 3, 4]), 1, 'same', 'NHWC', 2)]);
+  });
+});
+
+describe('wasm conv passes split across two threads', () => {
+  // 11 MFLOP: above the split threshold, so the helper thread computes half of y's rows and half of dW's rows. 30 input
+  // channels put dW's split (row 136) inside a tap, after a 2-channel tail; 44 outputs add a 4-channel block to the 8s.
+  const [b, h, w, ci, co] = [2, 12, 20, 30, 44];
+  const rng = new Rng(11);
+  const xv = randomArray(rng, b * h * w * ci);
+  const wv = randomArray(rng, 9 * ci * co);
+  const fn = (): tf.Tensor[] => {
+    const x = tf.tensor4d(xv, [b, h, w, ci]);
+    const f = tf.tensor4d(wv, [3, 3, ci, co]);
+    const y = tf.conv2d(x, f, 1, 'same');
+    const dyv = tf.tensor(randomArray(new Rng(12), y.size), y.shape);
+    const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same'), dyv)));
+    return [y, ...g([x, f])];
+  };
+  afterAll(() => setSimdSplit(true));
+
+  it('give the one-thread results bit for bit, and cpu within 1e-4', async () => {
+    await initBackend('wasm');
+    expect(simdHelper(tf.backend())).not.toBeNull();
+    setSimdSplit(true);
+    const split = await on('wasm', fn);
+    setSimdSplit(false);
+    const single = await on('wasm', fn);
+    for (let k = 0; k < split.length; k++) expect(split[k]).toEqual(single[k]);
+    const ref = await on('cpu', fn);
+    for (let k = 0; k < ref.length; k++) expect(relErr(split[k]!, ref[k]!)).toBeLessThanOrEqual(1e-4);
   });
 });
 

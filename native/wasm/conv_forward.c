@@ -1,0 +1,162 @@
+/*
+ * An NHWC convolution forward pass computed directly from x and the HWIO filter (no im2col matrix, no filter
+ * repacking, which the stock kernel redoes on every call because training brings new weights each step):
+ *   y[b, r, q, o] = sum over taps (i, j), then channels c, of x[b, r*sh + i*dh - pt, q*sw + j*dw - pl, c] * W[i, j, c, o]
+ * (taps in the padding add nothing). Each y value is the float32 sum of its products in that order, whatever the
+ * tiling or the split, so the result does not depend on the thread count.
+ *
+ * Output rows R = b*oh + r in [r0, r1) are computed, so threads can take disjoint ranges. The loops run over blocks of
+ * 8 output channels outermost, so the filter's block stays in the cache while every position of a chunk of rows reads
+ * it; a tile is 4 neighbouring positions x 8 output channels (8 accumulators; 6 positions spill registers in V8).
+ */
+#include <wasm_simd128.h>
+
+#include "kernels.h"
+
+/* Bytes of x a chunk of output rows may read (inside a core's 1 MiB L2 beside the filter block). */
+#define X_CHUNK_BYTES (384 * 1024)
+
+/*
+ * PT positions q, q+1, .. of output row R x 4*OV output channels from o0, reading the filter block wb [K][4*OV]. A tap
+ * whose column falls in the padding for any of the PT positions is skipped, so 4-position tiles are only used where
+ * every tap is inside (the caller's [lo, hi)) and edge positions go one at a time.
+ */
+#define TILE(PT, OV)                                                                                                  \
+  static void tile_##PT##x##OV(const float *x, const float *wb, float *y, const int *g, int R, int q, int o0) {       \
+    const int ci = g[G_CI], co = g[G_CO], in_h = g[G_INH], in_w = g[G_INW], sw = g[G_SW];                            \
+    const int b = R / g[G_OH], r = R % g[G_OH];                                                                        \
+    v128_t acc[PT][OV];                                                                                               \
+    for (int t = 0; t < PT; t++)                                                                                      \
+      for (int v = 0; v < OV; v++) acc[t][v] = wasm_f32x4_splat(0.0f);                                                \
+    for (int i = 0; i < g[G_KH]; i++) {                                                                               \
+      const int h = r * g[G_SH] + i * g[G_DH] - g[G_PT];                                                              \
+      if (h < 0 || h >= in_h) continue;                                                                               \
+      for (int j = 0; j < g[G_KW]; j++) {                                                                             \
+        const int col = q * sw + j * g[G_DW] - g[G_PL];                                                               \
+        /* only a 1-position tile can reach into the padding (at an edge) */                                         \
+        if (col < 0 || col + (PT - 1) * sw >= in_w) continue;                                                         \
+        const float *xp = x + (((long)b * in_h + h) * in_w + col) * ci;                                               \
+        const long step = (long)sw * ci;                                                                              \
+        const float *wp = wb + (long)(i * g[G_KW] + j) * ci * (4 * OV);                                               \
+        for (int c = 0; c < ci; c++, wp += 4 * OV) {                                                                  \
+          v128_t wv[OV];                                                                                              \
+          for (int v = 0; v < OV; v++) wv[v] = wasm_v128_load(wp + 4 * v);                                            \
+          for (int t = 0; t < PT; t++) {                                                                              \
+            const v128_t s = wasm_v128_load32_splat(xp + t * step + c);                                                       \
+            for (int v = 0; v < OV; v++) acc[t][v] = wasm_f32x4_add(acc[t][v], wasm_f32x4_mul(s, wv[v]));             \
+          }                                                                                                           \
+        }                                                                                                             \
+      }                                                                                                               \
+    }                                                                                                                 \
+    float *yp = y + (((long)b * g[G_OH] + r) * g[G_OW] + q) * co + o0;                                                \
+    for (int t = 0; t < PT; t++)                                                                                      \
+      for (int v = 0; v < OV; v++) wasm_v128_store(yp + (long)t * co + 4 * v, acc[t][v]);                             \
+  }
+
+TILE(4, 2)
+TILE(1, 2)
+TILE(4, 1)
+TILE(1, 1)
+
+/* One output channel o of one position (co not a multiple of 4), products in the same order. */
+static void one_output(const float *x, const float *w, float *y, const int *g, int R, int q, int o) {
+  const int ci = g[G_CI], co = g[G_CO], in_h = g[G_INH], in_w = g[G_INW];
+  const int b = R / g[G_OH], r = R % g[G_OH];
+  float acc = 0.0f;
+  for (int i = 0; i < g[G_KH]; i++) {
+    const int h = r * g[G_SH] + i * g[G_DH] - g[G_PT];
+    if (h < 0 || h >= in_h) continue;
+    for (int j = 0; j < g[G_KW]; j++) {
+      const int col = q * g[G_SW] + j * g[G_DW] - g[G_PL];
+      if (col < 0 || col >= in_w) continue;
+      const float *xp = x + (((long)b * in_h + h) * in_w + col) * ci;
+      const float *wp = w + (long)(i * g[G_KW] + j) * ci * co + o;
+      for (int c = 0; c < ci; c++) acc += xp[c] * wp[(long)c * co];
+    }
+  }
+  y[(((long)b * g[G_OH] + r) * g[G_OW] + q) * co + o] = acc;
+}
+
+/*
+ * The single output of a 1-channel conv (a disparity head) at one position: W's column is contiguous, so 4 channels
+ * at a time in 4 lanes, the lanes added at the end ((l0 + l1) + (l2 + l3)) and then the channels past the last 4.
+ */
+static void dot_output(const float *x, const float *w, float *y, const int *g, int R, int q) {
+  const int ci = g[G_CI], in_h = g[G_INH], in_w = g[G_INW];
+  const int b = R / g[G_OH], r = R % g[G_OH];
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  float tail = 0.0f;
+  for (int i = 0; i < g[G_KH]; i++) {
+    const int h = r * g[G_SH] + i * g[G_DH] - g[G_PT];
+    if (h < 0 || h >= in_h) continue;
+    for (int j = 0; j < g[G_KW]; j++) {
+      const int col = q * g[G_SW] + j * g[G_DW] - g[G_PL];
+      if (col < 0 || col >= in_w) continue;
+      const float *xp = x + (((long)b * in_h + h) * in_w + col) * ci;
+      const float *wp = w + (long)(i * g[G_KW] + j) * ci;
+      int c = 0;
+      for (; c + 4 <= ci; c += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(wp + c)));
+      for (; c < ci; c++) tail += xp[c] * wp[c];
+    }
+  }
+  const float lanes = (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
+                      (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
+  y[((long)b * g[G_OH] + r) * g[G_OW] + q] = lanes + tail;
+}
+
+/* Output rows [r0, r1) for the output channels [o0, o0 + 4*OV): interior positions 4 at a time, edges one by one. */
+#define ROWS(OV)                                                                                                      \
+  static void rows_##OV(const float *x, const float *w, float *y, const int *g, int r0, int r1, int o0, int lo,       \
+                        int hi, float *wb) {                                                                          \
+    const int K = g[G_KH] * g[G_KW] * g[G_CI], co = g[G_CO];                                                          \
+    for (int k = 0; k < K; k++)                                                                                       \
+      for (int v = 0; v < OV; v++) wasm_v128_store(wb + (long)k * 4 * OV + 4 * v, wasm_v128_load(w + (long)k * co + o0 + 4 * v)); \
+    for (int R = r0; R < r1; R++) {                                                                                   \
+      int q = 0;                                                                                                      \
+      for (; q < lo; q++) tile_1x##OV(x, wb, y, g, R, q, o0);                                                         \
+      for (; q + 4 <= hi; q += 4) tile_4x##OV(x, wb, y, g, R, q, o0);                                                 \
+      for (; q < g[G_OW]; q++) tile_1x##OV(x, wb, y, g, R, q, o0);                                                    \
+    }                                                                                                                 \
+  }
+
+ROWS(2)
+ROWS(1)
+
+/*
+ * y rows [r0, r1) (R = b*oh + r); every output value of those rows is written. wb: scratch for K*8 floats, where each
+ * block of 8 (or 4) output channels of the filter is copied contiguously before the tiles read it (the HWIO rows are
+ * co apart: for deep layers that is one cache line per channel per tile).
+ */
+EXPORT(conv_forward_f32)
+void conv_forward_f32(const float *x, const float *w, float *y, const int *g, int r0, int r1, float *wb) {
+  const int co = g[G_CO], ow = g[G_OW];
+  /* Positions whose every tap column is inside the input: the 4-wide tiles need no check there. */
+  int lo = 0, hi = ow;
+  for (int j = 0; j < g[G_KW]; j++) {
+    int a, b;
+    valid_columns(ow, g[G_SW], j * g[G_DW] - g[G_PL], g[G_INW], &a, &b);
+    if (a > lo) lo = a;
+    if (b < hi) hi = b;
+  }
+  if (hi < lo) hi = lo;
+  /* A chunk of rows reads about (rows*sh + kh) input rows; the filter block is re-read once per chunk. */
+  const long in_row_bytes = 4L * g[G_INW] * g[G_CI] * (g[G_SH] > 0 ? g[G_SH] : 1);
+  const long filter_bytes = 4L * g[G_KH] * g[G_KW] * g[G_CI] * co;
+  int rows = (int)(X_CHUNK_BYTES / in_row_bytes);
+  if (rows < 1) rows = 1;
+  if (filter_bytes > X_CHUNK_BYTES) rows = r1 - r0;
+  for (int c0 = r0; c0 < r1; c0 += rows) {
+    const int c1 = c0 + rows < r1 ? c0 + rows : r1;
+    int o = 0;
+    for (; o + 8 <= co; o += 8) rows_2(x, w, y, g, c0, c1, o, lo, hi, wb);
+    for (; o + 4 <= co; o += 4) rows_1(x, w, y, g, c0, c1, o, lo, hi, wb);
+    if (co == 1) {
+      for (int R = c0; R < c1; R++)
+        for (int q = 0; q < ow; q++) dot_output(x, w, y, g, R, q);
+    } else {
+      for (; o < co; o++)
+        for (int R = c0; R < c1; R++)
+          for (int q = 0; q < ow; q++) one_output(x, w, y, g, R, q, o);
+    }
+  }
+}
