@@ -14,6 +14,7 @@ import { registerNativeKernels } from './native_kernels.js';
 import { registerReflectPadKernels } from './reflect_pad.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { setWasmBackendThreaded } from './wasm_threads.js';
+import { stopSimdHelpers } from './simd_helper.js';
 import os from 'node:os';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -150,13 +151,15 @@ export async function initBackend(requested: BackendName = 'auto', options: Back
 }
 
 /**
- * Releases the active backend so the process can exit (the threaded wasm build keeps pthread workers alive).
+ * Releases the active backend so the process can exit (the threaded wasm build keeps pthread workers alive), and
+ * ends the SIMD module's helper thread.
  * The CLI calls this before returning.
  */
 export function shutdownBackend(): void {
   for (const name of ['wasm', 'tensorflow']) {
     if (tf.findBackend(name)) tf.engine().removeBackend(name);
   }
+  stopSimdHelpers();
 }
 /**
  * Bytes of the wasm backend's heap (the WebAssembly memory, which grows and never shrinks, so this is the run's

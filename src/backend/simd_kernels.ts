@@ -76,6 +76,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAs
 
 interface BoundModule {
   exports: SimdExports;
+  bytes: Uint8Array;
+  names: string[];
   /** The second thread on a shared heap (threaded build), else null. */
   helper: SimdHelper | null;
 }
@@ -97,8 +99,10 @@ function boundModule(backend: WasmBackend): BoundModule {
     const bytes = readFileSync(moduleFile(shared ? 'kernels_shared.wasm' : 'kernels.wasm'));
     const exports = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as unknown as SimdExports;
     const names = Object.keys(exports).filter((n) => typeof (exports as unknown as Record<string, unknown>)[n] === 'function');
-    bound = { exports, helper: shared ? new SimdHelper(memory, bytes, names) : null };
+    bound = { exports, bytes, names, helper: shared ? new SimdHelper(memory, bytes, names) : null };
     instances.set(memory, bound);
+  } else if (bound.helper?.stopped) {
+    bound.helper = new SimdHelper(memory, bound.bytes, bound.names);
   }
   return bound;
 }

@@ -5,7 +5,7 @@
  * is computed the same way whichever thread computes it.
  */
 import { offsetOf, runSplit } from './simd_kernels.js';
-import { withGeometry, type ConvGeometry } from './wasm_conv_gemm.js';
+import { withGeometry, type ConvGeometry } from './wasm_conv_geometry.js';
 import type { Info, WasmBackend } from './wasm_util.js';
 
 /** Below this many FLOPs a pass runs on one thread: waking the helper costs more than the half it would take. */

@@ -3,38 +3,11 @@
  * XNNPACK matrix product on the wasm backend:
  *   G [K, N] = W [K, Co] @ dy^T [Co, N],  dx = col2im(G)
  * with K = kh*kw*Ci in the HWIO order of W and N = B*OH*OW. A matrix product packs only its second operand, so the
- * packed one is dy^T (the small one there) and the weights, new every step, are read unpacked. The ConvGeometry
- * shared with the direct kernels (wasm_conv_direct.ts) is defined here.
+ * packed one is dy^T (the small one there) and the weights, new every step, are read unpacked.
  */
-import * as tf from '@tensorflow/tfjs-core';
-
 import { offsetOf, simdKernels } from './simd_kernels.js';
+import { withGeometry, type ConvGeometry } from './wasm_conv_geometry.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';
-
-export interface ConvGeometry {
-  batch: number; inH: number; inW: number; ci: number; co: number;
-  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
-  oh: number; ow: number; pt: number; pl: number;
-}
-
-export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
-  return {
-    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, ci: info.inChannels, co: info.outChannels,
-    kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
-    dh: info.dilationHeight, dw: info.dilationWidth, oh: info.outHeight, ow: info.outWidth,
-    pt: info.padInfo.top, pl: info.padInfo.left,
-  };
-}
-
-/** Runs `fn` with the layer geometry and an int32 scratch row of N entries on the heap (the SIMD module's arguments). */
-export function withGeometry(g: ConvGeometry, backend: WasmBackend, fn: (geometry: number, scratch: number) => void): void {
-  const geometry = backend.makeOutput([15], 'int32') as Info;
-  const scratch = backend.makeOutput([g.batch * g.oh * g.ow], 'int32') as Info;
-  (backend.typedArrayFromHeap(geometry) as Int32Array).set([g.batch, g.inH, g.inW, g.ci, g.co, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow, g.pt, g.pl]);
-  fn(offsetOf(backend, geometry), offsetOf(backend, scratch));
-  backend.disposeData(geometry.dataId);
-  backend.disposeData(scratch.dataId);
-}
 
 /** dst = src^T for a [rows, cols] src (the SIMD module's blocked transpose). */
 function transpose(src: Info, rows: number, cols: number, dst: Info, backend: WasmBackend): void {
@@ -61,8 +34,8 @@ export function conv2dBackpropInputGemm(dy: Info, filter: Info, g: ConvGeometry,
   backend.disposeData(dyT.dataId);
   const out = backend.makeOutput([g.batch, g.inH, g.inW, g.ci], 'float32') as Info;
   heap(backend, out).fill(0);
-  // dx += col2im(G): each G[k, n] goes back to the input value colsT[k, n] was read from (padding dropped).
-  withGeometry(g, backend, (geometry, scratch) => simdKernels(backend).col2im_t_f32(offsetOf(backend, G), geometry, offsetOf(backend, out), scratch));
+  // dx += col2im(G): each G[k, n] goes back to the input value tap k reads for output position n (padding dropped).
+  withGeometry(g, backend, (geometry, scratch) => simdKernels(backend).col2im_t_f32(offsetOf(backend, G), geometry, offsetOf(backend, out), scratch), N);
   backend.disposeData(G.dataId);
   return out;
 }

@@ -24,7 +24,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { arrayKernelReplacements } from './wasm_array_kernels.js';
 import { resizeBilinearAdjoint } from './cpu_kernels.js';
-import { conv2dBackpropInputGemm, convGeometry, type ConvGeometry } from './wasm_conv_gemm.js';
+import { conv2dBackpropInputGemm } from './wasm_conv_gemm.js';
+import { convGeometry, type ConvGeometry } from './wasm_conv_geometry.js';
 import { conv2dBackpropFilterDirect, conv2dDirect } from './wasm_conv_direct.js';
 import { offsetOf, simdKernelReplacements, simdKernels } from './simd_kernels.js';
 import { heap, runWasm, type Info, type WasmBackend } from './wasm_util.js';

@@ -16,6 +16,8 @@ import { adamUpdate, adamUpdateOps, ADAM_UPDATE, type AdamCoefficients } from '.
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/backend/batchnorm_kernels.js';
 import { nonFiniteFlags, NON_FINITE_FLAGS } from '../../src/backend/finite_kernel.js';
 import { initBackend } from '../../src/backend/index.js';
+import { stopSimdHelpers } from '../../src/backend/simd_helper.js';
+import { offsetOf, simdHelper } from '../../src/backend/simd_kernels.js';
 import { stockWasmKernel } from '../../src/backend/wasm_kernels.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -227,6 +229,36 @@ describe('the finite check in the SIMD module (wasm)', () => {
 });
 
 const hasClang = ['clang', 'wasm-ld'].every((c) => spawnSync(c, ['--version']).status === 0);
+
+describe('the SIMD helper thread (threaded wasm build)', () => {
+  it('runs a kernel on the shared heap, reports a kernel that traps, and is replaced once stopped', async () => {
+    await initBackend('wasm');
+    const backend = tf.backend();
+    const helper = simdHelper(backend)!;
+    expect(helper).not.toBeNull();
+    const x = tf.tensor1d([1, -2, 3, -0]);
+    const y = tf.zerosLike(x);
+    const [px, py] = [offsetOf(backend, x), offsetOf(backend, y)];
+    helper.start('neg_f32', [px, py, 4]);
+    helper.join();
+    expect(Array.from(y.dataSync())).toEqual([-1, 2, -3, 0]);
+    // a read past the end of the heap traps in the worker: join() says so instead of waiting forever
+    helper.start('neg_f32', [2 ** 32 - 64, py, 1 << 20]);
+    expect(() => helper.join()).toThrow(/failed on the helper thread/);
+    expect(() => helper.start('no_such_kernel', [])).toThrow(/exports no 'no_such_kernel'/);
+    tf.dispose([x, y]);
+    stopSimdHelpers(); // what shutdownBackend does
+    expect(() => helper.start('neg_f32', [0, 0, 0])).toThrow(/after stop/);
+    const again = simdHelper(tf.backend())!;
+    expect(again).not.toBe(helper);
+    const z = tf.tensor1d([5, 6]);
+    const out = tf.zerosLike(z);
+    again.start('neg_f32', [offsetOf(tf.backend(), z), offsetOf(tf.backend(), out), 2]);
+    again.join();
+    expect(Array.from(out.dataSync())).toEqual([-5, -6]);
+    tf.dispose([z, out]);
+  });
+});
 
 describe('the committed wasm modules', () => {
   it.skipIf(!hasClang)('are what scripts/build_wasm_kernels.sh builds from native/wasm/kernels.c', () => {
