@@ -15,6 +15,7 @@ import { registerReflectPadKernels } from './reflect_pad.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { setWasmBackendThreaded } from './wasm_threads.js';
 import { stopSimdHelpers } from './simd_helper.js';
+import { setSimdThreads } from './simd_kernels.js';
 import os from 'node:os';
 
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -79,6 +80,8 @@ async function loadWasm(options: BackendOptions): Promise<Loaded> {
   if (threads > 1) {
     try {
       const actual = await setWasmBackendThreaded(threads);
+      // The project's split SIMD kernels (convolutions) use as many threads as XNNPACK does.
+      setSimdThreads(actual);
       wasmLoaded = { threads: actual, notes: { ...notes, 'wasm-build': `threaded-simd (${actual} threads)` } };
       return wasmLoaded;
     } catch (err) {

@@ -1,10 +1,10 @@
 /**
- * A second thread for the project's SIMD module (simd_kernels.ts) on tfjs-wasm's threaded build, whose heap is a
+ * A helper thread for the project's SIMD module (simd_kernels.ts) on tfjs-wasm's threaded build, whose heap is a
  * shared WebAssembly.Memory: a worker instantiates the same module on the same heap, and a kernel whose work splits
- * into disjoint output ranges runs one range there while the calling thread runs the other.
+ * into disjoint output ranges runs one range there while the calling thread (and the other helpers) run the others.
  *
- * Why a thread of our own: XNNPACK's thread pool lives inside tfjs's module and cannot run our code, so the SIMD
- * kernels ran on one core while the other waited. The handshake is a few integers in a SharedArrayBuffer and
+ * Why threads of our own: XNNPACK's thread pool lives inside tfjs's module and cannot run our code, so the SIMD
+ * kernels ran on one core while the others waited. The handshake is a few integers in a SharedArrayBuffer and
  * Atomics.wait / notify (no messages, no copies; ~10-50 us per call, so only large kernels split). Each range is
  * computed exactly as the whole kernel computes it, so splitting changes no result bit.
  */

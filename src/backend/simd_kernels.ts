@@ -78,8 +78,9 @@ interface BoundModule {
   exports: SimdExports;
   bytes: Uint8Array;
   names: string[];
-  /** The second thread on a shared heap (threaded build), else null. */
-  helper: SimdHelper | null;
+  shared: boolean;
+  /** Threads beside the caller's on a shared heap (threaded build), for kernels that split; none otherwise. */
+  helpers: SimdHelper[];
 }
 const instances = new WeakMap<HeapMemory, BoundModule>();
 
@@ -90,7 +91,18 @@ function heapMemory(backend: WasmBackend): HeapMemory {
   return m;
 }
 
-/** The SIMD module bound to `backend`'s heap (instantiated once, with its helper thread on a shared heap). */
+let threads = 2;
+
+/**
+ * How many threads a split kernel uses, the caller's included (initBackend passes the wasm backend's thread count,
+ * so the SIMD kernels use the cores XNNPACK uses; 1 = no helpers).
+ */
+export function setSimdThreads(count: number): void {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`SIMD threads must be a positive integer, got ${count}`);
+  threads = count;
+}
+
+/** The SIMD module bound to `backend`'s heap (instantiated once; its helper threads follow setSimdThreads). */
 function boundModule(backend: WasmBackend): BoundModule {
   const memory = heapMemory(backend);
   let bound = instances.get(memory);
@@ -99,10 +111,13 @@ function boundModule(backend: WasmBackend): BoundModule {
     const bytes = readFileSync(moduleFile(shared ? 'kernels_shared.wasm' : 'kernels.wasm'));
     const exports = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as unknown as SimdExports;
     const names = Object.keys(exports).filter((n) => typeof (exports as unknown as Record<string, unknown>)[n] === 'function');
-    bound = { exports, bytes, names, helper: shared ? new SimdHelper(memory, bytes, names) : null };
+    bound = { exports, bytes, names, shared, helpers: [] };
     instances.set(memory, bound);
-  } else if (bound.helper?.stopped) {
-    bound.helper = new SimdHelper(memory, bound.bytes, bound.names);
+  }
+  const wanted = bound.shared ? threads - 1 : 0;
+  if (bound.helpers.length !== wanted || bound.helpers.some((h) => h.stopped)) {
+    for (const h of bound.helpers) if (!h.stopped) h.stop();
+    bound.helpers = Array.from({ length: wanted }, () => new SimdHelper(memory, bound!.bytes, bound!.names));
   }
   return bound;
 }
@@ -112,38 +127,51 @@ export function simdKernels(backend: WasmBackend): SimdExports {
   return boundModule(backend).exports;
 }
 
-/** The helper thread that runs a second share of a split kernel, or null on a heap that is not shared. */
-export function simdHelper(backend: WasmBackend): SimdHelper | null {
-  return boundModule(backend).helper;
+/** The helper threads that run the other shares of a split kernel (none on a heap that is not shared). */
+export function simdHelpers(backend: WasmBackend): readonly SimdHelper[] {
+  return boundModule(backend).helpers;
 }
 
 let splitting = true;
 
-/** Whether large kernels split across the helper thread (on by default; off to compare against one thread in tests). */
+/** Whether large kernels split across the helper threads (on by default; off to compare against one thread in tests). */
 export function setSimdSplit(enabled: boolean): void {
   splitting = enabled;
 }
 
 /**
- * Runs the kernel `name` over the index range [0, total): with the helper thread and `split`, [0, h) here and
- * [h, total) there (h a multiple of `align`); otherwise the whole range here. `argsAt(start, count)` gives the kernel's
- * arguments for a sub-range; each output must depend on its own range's work only, so the split changes no result bit.
- * (Element-wise kernels gain nothing from it: they are bound by memory bandwidth, which the two cores share.)
+ * Runs the kernel `name` over the index range [0, total): with helper threads and `split`, in as many contiguous
+ * parts as threads (boundaries on multiples of `align`), the first here and the others on the helpers; otherwise the
+ * whole range here. `argsAt(start, count)` gives the kernel's arguments for a sub-range; each output must depend on
+ * its own range's work only, so the split changes no result bit. (Element-wise kernels gain nothing from it: they are
+ * bound by memory bandwidth, which the cores share.)
  */
 export function runSplit(backend: WasmBackend, name: keyof SimdExports, total: number, argsAt: (start: number, count: number) => number[],
   split: boolean, align = 1): void {
   const fn = simdKernels(backend)[name] as unknown as (...args: number[]) => unknown;
-  const helper = simdHelper(backend);
-  const h = align * Math.round(total / (2 * align));
-  if (!helper || !split || !splitting || h <= 0 || h >= total) {
-    fn(...argsAt(0, total));
-    return;
-  }
-  helper.start(name, argsAt(h, total - h));
+  const helpers = split && splitting ? simdHelpers(backend) : [];
+  const parts = helpers.length + 1;
+  const bounds = Array.from({ length: parts + 1 }, (_, i) => (i === parts ? total : Math.min(total, align * Math.round((total * i) / (parts * align)))));
+  const started: SimdHelper[] = [];
   try {
-    fn(...argsAt(0, h));
+    for (let i = 1; i < parts; i++) {
+      if (bounds[i + 1]! > bounds[i]!) {
+        helpers[i - 1]!.start(name, argsAt(bounds[i]!, bounds[i + 1]! - bounds[i]!));
+        started.push(helpers[i - 1]!);
+      }
+    }
+    if (bounds[1]! > 0) fn(...argsAt(0, bounds[1]!));
   } finally {
-    helper.join();
+    // Every started helper is waited for, even if one of them (or this thread's share) failed.
+    let failure: unknown;
+    for (const h of started) {
+      try {
+        h.join();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * Convolution passes computed straight from the NHWC tensors by the project's SIMD module (native/wasm/conv_*.c):
- * no im2col matrix and no packing of an operand that changes every step. On tfjs-wasm's threaded build the helper
- * thread (simd_helper.ts) computes one half of the output while this thread computes the other; each output value
- * is computed the same way whichever thread computes it.
+ * no im2col matrix and no packing of an operand that changes every step. On tfjs-wasm's threaded build the output
+ * is cut into one share per thread (this one and the helpers of simd_helper.ts, as many as XNNPACK's threads); each
+ * output value is computed the same way whichever thread computes it, so the thread count changes no bit.
  */
 import { offsetOf, runSplit } from './simd_kernels.js';
 import { withGeometry, type ConvGeometry } from './wasm_conv_geometry.js';
 import type { Info, WasmBackend } from './wasm_util.js';
 
-/** Below this many FLOPs a pass runs on one thread: waking the helper costs more than the half it would take. */
+/** Below this many FLOPs a pass runs on one thread: waking a helper costs more than the share it would take. */
 const SPLIT_FLOPS = 4e6;
 
 /**
@@ -30,17 +30,17 @@ function runConv(name: 'conv_forward_f32' | 'conv_filter_grad_f32', backend: Was
   }
 }
 
-/** Forward y [B, OH, OW, Co] from x [B, H, W, Ci] and the filter [kh, kw, Ci, Co]; the threads split the output rows. */
+/** Forward y [B, OH, OW, Co] from x [B, H, W, Ci] and the filter [kh, kw, Ci, Co]; the threads share the output rows. */
 export function conv2dDirect(x: Info, filter: Info, g: ConvGeometry, backend: WasmBackend): Info {
   const out = backend.makeOutput([g.batch, g.oh, g.ow, g.co], 'float32') as Info;
   runConv('conv_forward_f32', backend, g, x, filter, out, g.batch * g.oh, 1, 8 * g.kh * g.kw * g.ci);
   return out;
 }
 
-/** Filter gradient dW [kh, kw, Ci, Co] from x and dy; the threads split dW's rows (k = (i*kw + j)*Ci + c). */
+/** Filter gradient dW [kh, kw, Ci, Co] from x and dy; the threads share dW's rows (k = (i*kw + j)*Ci + c). */
 export function conv2dBackpropFilterDirect(x: Info, dy: Info, g: ConvGeometry, backend: WasmBackend): Info {
   const out = backend.makeOutput([g.kh, g.kw, g.ci, g.co], 'float32') as Info;
-  // On a multiple of 4 channels, so both halves run the 4-channel tiles.
+  // Shares start on a multiple of 4 channels, so every share runs the 4-channel tiles.
   runConv('conv_filter_grad_f32', backend, g, x, dy, out, g.kh * g.kw * g.ci, 4);
   return out;
 }

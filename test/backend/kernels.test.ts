@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.js';
-import { setSimdSplit, simdHelper } from '../../src/backend/simd_kernels.js';
+import { setSimdSplit, setSimdThreads, simdHelpers } from '../../src/backend/simd_kernels.js';
 import { setWasmConvFormulation, type ConvFormulation } from '../../src/backend/wasm_kernels.js';
 import { maxPool3x3s2Torch } from '../../src/models/layers.js';
 import { Rng } from '../../src/util/random.js';
@@ -91,8 +91,9 @@ describe.each(['auto', 'conv', 'gemm'] as ConvFormulation[])('wasm conv2d and it
 });
 
 describe('wasm conv passes split across two threads', () => {
-  // 11 MFLOP: above the split threshold, so the helper thread computes half of y's rows and half of dW's rows. 30 input
-  // channels put dW's split (row 136) inside a tap, after a 2-channel tail; 44 outputs add a 4-channel block to the 8s.
+  // 11 MFLOP: above the split threshold, so the helper threads compute shares of y's rows and of dW's rows. 30 input
+  // channels put dW's split points (row 136 for 2 threads; 92 and 180 for 3) inside taps; 44 outputs add a 4-channel
+  // block to the 8s.
   const [b, h, w, ci, co] = [2, 12, 20, 30, 44];
   const rng = new Rng(11);
   const xv = randomArray(rng, b * h * w * ci);
@@ -105,19 +106,26 @@ describe('wasm conv passes split across two threads', () => {
     const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same'), dyv)));
     return [y, ...g([x, f])];
   };
-  afterAll(() => setSimdSplit(true));
-
-  it('give the one-thread results bit for bit, and cpu within 1e-4', async () => {
-    await initBackend('wasm');
-    expect(simdHelper(tf.backend())).not.toBeNull();
+  afterAll(() => {
     setSimdSplit(true);
-    const split = await on('wasm', fn);
-    setSimdSplit(false);
-    const single = await on('wasm', fn);
-    for (let k = 0; k < split.length; k++) expect(split[k]).toEqual(single[k]);
-    const ref = await on('cpu', fn);
-    for (let k = 0; k < ref.length; k++) expect(relErr(split[k]!, ref[k]!)).toBeLessThanOrEqual(1e-4);
+    setSimdThreads(2);
   });
+
+  for (const threads of [2, 3]) {
+    it(`give the one-thread results bit for bit on ${threads} threads, and cpu within 1e-4`, async () => {
+      await initBackend('wasm');
+      setSimdThreads(threads);
+      expect(simdHelpers(tf.backend())).toHaveLength(threads - 1);
+      setSimdSplit(true);
+      const split = await on('wasm', fn);
+      setSimdSplit(false);
+      const single = await on('wasm', fn);
+      setSimdSplit(true);
+      for (let k = 0; k < split.length; k++) expect(split[k]).toEqual(single[k]);
+      const ref = await on('cpu', fn);
+      for (let k = 0; k < ref.length; k++) expect(relErr(split[k]!, ref[k]!)).toBeLessThanOrEqual(1e-4);
+    });
+  }
 });
 
 describe('wasm depthwise gradients vs reference', () => {

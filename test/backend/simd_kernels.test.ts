@@ -17,7 +17,7 @@ import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/backend/batch
 import { nonFiniteFlags, NON_FINITE_FLAGS } from '../../src/backend/finite_kernel.js';
 import { initBackend } from '../../src/backend/index.js';
 import { stopSimdHelpers } from '../../src/backend/simd_helper.js';
-import { offsetOf, simdHelper } from '../../src/backend/simd_kernels.js';
+import { offsetOf, simdHelpers } from '../../src/backend/simd_kernels.js';
 import { stockWasmKernel } from '../../src/backend/wasm_kernels.js';
 import { Rng } from '../../src/util/random.js';
 
@@ -234,8 +234,8 @@ describe('the SIMD helper thread (threaded wasm build)', () => {
   it('runs a kernel on the shared heap, reports a kernel that traps, and is replaced once stopped', async () => {
     await initBackend('wasm');
     const backend = tf.backend();
-    const helper = simdHelper(backend)!;
-    expect(helper).not.toBeNull();
+    const [helper] = simdHelpers(backend);
+    expect(helper).toBeDefined();
     const x = tf.tensor1d([1, -2, 3, -0]);
     const y = tf.zerosLike(x);
     const [px, py] = [offsetOf(backend, x), offsetOf(backend, y)];
@@ -249,7 +249,7 @@ describe('the SIMD helper thread (threaded wasm build)', () => {
     tf.dispose([x, y]);
     stopSimdHelpers(); // what shutdownBackend does
     expect(() => helper.start('neg_f32', [0, 0, 0])).toThrow(/after stop/);
-    const again = simdHelper(tf.backend())!;
+    const [again] = simdHelpers(tf.backend());
     expect(again).not.toBe(helper);
     const z = tf.tensor1d([5, 6]);
     const out = tf.zerosLike(z);
