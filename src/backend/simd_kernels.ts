@@ -102,7 +102,7 @@ export function setSimdThreads(count: number): void {
   threads = count;
 }
 
-/** The SIMD module bound to `backend`'s heap (instantiated once; its helper threads follow setSimdThreads). */
+/** The SIMD module bound to `backend`'s heap (instantiated once). */
 function boundModule(backend: WasmBackend): BoundModule {
   const memory = heapMemory(backend);
   let bound = instances.get(memory);
@@ -114,11 +114,6 @@ function boundModule(backend: WasmBackend): BoundModule {
     bound = { exports, bytes, names, shared, helpers: [] };
     instances.set(memory, bound);
   }
-  const wanted = bound.shared ? threads - 1 : 0;
-  if (bound.helpers.length !== wanted || bound.helpers.some((h) => h.stopped)) {
-    for (const h of bound.helpers) if (!h.stopped) h.stop();
-    bound.helpers = Array.from({ length: wanted }, () => new SimdHelper(memory, bound!.bytes, bound!.names));
-  }
   return bound;
 }
 
@@ -127,9 +122,18 @@ export function simdKernels(backend: WasmBackend): SimdExports {
   return boundModule(backend).exports;
 }
 
-/** The helper threads that run the other shares of a split kernel (none on a heap that is not shared). */
+/**
+ * The helper threads that run the other shares of a split kernel: setSimdThreads - 1 of them on a shared heap, none
+ * otherwise. Started on first use; stopped ones (shutdownBackend) are replaced.
+ */
 export function simdHelpers(backend: WasmBackend): readonly SimdHelper[] {
-  return boundModule(backend).helpers;
+  const bound = boundModule(backend);
+  const wanted = bound.shared ? threads - 1 : 0;
+  if (bound.helpers.length !== wanted || bound.helpers.some((h) => h.stopped)) {
+    for (const h of bound.helpers) if (!h.stopped) h.stop();
+    bound.helpers = Array.from({ length: wanted }, () => new SimdHelper(heapMemory(backend), bound.bytes, bound.names));
+  }
+  return bound.helpers;
 }
 
 let splitting = true;

@@ -16,7 +16,7 @@
  * Abs, Exp, Log, Min, ArgMin, Transpose, Slice, Pack, Tile, Cast: all present in tfjs-backend-wasm 4.22 or here.
  * ResizeBilinearGrad is replaced because the stock one ignores halfPixelCenters.
  *
- * Speed: Conv2D and its filter gradient run the project's direct SIMD kernels on two threads (wasm_conv_direct.ts);
+ * Speed: Conv2D and its filter gradient run the project's direct SIMD kernels on every wasm thread (wasm_conv_direct.ts);
  * the input gradient picks per layer between a convolution of dy and a matrix product (wasm_conv_gemm.ts); data movement, broadcasting,
  * reductions and batched matmuls that the stock kernels run per element are replaced in wasm_array_kernels.ts;
  * training batch norm and reflection padding are fused kernels (batchnorm_kernels.ts, reflect_pad.ts).

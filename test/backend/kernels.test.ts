@@ -106,9 +106,9 @@ describe('wasm conv passes split across two threads', () => {
     const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same'), dyv)));
     return [y, ...g([x, f])];
   };
-  afterAll(() => {
+  afterAll(async () => {
     setSimdSplit(true);
-    setSimdThreads(2);
+    setSimdThreads((await initBackend('wasm')).threads);
   });
 
   for (const threads of [2, 3]) {
