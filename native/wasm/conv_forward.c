@@ -58,31 +58,13 @@ TILE(1, 2)
 TILE(4, 1)
 TILE(1, 1)
 
-/* One output channel o of one position (co not a multiple of 4), products in the same order. */
-static void one_output(const float *x, const float *w, float *y, const int *g, int R, int q, int o) {
-  const int ci = g[G_CI], co = g[G_CO], in_h = g[G_INH], in_w = g[G_INW];
-  const int b = R / g[G_OH], r = R % g[G_OH];
-  float acc = 0.0f;
-  for (int i = 0; i < g[G_KH]; i++) {
-    const int h = r * g[G_SH] + i * g[G_DH] - g[G_PT];
-    if (h < 0 || h >= in_h) continue;
-    for (int j = 0; j < g[G_KW]; j++) {
-      const int col = q * g[G_SW] + j * g[G_DW] - g[G_PL];
-      if (col < 0 || col >= in_w) continue;
-      const float *xp = x + (((long)b * in_h + h) * in_w + col) * ci;
-      const float *wp = w + (long)(i * g[G_KW] + j) * ci * co + o;
-      for (int c = 0; c < ci; c++) acc += xp[c] * wp[(long)c * co];
-    }
-  }
-  y[(((long)b * g[G_OH] + r) * g[G_OW] + q) * co + o] = acc;
-}
-
 /*
- * The single output of a 1-channel conv (a disparity head) at one position: W's column is contiguous, so 4 channels
- * at a time in 4 lanes, the lanes added at the end ((l0 + l1) + (l2 + l3)) and then the channels past the last 4.
+ * Output channel o of one position, for the channels past the last multiple of 4. With one output channel (a
+ * disparity head) W's column is contiguous: 4 input channels at a time in 4 lanes, the lanes added at the end
+ * ((l0 + l1) + (l2 + l3)), then the channels past the last 4. Otherwise one product at a time, in order.
  */
-static void dot_output(const float *x, const float *w, float *y, const int *g, int R, int q) {
-  const int ci = g[G_CI], in_h = g[G_INH], in_w = g[G_INW];
+static void single_output(const float *x, const float *w, float *y, const int *g, int R, int q, int o) {
+  const int ci = g[G_CI], co = g[G_CO], in_h = g[G_INH], in_w = g[G_INW];
   const int b = R / g[G_OH], r = R % g[G_OH];
   v128_t acc = wasm_f32x4_splat(0.0f);
   float tail = 0.0f;
@@ -93,15 +75,16 @@ static void dot_output(const float *x, const float *w, float *y, const int *g, i
       const int col = q * g[G_SW] + j * g[G_DW] - g[G_PL];
       if (col < 0 || col >= in_w) continue;
       const float *xp = x + (((long)b * in_h + h) * in_w + col) * ci;
-      const float *wp = w + (long)(i * g[G_KW] + j) * ci;
+      const float *wp = w + (long)(i * g[G_KW] + j) * ci * co + o;
       int c = 0;
-      for (; c + 4 <= ci; c += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(wp + c)));
-      for (; c < ci; c++) tail += xp[c] * wp[c];
+      if (co == 1)
+        for (; c + 4 <= ci; c += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(wp + c)));
+      for (; c < ci; c++) tail += xp[c] * wp[(long)c * co];
     }
   }
   const float lanes = (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
                       (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
-  y[((long)b * g[G_OH] + r) * g[G_OW] + q] = lanes + tail;
+  y[(((long)b * g[G_OH] + r) * g[G_OW] + q) * co + o] = co == 1 ? lanes + tail : tail;
 }
 
 /* Output rows [r0, r1) for the output channels [o0, o0 + 4*OV): interior positions 4 at a time, edges one by one. */
@@ -150,13 +133,8 @@ void conv_forward_f32(const float *x, const float *w, float *y, const int *g, in
     int o = 0;
     for (; o + 8 <= co; o += 8) rows_2(x, w, y, g, c0, c1, o, lo, hi, wb);
     for (; o + 4 <= co; o += 4) rows_1(x, w, y, g, c0, c1, o, lo, hi, wb);
-    if (co == 1) {
+    for (; o < co; o++)
       for (int R = c0; R < c1; R++)
-        for (int q = 0; q < ow; q++) dot_output(x, w, y, g, R, q);
-    } else {
-      for (; o < co; o++)
-        for (int R = c0; R < c1; R++)
-          for (int q = 0; q < ow; q++) one_output(x, w, y, g, R, q, o);
-    }
+        for (int q = 0; q < ow; q++) single_output(x, w, y, g, R, q, o);
   }
 }
