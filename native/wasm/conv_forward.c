@@ -1,6 +1,7 @@
 /*
- * An NHWC convolution forward pass computed directly from x and the HWIO filter (no im2col matrix, no filter
- * repacking, which the stock kernel redoes on every call because training brings new weights each step):
+ * An NHWC convolution forward pass computed directly from x and the filter (no im2col matrix; the filter is copied
+ * once into contiguous blocks of output channels, pack_filter_f32, far cheaper than XNNPACK's repacking, which the
+ * stock kernel redid on every call because training brings new weights each step):
  *   y[b, r, q, o] = sum over taps (i, j), then channels c, of x[b, r*sh + i*dh - pt, q*sw + j*dw - pl, c] * W[i, j, c, o]
  * (taps in the padding add nothing). Each y value is the float32 sum of its products in that order, whatever the
  * tiling or the split, so the result does not depend on the thread count.
@@ -13,11 +14,11 @@
 
 #include "kernels.h"
 
-/* Bytes of x a chunk of output rows may read (inside a core's 1 MiB L2 beside the filter block). */
+/* Bytes of x a chunk of output rows may read (inside a core's 1 MiB L2 beside a filter block). */
 #define X_CHUNK_BYTES (384 * 1024)
 
 /*
- * PT positions q, q+1, .. of output row R x 4*OV output channels from o0, reading the filter block wb [K][4*OV]. A tap
+ * PT positions q, q+1, .. of output row R x 4*OV output channels from o0, reading their filter block wb [K][4*OV]. A tap
  * whose column falls in the padding for any of the PT positions is skipped, so 4-position tiles are only used where
  * every tap is inside (the caller's [lo, hi)) and edge positions go one at a time.
  */
@@ -89,11 +90,8 @@ static void single_output(const float *x, const float *w, float *y, const int *g
 
 /* Output rows [r0, r1) for the output channels [o0, o0 + 4*OV): interior positions 4 at a time, edges one by one. */
 #define ROWS(OV)                                                                                                      \
-  static void rows_##OV(const float *x, const float *w, float *y, const int *g, int r0, int r1, int o0, int lo,       \
-                        int hi, float *wb) {                                                                          \
-    const int K = g[G_KH] * g[G_KW] * g[G_CI], co = g[G_CO];                                                          \
-    for (int k = 0; k < K; k++)                                                                                       \
-      for (int v = 0; v < OV; v++) wasm_v128_store(wb + (long)k * 4 * OV + 4 * v, wasm_v128_load(w + (long)k * co + o0 + 4 * v)); \
+  static void rows_##OV(const float *x, const float *wb, float *y, const int *g, int r0, int r1, int o0, int lo,      \
+                        int hi) {                                                                                     \
     for (int R = r0; R < r1; R++) {                                                                                   \
       int q = 0;                                                                                                      \
       for (; q < lo; q++) tile_1x##OV(x, wb, y, g, R, q, o0);                                                         \
@@ -102,17 +100,31 @@ static void single_output(const float *x, const float *w, float *y, const int *g
     }                                                                                                                 \
   }
 
+/*
+ * The filter [K, co] (HWIO, K = kh*kw*ci) in blocks of output channels, each contiguous: the 8-channel blocks as
+ * [K][8], then one 4-channel block as [K][4] if co % 8 >= 4, so the block of output channels from o0 starts at
+ * o0 * K. The tiles read a block row by row; in HWIO its rows are co apart (one cache line per input channel per tile
+ * on deep layers). The channels past the last multiple of 4 are read from the filter itself.
+ */
+EXPORT(pack_filter_f32) void pack_filter_f32(const float *w, int K, int co, float *packed) {
+  int o = 0;
+  for (; o + 8 <= co; o += 8)
+    for (int k = 0; k < K; k++)
+      for (int v = 0; v < 2; v++) wasm_v128_store(packed + (long)o * K + 8L * k + 4 * v, wasm_v128_load(w + (long)k * co + o + 4 * v));
+  if (o + 4 <= co)
+    for (int k = 0; k < K; k++) wasm_v128_store(packed + (long)o * K + 4L * k, wasm_v128_load(w + (long)k * co + o));
+}
+
 ROWS(2)
 ROWS(1)
 
 /*
- * y rows [r0, r1) (R = b*oh + r); every output value of those rows is written. wb: scratch for K*8 floats, where each
- * block of 8 (or 4) output channels of the filter is copied contiguously before the tiles read it (the HWIO rows are
- * co apart: for deep layers that is one cache line per channel per tile).
+ * y rows [r0, r1) (R = b*oh + r); every output value of those rows is written. `packed` is the filter as
+ * pack_filter_f32 lays it out (read only, so any number of threads share it), `w` the filter itself.
  */
 EXPORT(conv_forward_f32)
-void conv_forward_f32(const float *x, const float *w, float *y, const int *g, int r0, int r1, float *wb) {
-  const int co = g[G_CO], ow = g[G_OW];
+void conv_forward_f32(const float *x, const float *packed, const float *w, float *y, const int *g, int r0, int r1) {
+  const int co = g[G_CO], ow = g[G_OW], K = g[G_KH] * g[G_KW] * g[G_CI];
   /* Positions whose every tap column is inside the input: the 4-wide tiles need no check there. */
   int lo = 0, hi = ow;
   for (int j = 0; j < g[G_KW]; j++) {
@@ -131,8 +143,8 @@ void conv_forward_f32(const float *x, const float *w, float *y, const int *g, in
   for (int c0 = r0; c0 < r1; c0 += rows) {
     const int c1 = c0 + rows < r1 ? c0 + rows : r1;
     int o = 0;
-    for (; o + 8 <= co; o += 8) rows_2(x, w, y, g, c0, c1, o, lo, hi, wb);
-    for (; o + 4 <= co; o += 4) rows_1(x, w, y, g, c0, c1, o, lo, hi, wb);
+    for (; o + 8 <= co; o += 8) rows_2(x, packed + (long)o * K, y, g, c0, c1, o, lo, hi);
+    for (; o + 4 <= co; o += 4) rows_1(x, packed + (long)o * K, y, g, c0, c1, o, lo, hi);
     for (; o < co; o++)
       for (int R = c0; R < c1; R++)
         for (int q = 0; q < ow; q++) single_output(x, w, y, g, R, q, o);

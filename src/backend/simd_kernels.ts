@@ -36,7 +36,8 @@ interface SimdExports extends BinaryExports {
   transpose_f32(src: number, rows: number, cols: number, dst: number): void;
   col2im_t_f32(G: number, geometry: number, dx: number, scratch: number): void;
   conv_filter_grad_f32(x: number, dy: number, dw: number, geometry: number, k0: number, k1: number): void;
-  conv_forward_f32(x: number, w: number, y: number, geometry: number, r0: number, r1: number, scratch: number): void;
+  pack_filter_f32(w: number, K: number, co: number, packed: number): void;
+  conv_forward_f32(x: number, packed: number, w: number, y: number, geometry: number, r0: number, r1: number): void;
   adam_f32(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, n: number,
     b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number): void;
   greater_f32(a: number, b: number, y: number, n: number, scalar: number): void;
