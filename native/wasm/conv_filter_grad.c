@@ -15,16 +15,14 @@
 #include "kernels.h"
 
 /* Bytes of dy and x a chunk of output rows may span (well inside a core's 1 MiB L2). */
-#ifndef CHUNK_BYTES
 #define CHUNK_BYTES (192 * 1024)
-#endif
 
 /*
  * Accumulates one tile of CT input channels x 4*OV output channels over the output rows [r0, r1) (R = b*oh + r) for tap
  * (i, j): acc[c][v] += x[.., c0 + c] * dy[.., o0 + 4v .. o0 + 4v + 3]. `first` starts from zero instead of dW.
  */
 #define TILE(CT, OV)                                                                                                  \
-  static void tile_##CT##x##OV(const float *x, const float *dy, float *dw, const int *g, int r0, int r1,       \
+  static void tile_##CT##x##OV(const float *x, const float *dy, float *dw, const int *g, int r0, int r1,              \
                                int i, int j, int c0, int o0, int first) {                                            \
     const int ci = g[G_CI], co = g[G_CO], in_h = g[G_INH], in_w = g[G_INW], ow = g[G_OW], sw = g[G_SW];               \
     const int k = (i * g[G_KW] + j) * ci + c0;                                                                       \
@@ -35,7 +33,7 @@
     int lo, hi;                                                                                                       \
     valid_columns(ow, sw, j * g[G_DW] - g[G_PL], in_w, &lo, &hi);                                                     \
     for (int R = r0; R < r1; R++) {                                                                                   \
-      const int b = R / g[G_OH], r = R % g[G_OH], h = r * g[G_SH] + i * g[G_DH] - g[G_PT];                                                              \
+      const int b = R / g[G_OH], r = R % g[G_OH], h = r * g[G_SH] + i * g[G_DH] - g[G_PT];                            \
       if (h < 0 || h >= in_h) continue;                                                                               \
       const float *xp = x + (((long)b * in_h + h) * in_w + lo * sw + j * g[G_DW] - g[G_PL]) * ci + c0;                \
       const float *dp = dy + (((long)b * g[G_OH] + r) * ow + lo) * co + o0;                                           \

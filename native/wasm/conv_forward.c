@@ -43,7 +43,7 @@
           v128_t wv[OV];                                                                                              \
           for (int v = 0; v < OV; v++) wv[v] = wasm_v128_load(wp + 4 * v);                                            \
           for (int t = 0; t < PT; t++) {                                                                              \
-            const v128_t s = wasm_v128_load32_splat(xp + t * step + c);                                                       \
+            const v128_t s = wasm_v128_load32_splat(xp + t * step + c);                                               \
             for (int v = 0; v < OV; v++) acc[t][v] = wasm_f32x4_add(acc[t][v], wasm_f32x4_mul(s, wv[v]));             \
           }                                                                                                           \
         }                                                                                                             \
@@ -110,7 +110,8 @@ EXPORT(pack_filter_f32) void pack_filter_f32(const float *w, int K, int co, floa
   int o = 0;
   for (; o + 8 <= co; o += 8)
     for (int k = 0; k < K; k++)
-      for (int v = 0; v < 2; v++) wasm_v128_store(packed + (long)o * K + 8L * k + 4 * v, wasm_v128_load(w + (long)k * co + o + 4 * v));
+      for (int v = 0; v < 2; v++)
+        wasm_v128_store(packed + (long)o * K + 8L * k + 4 * v, wasm_v128_load(w + (long)k * co + o + 4 * v));
   if (o + 4 <= co)
     for (int k = 0; k < K; k++) wasm_v128_store(packed + (long)o * K + 4L * k, wasm_v128_load(w + (long)k * co + o));
 }
