@@ -103,40 +103,23 @@ export function smoothnessLoss(disp: tf.Tensor4D, image: tf.Tensor4D, options: P
 }
 
 /**
- * Per-pixel minimum over the last axis with torch.min semantics: the gradient goes only to the first minimal entry (tf.min
- * would split it among ties). Returns the minimum [..., 1] and the argmin index (int32, no gradient).
+ * Per-pixel minimum of maps ([..., 1] each) with torch.min semantics over their concatenation along the last axis: the
+ * gradient goes only to the first minimal map (tf.min would split it among ties). The maps stay apart: the minimum by
+ * tf.minimum, the first minimal map by strict comparisons (a later map wins only where it is smaller than all before it).
+ * Returns the minimum and the index of the winning map (float32, integer-valued, no gradient). Planes rather than a
+ * last-axis concat: TensorFlow runs that concat, ArgMin and an Equal against a range at 2-4 ms each for [16,96,320,2],
+ * against ~0.2 ms for an element-wise op on a plane.
  */
-export function minWithArgmin(stack: tf.Tensor): { min: tf.Tensor; index: tf.Tensor } {
-  const k = stack.shape[stack.rank - 1];
-  const index = tf.tidy(() => tf.argMin(stack, -1));
-  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    // equal(range, argmin) rather than tf.oneHot: the wasm OneHot kernel returned all zeros here (tfjs 4.22). `index` is
-    // the argmin of this same x, computed once for both uses.
-    const oneHot = tf.tidy(() => tf.cast(tf.equal(tf.expandDims(index, -1), tf.range(0, k, 1, 'int32')), 'float32'));
-    save([oneHot]);
-    const value = tf.tidy(() => tf.sum(tf.mul(x, oneHot), -1, true));
-    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return { min: f(stack), index };
-}
-
-/**
- * minWithArgmin of the planes' concatenation along the last axis, with the planes ([..., 1] each) kept apart: the minimum
- * by tf.minimum, the first minimal plane by strict comparisons (a later plane wins only where it is smaller than all
- * before it), so the gradient goes to the first minimal plane as torch.min's. The index is float32. For the tensorflow
- * backend, which runs the concat along the last axis, ArgMin and the Equal against a range at 2-4 ms each for
- * [16,96,320,2] against ~0.2 ms for an element-wise op on a plane.
- */
-function minOfPlanes(planes: tf.Tensor[]): { min: tf.Tensor; index: tf.Tensor } {
+export function minOfMaps(maps: tf.Tensor[]): { min: tf.Tensor; index: tf.Tensor } {
   const index = tf.tidy(() => {
-    let best = planes[0]!;
+    let best = maps[0]!;
     let idx: tf.Tensor | null = null;
-    planes.slice(1).forEach((p, j) => {
-      const better = tf.step(tf.sub(best, p)); // 1 where p < best
+    maps.slice(1).forEach((m, j) => {
+      const better = tf.step(tf.sub(best, m)); // 1 where m < best
       idx = idx === null ? better : tf.add(idx, tf.mul(better, tf.sub(j + 1, idx)));
-      best = tf.minimum(best, p);
+      best = tf.minimum(best, m);
     });
-    return idx!;
+    return idx ?? tf.zerosLike(best);
   });
   const f = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
@@ -148,7 +131,7 @@ function minOfPlanes(planes: tf.Tensor[]): { min: tf.Tensor; index: tf.Tensor } 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => xs.map((_, i) => tf.mul(dy, tf.relu(tf.sub(1, tf.abs(tf.sub(saved[0]!, i)))))),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return { min: f(...planes), index };
+  return { min: f(...maps), index };
 }
 
 export interface MinReprojectionOptions {
@@ -172,22 +155,20 @@ export function minReprojection(
 ): { perPixel: tf.Tensor4D; identitySelection: tf.Tensor4D | null } {
   const o: MinReprojectionOptions = { avgReprojection: false, automask: true, tieBreakRng: null, ...options };
   const out = tf.tidy(() => {
-    if (tf.getBackend() === 'tensorflow' && !o.avgReprojection) return minReprojectionPlanes(reprojection, identity, o);
-    let rep = tf.concat(reprojection, -1);
-    if (o.avgReprojection) rep = tf.mean(rep, -1, true);
-    let channels = rep;
-    let nIdentity = 0;
-    if (o.automask) {
-      let id = tf.concat(identity, -1);
-      if (o.avgReprojection) id = tf.mean(id, -1, true);
-      if (o.tieBreakRng) id = tf.add(id, tf.tensor(tieBreakNoise(o.tieBreakRng, id.size), id.shape));
-      nIdentity = id.shape[3]!;
-      channels = tf.concat([id, rep], -1);
+    const averaged = (ts: tf.Tensor4D[]): tf.Tensor4D[] => (o.avgReprojection ? [tf.mean(tf.concat(ts, -1), -1, true) as tf.Tensor4D] : ts);
+    const rep = averaged(reprojection);
+    let id = o.automask ? averaged(identity) : [];
+    if (o.tieBreakRng && id.length > 0) {
+      // Map j of the concatenation [..., k] gets the noise values j, j + k, j + 2k, ...
+      const k = id.length;
+      const noise = tieBreakNoise(o.tieBreakRng, id[0]!.size * k);
+      id = id.map((t, j) => tf.add(t, tf.tensor(noise.filter((_, i) => i % k === j), t.shape)) as tf.Tensor4D);
     }
-    if (channels.shape[3] === 1) return { perPixel: channels as tf.Tensor4D };
-    const { min, index } = minWithArgmin(channels);
-    const perPixel = min as tf.Tensor4D;
-    return o.automask ? { perPixel, identitySelection: tf.expandDims(tf.cast(tf.greaterEqual(index, nIdentity), 'float32'), -1) as tf.Tensor4D } : { perPixel };
+    const maps = [...id, ...rep];
+    if (maps.length === 1) return { perPixel: tf.clone(maps[0]!) };
+    const { min, index } = minOfMaps(maps);
+    if (!o.automask) return { perPixel: min as tf.Tensor4D };
+    return { perPixel: min as tf.Tensor4D, identitySelection: tf.step(tf.sub(index, id.length - 0.5)) as tf.Tensor4D };
   }) as { perPixel: tf.Tensor4D; identitySelection?: tf.Tensor4D };
   return { perPixel: out.perPixel, identitySelection: out.identitySelection ?? null };
 }
@@ -197,20 +178,4 @@ function tieBreakNoise(rng: Rng, size: number): Float32Array {
   const noise = new Float32Array(size);
   for (let i = 0; i < noise.length; i++) noise[i] = rng.normal() * 1e-5;
   return noise;
-}
-
-/** minReprojection without avgReprojection on tensorflow: the maps stay planes (minOfPlanes); the same selection. */
-function minReprojectionPlanes(reprojection: tf.Tensor4D[], identity: tf.Tensor4D[], o: MinReprojectionOptions): { perPixel: tf.Tensor4D; identitySelection?: tf.Tensor4D } {
-  let id = o.automask ? identity : [];
-  if (o.automask && o.tieBreakRng && id.length > 0) {
-    // Plane j of the concatenation [..., k] gets the noise values j, j + k, j + 2k, ...
-    const k = id.length;
-    const noise = tieBreakNoise(o.tieBreakRng, id[0]!.size * k);
-    id = id.map((t, j) => tf.add(t, tf.tensor(noise.filter((_, i) => i % k === j), t.shape)) as tf.Tensor4D);
-  }
-  const planes = [...id, ...reprojection];
-  if (planes.length === 1) return { perPixel: tf.clone(planes[0]!) };
-  const { min, index } = minOfPlanes(planes);
-  if (!o.automask) return { perPixel: min as tf.Tensor4D };
-  return { perPixel: min as tf.Tensor4D, identitySelection: tf.step(tf.sub(index, id.length - 0.5)) as tf.Tensor4D };
 }
