@@ -41,9 +41,22 @@ function explicit(t: number, b: number, l: number, r: number): ConvPad {
   return [[0, 0], [t, b], [l, r], [0, 0]];
 }
 
-// Each case runs under every formulation of src/backend/wasm_kernels.ts ('auto' picks per layer; 'conv' and 'gemm'
-// force the conv-based and the matrix-product kernels, 'shifted' the per-tap filter gradient for stride 1), always
-// against the cpu backend.
+/** conv2d of x by the filter, then its gradients w.r.t. both for a random dy (seeded by `dySeed`): [y, dx, dW]. */
+function convAndGradients(xv: Float32Array, xShape: [number, number, number, number], wv: Float32Array,
+  filterShape: [number, number, number, number], stride: number, pad: ConvPad, dySeed: number): () => tf.Tensor[] {
+  return () => {
+    const x = tf.tensor4d(xv, xShape);
+    const f = tf.tensor4d(wv, filterShape);
+    const y = tf.conv2d(x, f, stride, pad);
+    const dyv = tf.tensor(randomArray(new Rng(dySeed), y.size), y.shape);
+    const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, stride, pad), dyv)));
+    return [y, ...g([x, f])];
+  };
+}
+
+// Each case runs under every input-gradient formulation of src/backend/wasm_kernels.ts ('auto' picks per layer; 'conv'
+// and 'gemm' force the flipped-filter convolution and the matrix product; the forward and the filter gradient are the
+// direct kernels in all three), always against the cpu backend.
 describe.each(['auto', 'conv', 'gemm'] as ConvFormulation[])('wasm conv2d and its gradients vs cpu (%s)', (formulation) => {
   const cases: [number, number, number, number, number, number, number, ConvPad][] = [
     // batch, H, W, Ci, Co, k, stride, pad
@@ -69,16 +82,7 @@ describe.each(['auto', 'conv', 'gemm'] as ConvFormulation[])('wasm conv2d and it
       const rng = new Rng(b * 1000 + h * 100 + k * 10 + s);
       const xv = randomArray(rng, b * h * w * ci);
       const wv = randomArray(rng, k * k * ci * co);
-      const fn = (): tf.Tensor[] => {
-        const x = tf.tensor4d(xv, [b, h, w, ci]);
-        const f = tf.tensor4d(wv, [k, k, ci, co]);
-        const y = tf.conv2d(x, f, s, pad);
-        const dyv = tf.tensor(randomArray(new Rng(7), y.size), y.shape);
-        const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, s, pad), dyv)));
-        return [y, ...g([x, f])];
-      };
-      await compare(fn);
+      await compare(convAndGradients(xv, [b, h, w, ci], wv, [k, k, ci, co], s, pad, 7));
     });
   }
 
@@ -90,7 +94,7 @@ describe.each(['auto', 'conv', 'gemm'] as ConvFormulation[])('wasm conv2d and it
   });
 });
 
-describe('wasm conv passes split across two threads', () => {
+describe('wasm conv passes split across threads', () => {
   // 11 MFLOP: above the split threshold, so the helper threads compute shares of y's rows and of dW's rows. 30 input
   // channels put dW's split points (row 136 for 2 threads; 92 and 180 for 3) inside taps; 44 outputs add a 4-channel
   // block to the 8s.
@@ -98,14 +102,7 @@ describe('wasm conv passes split across two threads', () => {
   const rng = new Rng(11);
   const xv = randomArray(rng, b * h * w * ci);
   const wv = randomArray(rng, 9 * ci * co);
-  const fn = (): tf.Tensor[] => {
-    const x = tf.tensor4d(xv, [b, h, w, ci]);
-    const f = tf.tensor4d(wv, [3, 3, ci, co]);
-    const y = tf.conv2d(x, f, 1, 'same');
-    const dyv = tf.tensor(randomArray(new Rng(12), y.size), y.shape);
-    const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, 1, 'same'), dyv)));
-    return [y, ...g([x, f])];
-  };
+  const fn = convAndGradients(xv, [b, h, w, ci], wv, [3, 3, ci, co], 1, 'same', 12);
   afterAll(async () => {
     setSimdSplit(true);
     setSimdThreads((await initBackend('wasm')).threads);
