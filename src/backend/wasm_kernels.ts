@@ -80,11 +80,8 @@ function conv2D(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; att
 /** dW[i,j,ci,co] = sum_{b,oh,ow} x[b, oh*s+i-pt, ow*s+j-pl, ci] * dy[b,oh,ow,co] (TF Conv2DBackpropFilter), direct. */
 function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
-  const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as Conv2DAttrs & { filterShape: number[] };
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, 1, pad, dimRoundingMode);
-  return conv2dBackpropFilterDirect(x, dy, convGeometry(info), backend);
+  const { filterShape } = attrs as unknown as { filterShape: number[] };
+  return conv2dBackpropFilterDirect(x, dy, convGeometry(conv2DInfo(x.shape, filterShape, attrs)), backend);
 }
 
 let stockConv2DBackpropInput: tf.KernelFunc | undefined;
@@ -102,10 +99,8 @@ function tapTransposed(filter: Info, from: number, ci: number, co: number, dst: 
 function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): Info {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: Info; filter: Info };
-  const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as Conv2DAttrs & { inputShape: number[] };
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number], filter.shape as [number, number, number, number],
-    strides, 1, pad, dimRoundingMode);
+  const { inputShape } = attrs as unknown as { inputShape: number[] };
+  const info = conv2DInfo(inputShape, filter.shape, attrs);
   const g: ConvGeometry = convGeometry(info);
   if (!inputGradByConv(g)) return conv2dBackpropInputGemm(dy, filter, g, backend);
   const [batch, inH, inW, ci] = inputShape as [number, number, number, number];
