@@ -27,6 +27,24 @@ describe('min reprojection + auto-mask (monodepth2 compute_losses)', () => {
     expect(noMask.identitySelection).toBeNull();
   });
 
+  it('equals a plain-loop torch.min reference on maps full of ties: minimum, auto-mask and gradients', () => {
+    // 2 identity + 2 reprojection maps on a coarse grid (many ties: the first minimal map must win, as torch.min's argmin).
+    const rng = new Rng(23);
+    const size = 60;
+    const values = Array.from({ length: 4 }, () => Array.from({ length: size }, () => Math.round(rng.uniform(0, 4)) / 4));
+    const dyv = Array.from({ length: size }, () => rng.normal());
+    const first = Array.from({ length: size }, (_, p) => values.reduce((best, v, i) => (v[p]! < values[best]![p]! ? i : best), 0));
+    const asMap = (v: number[]) => tf.tensor4d(v, [1, 1, size, 1]);
+    const ids = values.slice(0, 2).map(asMap);
+    const reps = values.slice(2).map(asMap);
+    const { perPixel, identitySelection } = minReprojection(reps, ids);
+    expect(Array.from(perPixel.dataSync())).toEqual(first.map((i, p) => Math.fround(values[i]![p]!)));
+    expect(Array.from(identitySelection!.dataSync())).toEqual(first.map((i) => (i >= 2 ? 1 : 0)));
+    const grads = tf.grads((...r: tf.Tensor[]) => tf.sum(tf.mul(minReprojection(r as tf.Tensor4D[], ids).perPixel, asMap(dyv))))(reps);
+    // + 0 turns the -0 of dy * 0 (negative dy) into 0: only the values are compared
+    grads.forEach((g, j) => expect(Array.from(g.dataSync(), (v) => v + 0)).toEqual(first.map((i, p) => (i === 2 + j ? Math.fround(dyv[p]!) : 0))));
+  });
+
   it('gradient goes to the first minimum only (torch.min), and seeded tie-break noise is reproducible', () => {
     const x = [1, 1, 2].map((v) => tf.tensor3d([[[v]]]));
     const g = tf.grads((...t: tf.Tensor[]) => tf.sum(minOfMaps(t).min))(x);
